@@ -1,1 +1,2 @@
+//! Criterion benches of the wire formats.
 fn main() {}

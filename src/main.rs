@@ -1,1 +1,2 @@
+//! The `segcopy` command.
 fn main() {}
