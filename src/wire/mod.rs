@@ -327,7 +327,11 @@ impl fmt::Display for HexDump<'_> {
             }
             write!(f, " ")?;
             for &b in chunk {
-                let c = if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' };
+                let c = if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                };
                 write!(f, "{c}")?;
             }
         }
@@ -355,7 +359,13 @@ impl fmt::Display for Hex<'_> {
 pub fn ascii_field(bytes: &[u8]) -> String {
     let s: String = bytes
         .iter()
-        .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
         .collect();
     s.trim_end_matches([' ', '\0']).to_string()
 }
