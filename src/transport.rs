@@ -1,1 +1,139 @@
-//! (in progress)
+//! The one interface the engine talks to a device through: one CDB in, a
+//! completion out. [`sg::SgDevice`] implements it for real devices over
+//! SG_IO; the simulated SAN implements it for its devices.
+//!
+//! A [`Completion`] is whatever came back from a command that reached a
+//! device, good or not; an `Err` means no SCSI answer at all (the ioctl
+//! failed, or the device is gone). [`commands`] builds the typed SCSI
+//! commands (INQUIRY, VPD, READ CAPACITY, RECEIVE COPY RESULTS, EXTENDED
+//! COPY…) on top, judging completions and decoding sense.
+
+use std::time::Duration;
+
+pub use sg::{
+    CommandError, Completion, DataDirection, DriverStatus, HostStatus, ScsiStatus, SgDevice,
+};
+
+pub mod commands;
+
+/// Why a command got no SCSI answer.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// SG_IO failed or the device could not be opened.
+    #[error(transparent)]
+    Sg(#[from] sg::SgError),
+    /// A (simulated) device stopped answering, as a removed device does.
+    #[error("{device}: the device is gone (it no longer answers)")]
+    Gone {
+        /// The device's name.
+        device: String,
+    },
+    /// The request cannot be sent (a CDB or buffer the transport refuses).
+    #[error("{device}: {reason}")]
+    Rejected {
+        /// The device's name.
+        device: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+impl TransportError {
+    /// Whether the device has gone away (removed, unlinked, unplugged):
+    /// ENODEV/ENXIO from SG_IO, or a simulated device that stopped answering.
+    pub fn is_device_gone(&self) -> bool {
+        match self {
+            TransportError::Gone { .. } => true,
+            TransportError::Sg(sg::SgError::Ioctl { source, .. }) => {
+                matches!(
+                    source.raw_os_error(),
+                    Some(libc::ENODEV) | Some(libc::ENXIO)
+                )
+            }
+            TransportError::Sg(sg::SgError::NotFound { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Something that executes SCSI commands: a real device or a simulated one.
+///
+/// `execute` takes `&self` so one device can serve several streams (mirror
+/// mode) from several threads; implementations synchronise inside.
+pub trait Transport: Send + Sync {
+    /// The device's name as the user gave it (`/dev/sg3`, `cm0`…).
+    fn name(&self) -> &str;
+
+    /// Sends one CDB with its data phase and waits up to `timeout`.
+    fn execute(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError>;
+}
+
+/// A real device over SG_IO, with the name it was opened by.
+#[derive(Debug)]
+pub struct SgTransport {
+    device: SgDevice,
+    name: String,
+}
+
+impl SgTransport {
+    /// Opens `path` (see [`SgDevice::open`]).
+    pub fn open(path: &str) -> Result<Self, TransportError> {
+        Ok(SgTransport {
+            device: SgDevice::open(path)?,
+            name: path.to_string(),
+        })
+    }
+
+    /// The underlying device.
+    pub fn device(&self) -> &SgDevice {
+        &self.device
+    }
+}
+
+impl Transport for SgTransport {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn execute(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        Ok(self.device.execute(cdb, data, timeout)?)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn execute(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        (**self).execute(cdb, data, timeout)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn execute(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        (**self).execute(cdb, data, timeout)
+    }
+}

@@ -1,0 +1,1 @@
+//! Typed SCSI commands over a [`super::Transport`] (in progress).
