@@ -566,6 +566,22 @@ bitflags! {
     }
 }
 
+impl ElementFlags {
+    /// The flags SMC-3 defines for an element type (the others are
+    /// reserved for it): FULL and EXCEPT for a medium transport; plus
+    /// ACCESS for storage and data transfer elements; all eight for
+    /// import/export. Unknown types get every bit.
+    pub fn defined_for(t: ElementType) -> Self {
+        match t {
+            ElementType::MediumTransport => Self::FULL | Self::EXCEPT,
+            ElementType::Storage | ElementType::DataTransfer => {
+                Self::FULL | Self::EXCEPT | Self::ACCESS
+            }
+            ElementType::ImportExport | ElementType::All | ElementType::Unknown(_) => Self::all(),
+        }
+    }
+}
+
 /// MEDIUM TYPE of an element descriptor (byte 9 bits 2-0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediumType {
@@ -2175,6 +2191,23 @@ mod tests {
         assert_eq!(d[1].barcode, None);
         let bytes = emit_a5(&r);
         assert_eq!(ElementStatusData::parse(&bytes).unwrap(), r);
+    }
+
+    #[test]
+    fn flags_defined_per_type() {
+        assert_eq!(
+            ElementFlags::defined_for(ElementType::MediumTransport).bits(),
+            0x05
+        );
+        assert_eq!(ElementFlags::defined_for(ElementType::Storage).bits(), 0x0d);
+        assert_eq!(
+            ElementFlags::defined_for(ElementType::DataTransfer).bits(),
+            0x0d
+        );
+        assert_eq!(
+            ElementFlags::defined_for(ElementType::ImportExport).bits(),
+            0xff
+        );
     }
 
     #[test]

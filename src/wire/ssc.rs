@@ -3,12 +3,12 @@
 //! changers share.
 //!
 //! What is here, by the standard's names:
-//! - READ POSITION (34h; SSC-4 §7.7 in r03's numbering as we read it — the
-//!   table names below are what to look for): the CDB and the three
-//!   answers, [`ShortPosition`] ("READ POSITION data format, short form"),
-//!   [`LongPosition`] ("… long form") and [`ExtendedPosition`] ("… extended
-//!   form"), with [`BlockPosition`] saying honestly whether the drive knows
-//!   where it is;
+//! - READ POSITION (34h; we do not cite SSC-4 section numbers, the table
+//!   names are what to look for): the CDB and the three answers,
+//!   [`ShortPosition`] ("READ POSITION data format, short form"),
+//!   [`LongPosition`] ("… long form") and [`ExtendedPosition`] ("…
+//!   extended form"), with [`BlockPosition`] saying honestly whether the
+//!   drive knows where it is;
 //! - LOCATE(10) (2Bh) and LOCATE(16) (92h);
 //! - READ BLOCK LIMITS (05h) with its 6-byte answer and the 20-byte MLOI
 //!   answer (MLOI bit added in SSC-4 r02);
