@@ -1,2 +1,8 @@
 //! The `segcopy` command.
-fn main() {}
+#![deny(unsafe_code)]
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

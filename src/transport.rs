@@ -15,6 +15,7 @@ pub use sg::{
 };
 
 pub mod commands;
+pub mod discover;
 
 /// Why a command got no SCSI answer.
 #[derive(Debug, thiserror::Error)]

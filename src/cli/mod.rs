@@ -1,0 +1,129 @@
+//! The `segcopy` command: arguments in, an options struct to the library,
+//! results out in words, hex or JSON. One file per subcommand.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod devices;
+mod exit;
+mod inquiry;
+mod params;
+
+/// segcopy: segmented backup through SCSI copy managers (EXTENDED COPY).
+#[derive(Debug, Parser)]
+#[command(name = "segcopy", version, about, long_about = None)]
+pub struct Cli {
+    /// Log CDBs, parameter lists and sense in hex (-v); data-in too (-vv).
+    /// RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List SCSI generic devices (/dev/sg*): type, vendor, product, NAA
+    /// designator and whether each advertises EXTENDED COPY.
+    Devices(devices::Args),
+    /// Standard INQUIRY or a VPD page of a device, decoded.
+    Inquiry(inquiry::Args),
+    /// A copy manager's OPERATING PARAMETERS (RECEIVE COPY RESULTS 03h).
+    Params(params::Args),
+}
+
+/// What a subcommand returns: success, or an error already in words with
+/// its exit code.
+pub struct Failed {
+    /// The message, one sentence (may hold more lines of detail after it).
+    pub message: String,
+    /// The exit code.
+    pub code: u8,
+}
+
+impl Failed {
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Failed {
+            message: message.into(),
+            code,
+        }
+    }
+}
+
+impl From<segcopy::transport::commands::ScsiError> for Failed {
+    fn from(e: segcopy::transport::commands::ScsiError) -> Self {
+        let code = exit::for_scsi(&e);
+        let mut message = e.to_string();
+        if let Some(sense) = e.failure().and_then(|f| f.sense()) {
+            message.push('\n');
+            for line in sense.to_string().lines() {
+                message.push_str("    ");
+                message.push_str(line);
+                message.push('\n');
+            }
+            message.truncate(message.trim_end().len());
+        }
+        Failed { message, code }
+    }
+}
+
+impl From<segcopy::transport::TransportError> for Failed {
+    fn from(e: segcopy::transport::TransportError) -> Self {
+        Failed {
+            code: exit::for_transport(&e),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Writes to stdout, treating a closed pipe (`| head`) as the end.
+pub(crate) fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes()).and_then(|_| o.flush());
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::SYNTAX,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "segcopy=debug,sg=debug,warn",
+        _ => "segcopy=trace,sg=trace,warn",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp(None)
+        .format_target(false)
+        .init();
+    let result = match cli.command {
+        Command::Devices(a) => devices::run(a),
+        Command::Inquiry(a) => inquiry::run(a),
+        Command::Params(a) => params::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("segcopy: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Opens a device named on the command line.
+pub(crate) fn open_device(dev: &str) -> Result<Box<dyn segcopy::transport::Transport>, Failed> {
+    Ok(Box::new(segcopy::transport::SgTransport::open(dev)?))
+}
