@@ -68,9 +68,12 @@ mod field {
     pub const VERSION_DESCRIPTORS: Field = 58..74;
 }
 
-/// Bits of bytes 5, 6, 7 that [`StandardInquiry`] names; the rest are kept
-/// raw in [`StandardInquiry::other_flags`].
-const NAMED_FLAGS: [u8; 3] = [0xf9, 0x50, 0x02];
+/// The bytes whose obsolete and vendor specific bits are kept raw in
+/// [`StandardInquiry::other_flags`]: 3, 5, 6 and 7.
+const FLAG_BYTES: [usize; 4] = [field::FORMAT, field::FLAGS5, field::FLAGS6, field::FLAGS7];
+
+/// Bits of bytes 3, 5, 6, 7 that [`StandardInquiry`] names.
+const NAMED_FLAGS: [u8; 4] = [0x3f, 0xf9, 0x50, 0x02];
 
 /// Standard INQUIRY data is at least this long.
 pub const STANDARD_INQUIRY_MIN_LEN: usize = 36;
@@ -508,9 +511,10 @@ pub struct StandardInquiry {
     pub multip: bool,
     /// CMDQUE.
     pub cmdque: bool,
-    /// The other bits of bytes 5, 6 and 7 (obsolete, vendor specific, SPI),
-    /// raw, with the named bits cleared.
-    pub other_flags: [u8; 3],
+    /// The other bits of bytes 3, 5, 6 and 7 (obsolete, vendor specific,
+    /// SPI; e.g. tgt sets the obsolete bit 6 of byte 3), raw, with the named
+    /// bits cleared.
+    pub other_flags: [u8; 4],
     /// T10 VENDOR IDENTIFICATION (ASCII, space padded).
     pub vendor: [u8; 8],
     /// PRODUCT IDENTIFICATION.
@@ -521,6 +525,17 @@ pub struct StandardInquiry {
     /// SPI bits, VERSION DESCRIPTORs (bytes 58–73), reserved, vendor
     /// specific.
     pub extra: Vec<u8>,
+}
+
+/// An ASCII identification field as text. Trailing spaces and NULs are
+/// cut here first: `wire::ascii_field` turns NULs into '.' before it trims,
+/// and tgt pads its PRODUCT IDENTIFICATION with NULs.
+fn text(bytes: &[u8]) -> String {
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0 && b != b' ')
+        .map_or(0, |i| i + 1);
+    ascii_field(&bytes[..end])
 }
 
 fn pad<const N: usize>(s: &str) -> [u8; N] {
@@ -553,7 +568,7 @@ impl StandardInquiry {
             encserv: false,
             multip: false,
             cmdque: false,
-            other_flags: [0; 3],
+            other_flags: [0; 4],
             vendor: [b' '; 8],
             product: [b' '; 16],
             revision: [b' '; 4],
@@ -607,17 +622,17 @@ impl StandardInquiry {
 
     /// The vendor identification as text, trailing spaces removed.
     pub fn vendor_str(&self) -> String {
-        ascii_field(&self.vendor)
+        text(&self.vendor)
     }
 
     /// The product identification as text.
     pub fn product_str(&self) -> String {
-        ascii_field(&self.product)
+        text(&self.product)
     }
 
     /// The product revision level as text.
     pub fn revision_str(&self) -> String {
-        ascii_field(&self.revision)
+        text(&self.revision)
     }
 
     /// The whole answer's length as the device declared it (ADDITIONAL
@@ -664,11 +679,7 @@ impl Repr for StandardInquiry {
             encserv: v.encserv(),
             multip: v.multip(),
             cmdque: v.cmdque(),
-            other_flags: [
-                b[field::FLAGS5] & !NAMED_FLAGS[0],
-                b[field::FLAGS6] & !NAMED_FLAGS[1],
-                b[field::FLAGS7] & !NAMED_FLAGS[2],
-            ],
+            other_flags: core::array::from_fn(|i| b[FLAG_BYTES[i]] & !NAMED_FLAGS[i]),
             vendor: v.bytes(field::VENDOR),
             product: v.bytes(field::PRODUCT),
             revision: v.bytes(field::REVISION),
@@ -704,9 +715,9 @@ impl Repr for StandardInquiry {
         }
         let out = &mut buf[..len];
         out.fill(0);
-        out[field::FLAGS5] = self.other_flags[0] & !NAMED_FLAGS[0];
-        out[field::FLAGS6] = self.other_flags[1] & !NAMED_FLAGS[1];
-        out[field::FLAGS7] = self.other_flags[2] & !NAMED_FLAGS[2];
+        for i in 0..FLAG_BYTES.len() {
+            out[FLAG_BYTES[i]] = self.other_flags[i] & !NAMED_FLAGS[i];
+        }
         out[field::VENDOR].copy_from_slice(&self.vendor);
         out[field::PRODUCT].copy_from_slice(&self.product);
         out[field::REVISION].copy_from_slice(&self.revision);
@@ -910,7 +921,7 @@ mod tests {
         b[6] |= 0x80 | 0x01; // obsolete BQUE, ADDR16
         b[7] |= 0x20 | 0x01; // WBUS16, VS
         let s = StandardInquiry::parse(&b).unwrap();
-        assert_eq!(s.other_flags, [0x00, 0x81, 0x21]);
+        assert_eq!(s.other_flags, [0x00, 0x00, 0x81, 0x21]);
         assert_eq!(s.to_vec().unwrap(), b);
     }
 
@@ -999,7 +1010,7 @@ mod tests {
     fn inquiry() -> impl Strategy<Value = StandardInquiry> {
         (
             (0u8..8, 0u8..32, any::<[bool; 4]>(), any::<u8>(), 0u8..16),
-            (any::<[bool; 9]>(), 0u8..4, any::<[u8; 3]>()),
+            (any::<[bool; 9]>(), 0u8..4, any::<[u8; 4]>()),
             (any::<[u8; 8]>(), any::<[u8; 16]>(), any::<[u8; 4]>()),
             proptest::collection::vec(any::<u8>(), 0..100),
             0u8..40,
@@ -1031,11 +1042,7 @@ mod tests {
                         encserv: fl[4],
                         multip: fl[5],
                         cmdque: fl[6],
-                        other_flags: [
-                            other[0] & !NAMED_FLAGS[0],
-                            other[1] & !NAMED_FLAGS[1],
-                            other[2] & !NAMED_FLAGS[2],
-                        ],
+                        other_flags: core::array::from_fn(|i| other[i] & !NAMED_FLAGS[i]),
                         vendor,
                         product,
                         revision,
