@@ -357,7 +357,11 @@ impl fmt::Display for Hex<'_> {
 /// Trims trailing spaces and NULs from an ASCII field (vendor, product…),
 /// replacing bytes that are not printable ASCII.
 pub fn ascii_field(bytes: &[u8]) -> String {
-    let s: String = bytes
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != 0)
+        .map_or(0, |i| i + 1);
+    bytes[..end]
         .iter()
         .map(|&b| {
             if (0x20..0x7f).contains(&b) {
@@ -366,8 +370,7 @@ pub fn ascii_field(bytes: &[u8]) -> String {
                 '.'
             }
         })
-        .collect();
-    s.trim_end_matches([' ', '\0']).to_string()
+        .collect()
 }
 
 #[cfg(test)]
@@ -389,6 +392,13 @@ mod tests {
         assert!(check_fits("t", "f", 0xffff, 2).is_ok());
         assert!(check_fits("t", "f", 0x1_0000, 2).is_err());
         assert!(check_fits("t", "f", u64::MAX, 8).is_ok());
+    }
+
+    #[test]
+    fn ascii_field_trims_spaces_and_nuls() {
+        assert_eq!(ascii_field(b"LIO-ORG \0\0 "), "LIO-ORG");
+        assert_eq!(ascii_field(b"A\x01B  "), "A.B");
+        assert_eq!(ascii_field(b"\0\0"), "");
     }
 
     #[test]
