@@ -619,10 +619,13 @@ impl fmt::Display for SenseKeySpecific {
 /// The SENSE DATA SOURCE of a forwarded sense data descriptor: which
 /// EXTENDED COPY CSCD returned the forwarded sense.
 ///
-/// Codes as FreeBSD CTL uses them for SPC-4 (0h unknown, 1h the EXTENDED
-/// COPY source, 2h the destination). sg3_utils' decoder reads the field
-/// differently (0h source, 1h–7h destination 0–6); see the module notes in
-/// the report. Other codes are kept as [`Self::Reserved`].
+/// Codes as FreeBSD CTL, a copy manager that sends this descriptor, uses
+/// them (0h unknown, 1h the EXTENDED COPY source, 2h the destination).
+/// The two public decoders disagree: sg3_utils' `sg_decode_sense` reads 0h
+/// as the source and 1h–7h as destination 0–6. The SPC-4 r37 table itself
+/// was not at hand to settle it; a simulator should emit 1h/2h, and the
+/// engine should not base failover decisions on this field alone. Other
+/// codes are kept as [`Self::Reserved`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SenseDataSource {
     /// 0h: source unknown.
@@ -667,7 +670,8 @@ impl SenseDataSource {
     }
 }
 
-/// A forwarded sense data descriptor (0Ch, SPC-4 r37 §4.5.2.9): the sense
+/// A forwarded sense data descriptor (0Ch; SPC-4 r37 §4.5.2, table
+/// "Forwarded sense data sense data descriptor format"): the sense
 /// a copy manager received from a copy source or destination.
 ///
 /// The forwarded sense is kept as the bytes received ([`Self::sense_data`]),
