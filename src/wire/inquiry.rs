@@ -527,17 +527,6 @@ pub struct StandardInquiry {
     pub extra: Vec<u8>,
 }
 
-/// An ASCII identification field as text. Trailing spaces and NULs are
-/// cut here first: `wire::ascii_field` turns NULs into '.' before it trims,
-/// and tgt pads its PRODUCT IDENTIFICATION with NULs.
-fn text(bytes: &[u8]) -> String {
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != 0 && b != b' ')
-        .map_or(0, |i| i + 1);
-    ascii_field(&bytes[..end])
-}
-
 fn pad<const N: usize>(s: &str) -> [u8; N] {
     let mut out = [b' '; N];
     for (o, b) in out.iter_mut().zip(s.bytes()) {
@@ -622,17 +611,17 @@ impl StandardInquiry {
 
     /// The vendor identification as text, trailing spaces removed.
     pub fn vendor_str(&self) -> String {
-        text(&self.vendor)
+        ascii_field(&self.vendor)
     }
 
     /// The product identification as text.
     pub fn product_str(&self) -> String {
-        text(&self.product)
+        ascii_field(&self.product)
     }
 
     /// The product revision level as text.
     pub fn revision_str(&self) -> String {
-        text(&self.revision)
+        ascii_field(&self.revision)
     }
 
     /// The whole answer's length as the device declared it (ADDITIONAL
