@@ -6,5 +6,6 @@
 //! talks to, implemented by [`sg::SgDevice`] for real devices.
 #![deny(unsafe_code)]
 
+pub mod engine;
 pub mod transport;
 pub mod wire;

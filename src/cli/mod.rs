@@ -10,6 +10,7 @@ mod devices;
 mod exit;
 mod inquiry;
 mod params;
+mod xcopy;
 
 /// segcopy: segmented backup through SCSI copy managers (EXTENDED COPY).
 #[derive(Debug, Parser)]
@@ -33,6 +34,9 @@ enum Command {
     Inquiry(inquiry::Args),
     /// A copy manager's OPERATING PARAMETERS (RECEIVE COPY RESULTS 03h).
     Params(params::Args),
+    /// Copy blocks between two LUNs by EXTENDED COPY, one command per
+    /// segment (like sg_xcopy).
+    Xcopy(xcopy::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -53,20 +57,25 @@ impl Failed {
     }
 }
 
+/// A failed command in words: the one-line reason, then the decoded sense
+/// indented under it.
+pub(crate) fn scsi_failed(e: &segcopy::transport::commands::ScsiError) -> Failed {
+    let mut message = e.to_string();
+    if let Some(sense) = e.failure().and_then(|f| f.sense()) {
+        for line in sense.to_string().lines() {
+            message.push_str("\n    ");
+            message.push_str(line);
+        }
+    }
+    Failed {
+        message,
+        code: exit::for_scsi(e),
+    }
+}
+
 impl From<segcopy::transport::commands::ScsiError> for Failed {
     fn from(e: segcopy::transport::commands::ScsiError) -> Self {
-        let code = exit::for_scsi(&e);
-        let mut message = e.to_string();
-        if let Some(sense) = e.failure().and_then(|f| f.sense()) {
-            message.push('\n');
-            for line in sense.to_string().lines() {
-                message.push_str("    ");
-                message.push_str(line);
-                message.push('\n');
-            }
-            message.truncate(message.trim_end().len());
-        }
-        Failed { message, code }
+        scsi_failed(&e)
     }
 }
 
@@ -113,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Devices(a) => devices::run(a),
         Command::Inquiry(a) => inquiry::run(a),
         Command::Params(a) => params::run(a),
+        Command::Xcopy(a) => xcopy::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

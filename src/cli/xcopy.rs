@@ -1,0 +1,368 @@
+//! `segcopy xcopy --from DEV[@LBA] --to DEV[@LBA] --blocks N …`: a one-shot
+//! block copy by EXTENDED COPY (LID1), cut into segments of one command each.
+
+use std::io::IsTerminal;
+
+use segcopy::engine::plan::{plan_block_copy, BlockCopy, Limits, Plan};
+use segcopy::engine::xcopy::{endpoint, run_plan, CopyFailed, CopyReport, EndpointError};
+use segcopy::transport::commands::{Scsi, XCOPY_TIMEOUT};
+use segcopy::transport::Transport;
+use segcopy::wire::xcopy::{ExtendedCopyCdb, ListIdUsage};
+use segcopy::wire::{Hex, HexDump, Repr};
+use serde_json::json;
+
+use super::{exit, open_device, out, Failed};
+
+/// Arguments of `xcopy`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Source: a block device, optionally with a starting LBA (/dev/sg1@2048).
+    #[arg(long, value_name = "DEV[@LBA]")]
+    from: String,
+    /// Destination, likewise.
+    #[arg(long, value_name = "DEV[@LBA]")]
+    to: String,
+    /// How many blocks to copy.
+    #[arg(long)]
+    blocks: u64,
+    /// Send the EXTENDED COPY commands to this copy manager.
+    #[arg(long, value_name = "DEV", conflicts_with_all = ["on_src", "on_dst"])]
+    via: Option<String>,
+    /// Send the commands to the source (its copy manager does the copy).
+    #[arg(long, conflicts_with = "on_dst")]
+    on_src: bool,
+    /// Send the commands to the destination (the default, as sg_xcopy).
+    #[arg(long)]
+    on_dst: bool,
+    /// Bytes per segment (one EXTENDED COPY each): 64K, 1M, 8MiB, 4096…
+    /// Default: the most one command can carry, in whole MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    segment_size: Option<u64>,
+    /// LIST IDENTIFIER (default 1, as sg_xcopy).
+    #[arg(long, default_value_t = 1)]
+    list_id: u8,
+    /// PRIORITY, 0 to 7 (default 1, as sg_xcopy).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=7))]
+    priority: u8,
+    /// LIST ID USAGE: hold, discard or none (default: discard when the copy
+    /// manager holds no data, else hold — as sg_xcopy).
+    #[arg(long, value_parser = parse_usage)]
+    id_usage: Option<ListIdUsage>,
+    /// Plan and print, send nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print every CDB and parameter list in hex (with or without --dry-run).
+    #[arg(long)]
+    hex: bool,
+    /// Print the plan and the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses a size with an optional binary suffix (K, M, G; KiB, MiB, GiB).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size: write a number with an optional K, M or G"))?;
+    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("{s:?} has an unknown unit {unit:?}: use K, M or G")),
+    };
+    n.checked_mul(mul)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+fn parse_usage(s: &str) -> Result<ListIdUsage, String> {
+    match s {
+        "hold" => Ok(ListIdUsage::Hold),
+        "discard" | "nohold" => Ok(ListIdUsage::NoHold),
+        "none" | "disable" => Ok(ListIdUsage::None),
+        _ => Err(format!("{s:?}: LIST ID USAGE is hold, discard or none")),
+    }
+}
+
+/// Splits `DEV[@LBA]`.
+fn split_at_lba(arg: &str) -> Result<(&str, u64), Failed> {
+    match arg.rsplit_once('@') {
+        None => Ok((arg, 0)),
+        Some((dev, lba)) => {
+            let lba = lba.parse::<u64>().map_err(|_| {
+                Failed::new(
+                    exit::SYNTAX,
+                    format!("{arg}: the part after @ must be a starting LBA (a whole number)"),
+                )
+            })?;
+            Ok((dev, lba))
+        }
+    }
+}
+
+fn endpoint_failed(e: EndpointError) -> Failed {
+    match e {
+        EndpointError::Scsi(s) => s.into(),
+        other => Failed::new(exit::SYNTAX, other.to_string()),
+    }
+}
+
+/// Opens each distinct path once.
+struct Devices {
+    paths: Vec<String>,
+    open: Vec<Box<dyn Transport>>,
+}
+
+impl Devices {
+    fn get(&mut self, path: &str) -> Result<usize, Failed> {
+        if let Some(i) = self.paths.iter().position(|p| p == path) {
+            return Ok(i);
+        }
+        self.open.push(open_device(path)?);
+        self.paths.push(path.to_string());
+        Ok(self.open.len() - 1)
+    }
+}
+
+/// Runs `xcopy`.
+pub fn run(a: Args) -> Result<(), Failed> {
+    let (src_path, src_lba) = split_at_lba(&a.from)?;
+    let (dst_path, dst_lba) = split_at_lba(&a.to)?;
+    let cm_path = match (&a.via, a.on_src) {
+        (Some(v), _) => v.as_str(),
+        (None, true) => src_path,
+        (None, false) => dst_path,
+    };
+    let mut devs = Devices {
+        paths: vec![],
+        open: vec![],
+    };
+    let (si, di, ci) = (devs.get(src_path)?, devs.get(dst_path)?, devs.get(cm_path)?);
+    let src = endpoint(&Scsi::new(devs.open[si].as_ref())).map_err(endpoint_failed)?;
+    let dst = endpoint(&Scsi::new(devs.open[di].as_ref())).map_err(endpoint_failed)?;
+    let cm = Scsi::new(devs.open[ci].as_ref());
+    let (op, _) = cm.operating_parameters()?;
+    let limits = Limits::from_operating_parameters(cm_path, &op)
+        .map_err(|e| Failed::new(exit::ILLEGAL_REQUEST, e.to_string()))?;
+    let usage = a.id_usage.unwrap_or(if op.held_data_limit == 0 {
+        ListIdUsage::NoHold
+    } else {
+        ListIdUsage::Hold
+    });
+    let plan = plan_block_copy(
+        BlockCopy {
+            source: src,
+            source_lba: src_lba,
+            destination: dst,
+            destination_lba: dst_lba,
+            blocks: a.blocks,
+            segment_bytes: a.segment_size,
+            list_id: a.list_id,
+            list_id_usage: usage,
+            priority: a.priority,
+        },
+        &limits,
+    )
+    .map_err(|e| Failed::new(exit::SYNTAX, e.to_string()))?;
+
+    if !a.json {
+        out(&format!(
+            "segcopy xcopy: {plan}, by EXTENDED COPY on {cm_path} (no host copy)\n"
+        ));
+    }
+    if a.hex {
+        print_hex(&plan);
+    }
+    if a.dry_run {
+        if a.json {
+            out(&format!("{:#}\n", plan_json(&plan, cm_path)));
+        } else {
+            out("dry run: nothing was sent\n");
+        }
+        return Ok(());
+    }
+    let bar = progress_bar(&plan, a.json);
+    let result = run_plan(&cm, &plan, XCOPY_TIMEOUT, |d| {
+        if let Some(b) = &bar {
+            b.inc(d.blocks);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(r) => {
+            if a.json {
+                let mut v = plan_json(&plan, cm_path);
+                v["result"] = report_json(&r, plan.block_length);
+                out(&format!("{v:#}\n"));
+            } else {
+                out(&report_words(&r, plan.block_length));
+            }
+            Ok(())
+        }
+        Err(f) => {
+            if a.json {
+                let mut v = plan_json(&plan, cm_path);
+                v["result"] = failure_json(&f, &plan);
+                out(&format!("{v:#}\n"));
+            }
+            Err(failure(&f, &plan, cm_path))
+        }
+    }
+}
+
+fn progress_bar(plan: &Plan, json: bool) -> Option<indicatif::ProgressBar> {
+    if json || !std::io::stderr().is_terminal() || plan.segments.len() < 2 {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(plan.copy.blocks);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} blocks  {per_sec}  eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(b)
+}
+
+fn print_hex(plan: &Plan) {
+    for s in &plan.segments {
+        let list = s.list.to_vec().unwrap_or_default();
+        let cdb = ExtendedCopyCdb::new(list.len() as u32)
+            .to_vec()
+            .unwrap_or_default();
+        out(&format!(
+            "segment {}: source LBA {}, destination LBA {}, {} blocks\n  CDB [{}]\n  parameter list, {} bytes:\n{}\n",
+            s.index,
+            s.source_lba,
+            s.destination_lba,
+            s.blocks,
+            Hex(&cdb),
+            list.len(),
+            HexDump(&list)
+        ));
+    }
+}
+
+fn mib_per_s(blocks: u64, block_length: u32, secs: f64) -> f64 {
+    if secs <= 0.0 {
+        return 0.0;
+    }
+    (blocks as f64 * f64::from(block_length)) / (1024.0 * 1024.0) / secs
+}
+
+fn report_words(r: &CopyReport, bl: u32) -> String {
+    let secs = r.duration.as_secs_f64();
+    format!(
+        "copied {} blocks ({} bytes) in {} segment(s), {:.3} s, {:.1} MiB/s\n",
+        r.blocks,
+        r.blocks * u64::from(bl),
+        r.segments.len(),
+        secs,
+        mib_per_s(r.blocks, bl, secs)
+    )
+}
+
+fn plan_json(plan: &Plan, cm: &str) -> serde_json::Value {
+    let c = &plan.copy;
+    json!({
+        "source": c.source.name,
+        "source_lba": c.source_lba,
+        "source_designator": c.source.designator.to_string(),
+        "destination": c.destination.name,
+        "destination_lba": c.destination_lba,
+        "destination_designator": c.destination.designator.to_string(),
+        "copy_manager": cm,
+        "blocks": c.blocks,
+        "block_length": plan.block_length,
+        "segment_blocks": plan.segment_blocks,
+        "segments": plan.segments.len(),
+        "list_id": c.list_id,
+        "priority": c.priority,
+        "method": "EXTENDED COPY (LID1)",
+    })
+}
+
+fn report_json(r: &CopyReport, bl: u32) -> serde_json::Value {
+    json!({
+        "status": "completed",
+        "blocks_copied": r.blocks,
+        "segments_completed": r.segments.len(),
+        "seconds": r.duration.as_secs_f64(),
+        "mib_per_second": mib_per_s(r.blocks, bl, r.duration.as_secs_f64()),
+        "segment_seconds": r.segments.iter().map(|s| s.duration.as_secs_f64()).collect::<Vec<_>>(),
+    })
+}
+
+fn failure_json(f: &CopyFailed, plan: &Plan) -> serde_json::Value {
+    let s = &plan.segments[f.segment];
+    let failure = f.error.failure();
+    json!({
+        "status": "failed",
+        "failed_segment": f.segment,
+        "failed_segment_source_lba": s.source_lba,
+        "failed_segment_destination_lba": s.destination_lba,
+        "blocks_copied": f.blocks_done,
+        "segments_completed": f.completed.len(),
+        "error": f.error.to_string(),
+        "sense_key": failure.and_then(|x| x.sense_key()).map(|k| k.name()),
+        "asc_ascq": failure.and_then(|x| x.sense()).and_then(|s| s.asc_ascq()).map(|(a, q)| format!("{a:02x}/{q:02x}")),
+        "sense": failure.and_then(|x| match x {
+            segcopy::transport::commands::Failure::CheckCondition { raw, .. } => Some(Hex(raw).to_string()),
+            _ => None,
+        }),
+    })
+}
+
+fn failure(f: &CopyFailed, plan: &Plan, cm: &str) -> Failed {
+    let mut base = super::scsi_failed(&f.error);
+    let s = &plan.segments[f.segment];
+    let c = &plan.copy;
+    base.message = format!(
+        "segment {} of {} failed after {} blocks were copied (source LBAs {}..={}, destination LBAs {}..={}): {}\n  \
+         to finish the copy from the failed segment: segcopy xcopy --from {}@{} --to {}@{} --blocks {} --segment-size {} --via {}",
+        f.segment,
+        f.segments,
+        f.blocks_done,
+        s.source_lba,
+        s.source_lba + s.blocks - 1,
+        s.destination_lba,
+        s.destination_lba + s.blocks - 1,
+        base.message,
+        c.source.name,
+        s.source_lba,
+        c.destination.name,
+        s.destination_lba,
+        c.blocks - f.blocks_done,
+        plan.segment_blocks * u64::from(plan.block_length),
+        cm
+    );
+    base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
+
+    #[test]
+    fn dev_at_lba() {
+        assert_eq!(split_at_lba("/dev/sg1@2048").ok(), Some(("/dev/sg1", 2048)));
+        assert_eq!(split_at_lba("/dev/sg1").ok(), Some(("/dev/sg1", 0)));
+        assert!(split_at_lba("/dev/sg1@x").is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! The engine: segmenting copies and moving segments. So far: the
+//! segmenter ([`plan`]) and the one-shot EXTENDED COPY block copy
+//! ([`xcopy`]) behind `segcopy xcopy`.
+
+pub mod plan;
+pub mod xcopy;
