@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod conform;
 mod devices;
 mod exit;
 mod inquiry;
@@ -37,6 +38,9 @@ enum Command {
     /// Copy blocks between two LUNs by EXTENDED COPY, one command per
     /// segment (like sg_xcopy).
     Xcopy(xcopy::Args),
+    /// Run the EXTENDED COPY behaviour table (hand-made parameter lists)
+    /// against a copy manager; writes to the --other LU.
+    Conform(conform::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -123,6 +127,7 @@ pub fn main() -> ExitCode {
         Command::Inquiry(a) => inquiry::run(a),
         Command::Params(a) => params::run(a),
         Command::Xcopy(a) => xcopy::run(a),
+        Command::Conform(a) => conform::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,141 @@
+//! `segcopy conform --cm DEV --other DEV --write-ok [--four-k DEV]
+//! [--record FILE] [--json]`: runs the EXTENDED COPY behaviour table
+//! against a copy manager and says, case by case, whether it answered as
+//! SPC-4 and LIO do.
+
+use segcopy::conformance::{self, Lun, Row, Setup};
+use segcopy::engine::xcopy::endpoint;
+use segcopy::transport::commands::Scsi;
+use serde_json::json;
+
+use super::{exit, open_device, out, Failed};
+
+/// Arguments of `conform`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The copy manager: every command goes here; valid cases copy from it.
+    #[arg(long, value_name = "DEV")]
+    cm: String,
+    /// The other LU of the same session: valid cases copy onto it.
+    #[arg(long, value_name = "DEV")]
+    other: String,
+    /// A LU with a different block size, for the mismatch case.
+    #[arg(long, value_name = "DEV")]
+    four_k: Option<String>,
+    /// Confirms that the first blocks of --other may be overwritten.
+    #[arg(long)]
+    write_ok: bool,
+    /// Write the answers as a table (name, outcome, sense) to FILE.
+    #[arg(long, value_name = "FILE")]
+    record: Option<std::path::PathBuf>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn lun(dev: &str) -> Result<(Box<dyn segcopy::transport::Transport>, Lun), Failed> {
+    let t = open_device(dev)?;
+    let e = endpoint(&Scsi::new(t.as_ref())).map_err(|e| match e {
+        segcopy::engine::xcopy::EndpointError::Scsi(s) => Failed::from(s),
+        other => Failed::new(exit::SYNTAX, other.to_string()),
+    })?;
+    Ok((
+        t,
+        Lun {
+            designator: e.designator,
+            block_length: e.block_length,
+            capacity_blocks: e.capacity_blocks,
+        },
+    ))
+}
+
+/// Runs `conform`.
+pub fn run(a: Args) -> Result<(), Failed> {
+    if !a.write_ok {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            format!(
+                "segcopy conform copies blocks onto {} (the valid cases write its first 72 blocks); \
+                 pass --write-ok if that data may be overwritten",
+                a.other
+            ),
+        ));
+    }
+    let (cm_t, cm) = lun(&a.cm)?;
+    let (_other_t, other) = lun(&a.other)?;
+    let four_k = match &a.four_k {
+        Some(d) => Some(lun(d)?.1),
+        None => None,
+    };
+    // Clear a pending UNIT ATTENTION so that the first case is judged on
+    // its own merits.
+    let _ = Scsi::new(cm_t.as_ref()).test_unit_ready();
+    let setup = Setup { cm, other, four_k };
+    let rows = conformance::run(cm_t.as_ref(), &setup);
+    if let Some(path) = &a.record {
+        std::fs::write(path, conformance::record(&rows)).map_err(|e| {
+            Failed::new(
+                exit::FILE_ERROR,
+                format!("{}: cannot write the record: {e}", path.display()),
+            )
+        })?;
+    }
+    let mismatches = rows.iter().filter(|r| !r.matches()).count();
+    if a.json {
+        let v: Vec<_> = rows.iter().map(row_json).collect();
+        out(&format!(
+            "{:#}\n",
+            json!({ "cases": v, "mismatches": mismatches })
+        ));
+    } else {
+        out(&format!(
+            "{:<34} {:<30} {:<30} {}\n",
+            "CASE", "EXPECTED", "OBSERVED", "VERDICT"
+        ));
+        for r in &rows {
+            let obs = match &r.observed {
+                Ok(o) => o.outcome.to_string(),
+                Err(e) => format!("no answer: {e}"),
+            };
+            out(&format!(
+                "{:<34} {:<30} {:<30} {}\n",
+                r.name,
+                r.expect.to_string(),
+                obs,
+                if r.matches() {
+                    "as expected"
+                } else {
+                    "DIFFERS"
+                }
+            ));
+        }
+        out(&format!(
+            "{} cases, {} as expected, {} differ\n",
+            rows.len(),
+            rows.len() - mismatches,
+            mismatches
+        ));
+    }
+    if mismatches > 0 {
+        return Err(Failed::new(
+            exit::MISCOMPARE,
+            format!("{mismatches} case(s) answered differently from the table"),
+        ));
+    }
+    Ok(())
+}
+
+fn row_json(r: &Row) -> serde_json::Value {
+    let (obs, sense) = match &r.observed {
+        Ok(o) => (o.outcome.code(), segcopy::wire::Hex(&o.sense).to_string()),
+        Err(e) => (format!("no-answer: {e}"), String::new()),
+    };
+    json!({
+        "name": r.name,
+        "rule": r.rule,
+        "expected": r.expect.code(),
+        "observed": obs,
+        "sense": sense,
+        "as_expected": r.matches(),
+    })
+}
