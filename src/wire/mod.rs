@@ -106,6 +106,31 @@ pub trait Repr: Sized {
     }
 }
 
+/// The oracle the fuzzers and property tests share: whatever `R::parse`
+/// accepts must emit; the emitted bytes must parse; and emitting that
+/// value again must give the same bytes (emit ∘ parse is a fixed point once
+/// parse has normalised what it does not keep: reserved bytes, truncation
+/// flags). Panics (a finding) otherwise; returns whether `data` parsed.
+pub fn check_reparse<R: Repr + fmt::Debug>(data: &[u8]) -> bool {
+    let Ok(r) = R::parse(data) else {
+        return false;
+    };
+    let first = match r.to_vec() {
+        Ok(b) => b,
+        Err(e) => panic!("{r:?} parsed from {data:02x?} but does not emit: {e}"),
+    };
+    let again = match R::parse(&first) {
+        Ok(a) => a,
+        Err(e) => panic!("{r:?} emitted {first:02x?}, which does not parse: {e}"),
+    };
+    let second = match again.to_vec() {
+        Ok(b) => b,
+        Err(e) => panic!("{again:?} (parsed from emitted bytes) does not emit: {e}"),
+    };
+    assert_eq!(first, second, "emit is not stable for {r:?}");
+    true
+}
+
 /// Checks that `buf` holds at least `need` bytes of `what`.
 #[inline]
 pub fn check_len(what: &'static str, buf: &[u8], need: usize) -> Result<()> {
