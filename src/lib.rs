@@ -8,5 +8,6 @@
 
 pub mod conformance;
 pub mod engine;
+pub mod sim;
 pub mod transport;
 pub mod wire;

@@ -1,0 +1,391 @@
+//! Fault plans: declarative, deterministic faults for the simulated SAN.
+//!
+//! A [`Fault`] names a device, a [`Trigger`] (the n-th command, the k-th
+//! segment a copy manager processes, after n bytes, at tape block b, always,
+//! or at random with a seed) and an [`Effect`] (a CHECK CONDITION with given
+//! sense, a hang, the device going away, a medium error, end of medium, a
+//! library that cannot move a cartridge). Nothing sleeps: a hang is reported
+//! the way an initiator sees it, as a time-out.
+//!
+//! Devices report events to the plan — a command received
+//! ([`FaultPlan::on_command`]), a segment started ([`FaultPlan::on_segment`]),
+//! data moved ([`FaultPlan::on_data`]), a cartridge moved
+//! ([`FaultPlan::on_move`]) — and act on the effect returned.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use crate::wire::sense::SenseData;
+
+/// When a fault fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// On the n-th command (from 1) the device receives from an initiator.
+    Command(u64),
+    /// On the k-th segment descriptor (from 0, counted across commands) a
+    /// copy manager processes.
+    Segment(u64),
+    /// Once the device has moved at least this many bytes on its data path.
+    AfterBytes(u64),
+    /// When tape block (logical object) b is read or written.
+    TapeBlock(u64),
+    /// On every event of the device.
+    Always,
+    /// On each event with probability `per_million` / 1,000,000, from a
+    /// generator seeded with `seed` (the same seed, the same faults).
+    Random {
+        /// Probability per event, in millionths.
+        per_million: u32,
+        /// The generator's seed.
+        seed: u64,
+    },
+}
+
+/// What a fault does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The command ends in CHECK CONDITION with this sense.
+    Sense(SenseData),
+    /// The command never completes within its time-out.
+    Hang,
+    /// The device stops answering, for good.
+    Gone,
+    /// An unrecovered medium error at this point (MEDIUM ERROR).
+    MediumError,
+    /// The medium ends here (tape: VOLUME OVERFLOW on write).
+    EndOfMedium,
+    /// A library cannot move the cartridge (MOVE MEDIUM fails).
+    CannotMove,
+}
+
+/// One fault of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The device's name.
+    pub device: String,
+    /// When it fires.
+    pub trigger: Trigger,
+    /// What it does.
+    pub effect: Effect,
+    /// How many times it may fire (`None`: every time it triggers). A
+    /// `Gone` device stays gone whatever this says.
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    /// A fault that fires once.
+    pub fn once(device: &str, trigger: Trigger, effect: Effect) -> Self {
+        Fault {
+            device: device.to_string(),
+            trigger,
+            effect,
+            times: Some(1),
+        }
+    }
+}
+
+/// The kinds of event a device reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Command,
+    Segment(u64),
+    Data {
+        total_bytes: u64,
+        tape_block: Option<u64>,
+    },
+    Move,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    commands: u64,
+    bytes: u64,
+}
+
+#[derive(Debug)]
+struct Armed {
+    fault: Fault,
+    fired: u32,
+    rng: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    armed: Vec<Armed>,
+    counters: HashMap<String, Counters>,
+    gone: Vec<String>,
+    log: Vec<String>,
+}
+
+/// A set of faults and the counters they trigger on.
+#[derive(Debug, Default)]
+pub struct FaultPlan {
+    any: AtomicBool,
+    state: Mutex<State>,
+}
+
+impl Clone for FaultPlan {
+    fn clone(&self) -> Self {
+        FaultPlan::new(self.faults())
+    }
+}
+
+fn splitmix64(x: &mut u64) -> u64 {
+    *x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl FaultPlan {
+    /// A plan of `faults`, all armed, counters at zero.
+    pub fn new(faults: Vec<Fault>) -> Self {
+        let armed: Vec<Armed> = faults
+            .into_iter()
+            .map(|f| {
+                let rng = match f.trigger {
+                    Trigger::Random { seed, .. } => seed,
+                    _ => 0,
+                };
+                Armed {
+                    fault: f,
+                    fired: 0,
+                    rng,
+                }
+            })
+            .collect();
+        FaultPlan {
+            any: AtomicBool::new(!armed.is_empty()),
+            state: Mutex::new(State {
+                armed,
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// The faults of the plan.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.lock().armed.iter().map(|a| a.fault.clone()).collect()
+    }
+
+    /// Adds a fault at run time (the test API).
+    pub fn add(&self, f: Fault) {
+        let rng = match f.trigger {
+            Trigger::Random { seed, .. } => seed,
+            _ => 0,
+        };
+        self.lock().armed.push(Armed {
+            fault: f,
+            fired: 0,
+            rng,
+        });
+        self.any.store(true, Ordering::Relaxed);
+    }
+
+    /// What fired, in order (`device: effect`), for tests and reports.
+    pub fn log(&self) -> Vec<String> {
+        self.lock().log.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves counters usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `device` has gone away.
+    pub fn is_gone(&self, device: &str) -> bool {
+        self.any.load(Ordering::Relaxed) && self.lock().gone.iter().any(|g| g == device)
+    }
+
+    /// An initiator's command reached `device`.
+    pub fn on_command(&self, device: &str, _opcode: u8) -> Option<Effect> {
+        self.event(device, Event::Command)
+    }
+
+    /// A copy manager starts segment descriptor `k` (counted from 0 across
+    /// its commands).
+    pub fn on_segment(&self, cm: &str, k: u64) -> Option<Effect> {
+        self.event(cm, Event::Segment(k))
+    }
+
+    /// `device` is about to move `bytes` on its data path, at `tape_block`
+    /// for a tape.
+    pub fn on_data(&self, device: &str, bytes: u64, tape_block: Option<u64>) -> Option<Effect> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        let total = {
+            let mut s = self.lock();
+            let c = s.counters.entry(device.to_string()).or_default();
+            c.bytes = c.bytes.saturating_add(bytes);
+            c.bytes
+        };
+        self.event(
+            device,
+            Event::Data {
+                total_bytes: total,
+                tape_block,
+            },
+        )
+    }
+
+    /// A library is asked to move a cartridge.
+    pub fn on_move(&self, library: &str) -> Option<Effect> {
+        self.event(library, Event::Move)
+    }
+
+    fn event(&self, device: &str, ev: Event) -> Option<Effect> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut s = self.lock();
+        if s.gone.iter().any(|g| g == device) {
+            return Some(Effect::Gone);
+        }
+        let commands = {
+            let c = s.counters.entry(device.to_string()).or_default();
+            if ev == Event::Command {
+                c.commands += 1;
+            }
+            c.commands
+        };
+        let mut hit = None;
+        for a in s.armed.iter_mut() {
+            if a.fault.device != device || a.fault.times.is_some_and(|t| a.fired >= t) {
+                continue;
+            }
+            let fires = match (&a.fault.trigger, ev) {
+                (Trigger::Command(n), Event::Command) => commands == *n,
+                (Trigger::Segment(k), Event::Segment(j)) => *k == j,
+                (Trigger::AfterBytes(n), Event::Data { total_bytes, .. }) => total_bytes >= *n,
+                (
+                    Trigger::TapeBlock(b),
+                    Event::Data {
+                        tape_block: Some(p),
+                        ..
+                    },
+                ) => p == *b,
+                (Trigger::Always, _) => applies(&a.fault.effect, ev),
+                (Trigger::Random { per_million, .. }, _) if applies(&a.fault.effect, ev) => {
+                    splitmix64(&mut a.rng) % 1_000_000 < u64::from(*per_million)
+                }
+                _ => false,
+            };
+            if fires {
+                a.fired += 1;
+                hit = Some(a.fault.effect.clone());
+                break;
+            }
+        }
+        if let Some(e) = &hit {
+            s.log.push(format!("{device}: {e:?}"));
+            if *e == Effect::Gone {
+                s.gone.push(device.to_string());
+            }
+        }
+        hit
+    }
+}
+
+/// Whether an always/random effect belongs to this kind of event: medium
+/// effects happen on the data path, move failures on moves, the rest on
+/// commands and segments.
+fn applies(e: &Effect, ev: Event) -> bool {
+    match e {
+        Effect::MediumError | Effect::EndOfMedium => matches!(ev, Event::Data { .. }),
+        Effect::CannotMove => ev == Event::Move,
+        Effect::Sense(_) | Effect::Hang | Effect::Gone => {
+            matches!(ev, Event::Command | Event::Segment(_))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::sense::SenseKey;
+
+    #[test]
+    fn nth_command_fires_once() {
+        let s: SenseData = SenseData::fixed(SenseKey::HardwareError, 0x44, 0).into();
+        let p = FaultPlan::new(vec![Fault::once(
+            "d",
+            Trigger::Command(3),
+            Effect::Sense(s.clone()),
+        )]);
+        assert_eq!(p.on_command("d", 0), None);
+        assert_eq!(p.on_command("e", 0), None);
+        assert_eq!(p.on_command("d", 0), None);
+        assert_eq!(p.on_command("d", 0), Some(Effect::Sense(s)));
+        assert_eq!(p.on_command("d", 0), None);
+        assert_eq!(p.log().len(), 1);
+        assert!(p.log()[0].starts_with("d: Sense("));
+    }
+
+    #[test]
+    fn gone_is_for_good() {
+        let p = FaultPlan::new(vec![Fault::once("cm", Trigger::Segment(2), Effect::Gone)]);
+        assert_eq!(p.on_segment("cm", 0), None);
+        assert_eq!(p.on_segment("cm", 2), Some(Effect::Gone));
+        assert!(p.is_gone("cm"));
+        assert_eq!(p.on_command("cm", 0x12), Some(Effect::Gone));
+        assert!(!p.is_gone("other"));
+    }
+
+    #[test]
+    fn bytes_and_tape_blocks() {
+        let p = FaultPlan::new(vec![
+            Fault::once("tape", Trigger::TapeBlock(5), Effect::MediumError),
+            Fault::once("disk", Trigger::AfterBytes(1000), Effect::MediumError),
+        ]);
+        assert_eq!(p.on_data("tape", 10, Some(4)), None);
+        assert_eq!(p.on_data("tape", 10, Some(5)), Some(Effect::MediumError));
+        assert_eq!(p.on_data("disk", 600, None), None);
+        assert_eq!(p.on_data("disk", 600, None), Some(Effect::MediumError));
+    }
+
+    #[test]
+    fn random_is_seeded() {
+        let run = |seed| {
+            let p = FaultPlan::new(vec![Fault {
+                device: "d".into(),
+                trigger: Trigger::Random {
+                    per_million: 100_000,
+                    seed,
+                },
+                effect: Effect::Hang,
+                times: None,
+            }]);
+            (0..200)
+                .map(|_| p.on_command("d", 0).is_some())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+        let hits = run(7).iter().filter(|&&h| h).count();
+        assert!((5..=40).contains(&hits), "{hits} hits at 10%");
+    }
+
+    #[test]
+    fn always_medium_error_only_on_data() {
+        let p = FaultPlan::new(vec![Fault {
+            device: "t".into(),
+            trigger: Trigger::Always,
+            effect: Effect::MediumError,
+            times: None,
+        }]);
+        assert_eq!(p.on_command("t", 0x08), None);
+        assert_eq!(p.on_data("t", 1, Some(0)), Some(Effect::MediumError));
+        assert_eq!(p.on_data("t", 1, Some(1)), Some(Effect::MediumError));
+    }
+
+    #[test]
+    fn empty_plan_is_cheap_and_silent() {
+        let p = FaultPlan::default();
+        assert_eq!(p.on_command("x", 0), None);
+        assert_eq!(p.on_data("x", 1 << 30, None), None);
+        assert!(!p.is_gone("x"));
+    }
+}

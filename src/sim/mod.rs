@@ -1,0 +1,320 @@
+//! The simulated SAN: disks, tape drives, libraries and copy managers that
+//! answer SCSI commands behind the same [`Transport`] real devices use, and
+//! a declarative, deterministic fault plan.
+//!
+//! It is a test double and the embedded default for a new user — not the
+//! product. Where LIO applies it must answer what LIO answered
+//! (`fixtures/lio/`, replayed by the conformance tests); where no free copy
+//! manager goes (tape, libraries, injected faults) it follows SPC-4, SSC-4
+//! and SMC-3.
+//!
+//! Shape:
+//! - a [`Fabric`] owns every logical unit ([`Lu`]) by name and designator,
+//!   the links between them (who can reach whom) and the [`fault::FaultPlan`];
+//! - [`SimTransport`] is one LU seen as a [`Transport`]: it applies the
+//!   fault plan's transport-level effects (gone, hang) and hands the CDB to
+//!   the LU;
+//! - a copy manager moves data through the typed data paths
+//!   [`BlockTarget`] and [`StreamTarget`] of the LUs it resolves, which
+//!   answer with the sense the target itself would return, so it can be
+//!   forwarded.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::transport::{Completion, DataDirection, HostStatus, Transport, TransportError};
+use crate::wire::sense::SenseData;
+use crate::wire::vpd::Designator;
+use crate::wire::Repr;
+
+pub mod cm;
+pub mod common;
+pub mod disk;
+pub mod fault;
+pub mod library;
+pub mod tape;
+
+pub use fault::{Effect, Fault, FaultPlan, Trigger};
+
+/// Why a data-path call on a target did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetError {
+    /// The target answered CHECK CONDITION with this sense.
+    Check(SenseData),
+    /// The target does not answer (removed, powered off).
+    Gone,
+    /// The target did not complete the command in time.
+    Hang,
+}
+
+impl From<SenseData> for TargetError {
+    fn from(s: SenseData) -> Self {
+        TargetError::Check(s)
+    }
+}
+
+/// The data path of a block device, for copy managers.
+pub trait BlockTarget: Send + Sync {
+    /// Logical block length.
+    fn block_length(&self) -> u32;
+    /// Capacity in blocks.
+    fn capacity_blocks(&self) -> u64;
+    /// Reads `buf.len()` bytes (a whole number of blocks) from `lba`.
+    fn read_blocks(&self, lba: u64, buf: &mut [u8]) -> Result<(), TargetError>;
+    /// Writes `data` (a whole number of blocks) at `lba`.
+    fn write_blocks(&self, lba: u64, data: &[u8]) -> Result<(), TargetError>;
+}
+
+/// What a stream read met besides data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamRead {
+    /// A record (a block in fixed mode) of this many bytes.
+    Record(Bytes),
+    /// A filemark.
+    Filemark,
+    /// End of data.
+    EndOfData,
+}
+
+/// The data path of a stream (tape) device, for copy managers.
+pub trait StreamTarget: Send + Sync {
+    /// The block length in fixed-block mode, `None` in variable mode.
+    fn fixed_block_length(&self) -> Option<u32>;
+    /// Writes one transfer at the current position: in variable mode one
+    /// record of `data.len()` bytes; in fixed mode `data.len() / block
+    /// length` blocks. Early warning is reported as `Ok(true)` (written,
+    /// EOM bit set), end of medium as a VOLUME OVERFLOW check.
+    fn write(&self, data: Bytes) -> Result<bool, TargetError>;
+    /// Reads the next object at the current position.
+    fn read(&self) -> Result<StreamRead, TargetError>;
+    /// Writes `n` filemarks.
+    fn write_filemarks(&self, n: u32) -> Result<(), TargetError>;
+    /// The current logical object number (block position).
+    fn position(&self) -> Result<u64, TargetError>;
+}
+
+/// One simulated logical unit.
+pub trait Lu: Send + Sync {
+    /// The LU's name in the site.
+    fn name(&self) -> &str;
+    /// Its logical-unit designators (VPD 83h), the first being its NAA.
+    fn designators(&self) -> Vec<Designator>;
+    /// Handles one command addressed to it (after transport-level faults).
+    fn command(&self, fabric: &Fabric, cdb: &[u8], data: DataDirection<'_>) -> Completion;
+    /// Its block data path, if it is a block device.
+    fn block(&self) -> Option<&dyn BlockTarget> {
+        None
+    }
+    /// Its stream data path, if it is a tape drive.
+    fn stream(&self) -> Option<&dyn StreamTarget> {
+        None
+    }
+}
+
+/// The simulated SAN.
+pub struct Fabric {
+    lus: Vec<Arc<dyn Lu>>,
+    by_name: HashMap<String, usize>,
+    /// Undirected links between node names (LUs and switches). Empty:
+    /// everything reaches everything.
+    links: Vec<(String, String)>,
+    faults: FaultPlan,
+}
+
+impl std::fmt::Debug for Fabric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fabric")
+            .field("lus", &self.by_name.keys().collect::<Vec<_>>())
+            .field("links", &self.links)
+            .finish()
+    }
+}
+
+impl Default for Fabric {
+    fn default() -> Self {
+        Fabric::new()
+    }
+}
+
+impl Fabric {
+    /// An empty fabric with no faults.
+    pub fn new() -> Self {
+        Fabric {
+            lus: Vec::new(),
+            by_name: HashMap::new(),
+            links: Vec::new(),
+            faults: FaultPlan::default(),
+        }
+    }
+
+    /// Adds a logical unit. Names must be unique.
+    pub fn add(&mut self, lu: Arc<dyn Lu>) -> Result<(), SimError> {
+        let name = lu.name().to_string();
+        if self.by_name.contains_key(&name) {
+            return Err(SimError::DuplicateName(name));
+        }
+        self.by_name.insert(name, self.lus.len());
+        self.lus.push(lu);
+        Ok(())
+    }
+
+    /// Adds a link between two nodes (LUs or switches).
+    pub fn link(&mut self, a: &str, b: &str) {
+        self.links.push((a.to_string(), b.to_string()));
+    }
+
+    /// Sets the fault plan.
+    pub fn set_faults(&mut self, plan: FaultPlan) {
+        self.faults = plan;
+    }
+
+    /// The fault plan.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.faults
+    }
+
+    /// A logical unit by name.
+    pub fn lu(&self, name: &str) -> Option<&Arc<dyn Lu>> {
+        self.by_name.get(name).map(|&i| &self.lus[i])
+    }
+
+    /// Every LU's name, in the order they were added.
+    pub fn names(&self) -> Vec<&str> {
+        self.lus.iter().map(|l| l.name()).collect()
+    }
+
+    /// The LU a designator names, if any.
+    pub fn by_designator(&self, d: &Designator) -> Option<&Arc<dyn Lu>> {
+        self.lus.iter().find(|l| {
+            l.designators()
+                .iter()
+                .any(|x| x.designator_type == d.designator_type && x.value == d.value)
+        })
+    }
+
+    /// Whether `from` can reach `to` over the links (always, with no links).
+    pub fn reachable(&self, from: &str, to: &str) -> bool {
+        if self.links.is_empty() || from == to {
+            return true;
+        }
+        let mut seen = vec![from.to_string()];
+        let mut frontier = vec![from.to_string()];
+        while let Some(n) = frontier.pop() {
+            for (a, b) in &self.links {
+                let next = if *a == n {
+                    b
+                } else if *b == n {
+                    a
+                } else {
+                    continue;
+                };
+                if next == to {
+                    return true;
+                }
+                if !seen.contains(next) {
+                    seen.push(next.clone());
+                    frontier.push(next.clone());
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether a fault plan makes `name` unreachable right now.
+    pub fn is_gone(&self, name: &str) -> bool {
+        self.faults.is_gone(name)
+    }
+
+    /// One LU as a transport.
+    pub fn transport(self: &Arc<Self>, name: &str) -> Option<SimTransport> {
+        self.by_name.get(name).map(|&i| SimTransport {
+            fabric: Arc::clone(self),
+            index: i,
+            name: name.to_string(),
+        })
+    }
+}
+
+/// Errors building a fabric.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// Two devices with one name.
+    #[error("two simulated devices are named {0:?}; names must be unique")]
+    DuplicateName(String),
+    /// A file of the simulator's state could not be used.
+    #[error("{path}: {reason}")]
+    State {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// A simulated LU as a [`Transport`].
+#[derive(Clone)]
+pub struct SimTransport {
+    fabric: Arc<Fabric>,
+    index: usize,
+    name: String,
+}
+
+impl std::fmt::Debug for SimTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SimTransport({})", self.name)
+    }
+}
+
+impl SimTransport {
+    /// The fabric it belongs to.
+    pub fn fabric(&self) -> &Arc<Fabric> {
+        &self.fabric
+    }
+}
+
+impl Transport for SimTransport {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn execute(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        _timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        if cdb.is_empty() || cdb.len() > sg::MAX_CDB_LEN {
+            return Err(TransportError::Rejected {
+                device: self.name.clone(),
+                reason: "a CDB must be 1 to 32 bytes",
+            });
+        }
+        match self.fabric.faults.on_command(&self.name, cdb[0]) {
+            Some(Effect::Gone) => {
+                return Err(TransportError::Gone {
+                    device: self.name.clone(),
+                })
+            }
+            Some(Effect::Hang) => {
+                // The command does not complete: the initiator's time-out
+                // fires and the adapter reports it (no sleeping here).
+                let mut c = Completion::good(0);
+                c.host_status = HostStatus::TimeOut;
+                return Ok(c);
+            }
+            Some(Effect::Sense(s)) => {
+                return Ok(Completion::check_condition(
+                    s.to_vec().unwrap_or_default(),
+                    0,
+                    data.len(),
+                ))
+            }
+            _ => {}
+        }
+        let lu = &self.fabric.lus[self.index];
+        Ok(lu.command(&self.fabric, cdb, data))
+    }
+}
