@@ -104,6 +104,10 @@ pub trait Lu: Send + Sync {
     fn designators(&self) -> Vec<Designator>;
     /// Handles one command addressed to it (after transport-level faults).
     fn command(&self, fabric: &Fabric, cdb: &[u8], data: DataDirection<'_>) -> Completion;
+    /// Whether it is a copy manager (advertises 3PC).
+    fn third_party_copy(&self) -> bool {
+        false
+    }
     /// Its block data path, if it is a block device.
     fn block(&self) -> Option<&dyn BlockTarget> {
         None
