@@ -9,5 +9,6 @@
 pub mod conformance;
 pub mod engine;
 pub mod sim;
+pub mod site;
 pub mod transport;
 pub mod wire;

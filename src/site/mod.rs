@@ -1,0 +1,749 @@
+//! Site files: a TOML description of a whole SAN — disks, copy managers,
+//! tape libraries with their drives, slots and barcodes, switches and the
+//! links between them, fault plans, and which devices are simulated and
+//! which are real (`/dev/sgN` or an NAA designator).
+//!
+//! [`Site::load`] reads and checks a file; every mistake is one
+//! [`SiteError`] naming the file, the line and the field. The simulated
+//! part becomes a [`crate::sim::Fabric`] with [`Site::build_fabric`]; the
+//! selector (later) reads the same description for its inventory and
+//! routes.
+//!
+//! ```toml
+//! [site]
+//! name = "two-path"
+//! state_dir = "state"            # relative to the file; "memory": nothing kept
+//!
+//! [[switch]]
+//! name = "sw0"
+//!
+//! [[disk]]
+//! name = "prod0"
+//! block_size = 512
+//! capacity = "256 MiB"
+//! links = ["sw0"]
+//!
+//! [[copy_manager]]
+//! name = "cm0"
+//! profile = "standard"           # or "lio"
+//! links = ["sw0"]
+//!
+//! [[library]]
+//! name = "lib0"
+//! slots = 8
+//! drives = ["drive0"]
+//! cartridge_capacity = "1 GiB"
+//! cartridges = [{ barcode = "SEG001L6", slot = 1 }]
+//!
+//! [[drive]]
+//! name = "drive0"
+//! links = ["sw0"]
+//!
+//! [[real]]
+//! name = "lio-src"
+//! path = "/dev/sg0"
+//!
+//! [[fault]]
+//! device = "cm0"
+//! segment = 3
+//! effect = "sense"
+//! sense = "0a/0d/01"
+//! ```
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub mod build;
+
+/// A mistake in a site file: file, line, field, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {field}: {message}", file.display())]
+pub struct SiteError {
+    /// The site file.
+    pub file: PathBuf,
+    /// 1-based line (0 when the file could not be read).
+    pub line: usize,
+    /// The field (`disk[2].block_size`, `fault[0].sense`…).
+    pub field: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// A size in a site file: a number of bytes, or a string such as "256 MiB".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => Ok(Size(n)),
+            Raw::Text(s) => parse_size(&s).map(Size).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Parses "256 MiB", "1G", "4096" (binary multiples).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a size; write bytes or a number with KiB, MiB, GiB or TiB")
+    })?;
+    let m: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?}; use KiB, MiB, GiB or TiB"
+            ))
+        }
+    };
+    n.checked_mul(m)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// `[site]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSection {
+    /// The site's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Where simulated disks, cartridges and library state live, relative
+    /// to the site file; `"memory"` keeps nothing between runs.
+    #[serde(default)]
+    pub state_dir: Option<String>,
+}
+
+/// How a simulated disk keeps its blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backing {
+    /// A sparse file in the state directory.
+    File,
+    /// Memory (lost at exit).
+    Memory,
+}
+
+/// Which copy manager a simulated device plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProfileName {
+    /// Linux LIO's target_core_xcopy.
+    Lio,
+    /// SPC-4 with stream devices.
+    Standard,
+}
+
+/// `[[disk]]`: a simulated disk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskSpec {
+    /// Name.
+    pub name: Spanned<String>,
+    /// 512 or 4096.
+    #[serde(default = "default_block_size")]
+    pub block_size: Spanned<u32>,
+    /// Capacity in bytes (a whole number of blocks).
+    pub capacity: Spanned<Size>,
+    /// File (default when there is a state directory) or memory.
+    #[serde(default)]
+    pub backing: Option<Backing>,
+    /// Makes the disk a copy manager too (LIO's `emulate_3pc`).
+    #[serde(default)]
+    pub copy_manager: Option<ProfileName>,
+    /// Switches it is cabled to.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+}
+
+fn default_block_size() -> Spanned<u32> {
+    Spanned::new(0..0, 512)
+}
+
+/// `[[copy_manager]]`: a stand-alone simulated copy manager.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyManagerSpec {
+    /// Name.
+    pub name: Spanned<String>,
+    /// `standard` (default) or `lio`.
+    #[serde(default)]
+    pub profile: Option<ProfileName>,
+    /// Overrides of the profile's operating parameters.
+    #[serde(default)]
+    pub limits: Option<LimitsSpec>,
+    /// Switches it is cabled to.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+}
+
+/// `[copy_manager.limits]`: overrides of OPERATING PARAMETERS.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// MAXIMUM CSCD DESCRIPTOR COUNT.
+    pub max_cscd_descriptors: Option<u16>,
+    /// MAXIMUM SEGMENT DESCRIPTOR COUNT.
+    pub max_segment_descriptors: Option<u16>,
+    /// MAXIMUM DESCRIPTOR LIST LENGTH.
+    pub max_descriptor_list_length: Option<u32>,
+    /// MAXIMUM SEGMENT LENGTH.
+    pub max_segment_length: Option<Size>,
+    /// MAXIMUM INLINE DATA LENGTH.
+    pub max_inline_data_length: Option<Size>,
+    /// MAXIMUM STREAM DEVICE TRANSFER SIZE.
+    pub max_stream_device_transfer_size: Option<Size>,
+}
+
+/// A cartridge in a library slot.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartridgeSpec {
+    /// Barcode (volume tag), at most 32 characters.
+    pub barcode: Spanned<String>,
+    /// Slot number, from 1.
+    pub slot: Spanned<u32>,
+}
+
+/// `[[library]]`: a simulated tape library.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibrarySpec {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Number of storage slots.
+    pub slots: Spanned<u32>,
+    /// Names of its drives (each a `[[drive]]`).
+    pub drives: Vec<Spanned<String>>,
+    /// Capacity of each cartridge.
+    #[serde(default)]
+    pub cartridge_capacity: Option<Size>,
+    /// Early warning before the end of each cartridge.
+    #[serde(default)]
+    pub early_warning: Option<Size>,
+    /// Cartridges and their home slots.
+    #[serde(default)]
+    pub cartridges: Vec<CartridgeSpec>,
+    /// Switches it is cabled to.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+}
+
+/// `[[drive]]`: a simulated tape drive.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriveSpec {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Switches it is cabled to.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+}
+
+/// `[[switch]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchSpec {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Other switches it is cabled to (inter-switch links).
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+}
+
+/// `[[real]]`: a real device, by path or by NAA designator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealSpec {
+    /// Name.
+    pub name: Spanned<String>,
+    /// `/dev/sgN` or `/dev/sdX`.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// An NAA designator in hex (`0x6001405…`), looked up among /dev/sg*.
+    #[serde(default)]
+    pub naa: Option<Spanned<String>>,
+    /// Switches it is cabled to.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+}
+
+/// `[[fault]]`: one fault of the plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// The device it concerns.
+    pub device: Spanned<String>,
+    /// Trigger: the n-th command (from 1).
+    #[serde(default)]
+    pub command: Option<u64>,
+    /// Trigger: the k-th segment descriptor a copy manager processes.
+    #[serde(default)]
+    pub segment: Option<u64>,
+    /// Trigger: after this many bytes on the data path.
+    #[serde(default)]
+    pub after_bytes: Option<Size>,
+    /// Trigger: at this tape block.
+    #[serde(default)]
+    pub tape_block: Option<u64>,
+    /// Trigger: always.
+    #[serde(default)]
+    pub always: Option<bool>,
+    /// Trigger: at random, this many per million events…
+    #[serde(default)]
+    pub per_million: Option<u32>,
+    /// …from this seed.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// sense, hang, gone, medium-error, end-of-medium, cannot-move.
+    pub effect: Spanned<String>,
+    /// For `effect = "sense"`: KEY/ASC/ASCQ in hex, e.g. "0a/0d/01".
+    #[serde(default)]
+    pub sense: Option<Spanned<String>>,
+    /// How many times it fires (default 1; 0 = every time).
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+/// A parsed, checked site file.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// `[site]`.
+    #[serde(default)]
+    pub site: SiteSection,
+    /// Disks.
+    #[serde(default)]
+    pub disk: Vec<DiskSpec>,
+    /// Copy managers.
+    #[serde(default)]
+    pub copy_manager: Vec<CopyManagerSpec>,
+    /// Libraries.
+    #[serde(default)]
+    pub library: Vec<LibrarySpec>,
+    /// Tape drives.
+    #[serde(default)]
+    pub drive: Vec<DriveSpec>,
+    /// Switches.
+    #[serde(default)]
+    pub switch: Vec<SwitchSpec>,
+    /// Real devices.
+    #[serde(default)]
+    pub real: Vec<RealSpec>,
+    /// Faults.
+    #[serde(default)]
+    pub fault: Vec<FaultSpec>,
+    /// The file it came from (set by [`Site::load`]).
+    #[serde(skip)]
+    pub path: PathBuf,
+    /// Its text, for line numbers.
+    #[serde(skip)]
+    text: String,
+}
+
+/// What kind of thing a name in the site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `[[disk]]`.
+    Disk,
+    /// `[[copy_manager]]`.
+    CopyManager,
+    /// `[[library]]`.
+    Library,
+    /// `[[drive]]`.
+    Drive,
+    /// `[[switch]]`.
+    Switch,
+    /// `[[real]]`.
+    Real,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Disk => "disk",
+            Kind::CopyManager => "copy_manager",
+            Kind::Library => "library",
+            Kind::Drive => "drive",
+            Kind::Switch => "switch",
+            Kind::Real => "real",
+        })
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Site {
+    /// Reads and checks a site file.
+    pub fn load(path: &Path) -> Result<Site, SiteError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SiteError {
+            file: path.to_path_buf(),
+            line: 0,
+            field: "(file)".into(),
+            message: format!("cannot read the site file: {e}"),
+        })?;
+        Site::parse(path, &text)
+    }
+
+    /// Parses and checks site text (`path` is for messages and relative
+    /// state directories).
+    pub fn parse(path: &Path, text: &str) -> Result<Site, SiteError> {
+        let mut site: Site = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| line_of(text, s.start));
+            let msg = e.message().to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .filter(|_| msg.contains("field"))
+                .unwrap_or("(syntax)")
+                .to_string();
+            SiteError {
+                file: path.to_path_buf(),
+                line,
+                field,
+                message: msg,
+            }
+        })?;
+        site.path = path.to_path_buf();
+        site.text = text.to_string();
+        site.check()?;
+        Ok(site)
+    }
+
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        field: String,
+        message: String,
+    ) -> Result<T, SiteError> {
+        Err(SiteError {
+            file: self.path.clone(),
+            line: line_of(&self.text, span.start),
+            field,
+            message,
+        })
+    }
+
+    /// Every named thing: (name, kind, span of the name).
+    fn names(&self) -> Vec<(&Spanned<String>, Kind)> {
+        let mut v: Vec<(&Spanned<String>, Kind)> = Vec::new();
+        v.extend(self.disk.iter().map(|d| (&d.name, Kind::Disk)));
+        v.extend(
+            self.copy_manager
+                .iter()
+                .map(|d| (&d.name, Kind::CopyManager)),
+        );
+        v.extend(self.library.iter().map(|d| (&d.name, Kind::Library)));
+        v.extend(self.drive.iter().map(|d| (&d.name, Kind::Drive)));
+        v.extend(self.switch.iter().map(|d| (&d.name, Kind::Switch)));
+        v.extend(self.real.iter().map(|d| (&d.name, Kind::Real)));
+        v
+    }
+
+    /// The kind of a name, if the site has it.
+    pub fn kind_of(&self, name: &str) -> Option<Kind> {
+        self.names()
+            .into_iter()
+            .find(|(n, _)| n.get_ref() == name)
+            .map(|(_, k)| k)
+    }
+
+    /// Names of every device (not switches), in file order.
+    pub fn device_names(&self) -> Vec<String> {
+        self.names()
+            .into_iter()
+            .filter(|(_, k)| *k != Kind::Switch)
+            .map(|(n, _)| n.get_ref().clone())
+            .collect()
+    }
+
+    /// The directory for simulator state, or `None` for memory only.
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        match self.site.state_dir.as_deref() {
+            Some("memory") => None,
+            Some(d) => Some(base.join(d)),
+            None => Some(base.join(format!(
+                "{}.state",
+                self.path.file_stem().and_then(|s| s.to_str()).unwrap_or("site")
+            ))),
+        }
+    }
+
+    fn check(&self) -> Result<(), SiteError> {
+        let mut seen = HashSet::new();
+        for (n, kind) in self.names() {
+            if n.get_ref().is_empty() || n.get_ref().contains(char::is_whitespace) {
+                return self.err(
+                    n.span(),
+                    format!("{kind}.name"),
+                    format!(
+                        "{:?} is not a usable name: use letters, digits, - and _",
+                        n.get_ref()
+                    ),
+                );
+            }
+            if !seen.insert(n.get_ref().clone()) {
+                return self.err(n.span(), format!("{kind}.name"), format!("{:?} is named twice; every disk, copy manager, library, drive, switch and real device needs its own name", n.get_ref()));
+            }
+        }
+        let all_links = self
+            .disk
+            .iter()
+            .map(|d| ("disk", &d.links))
+            .chain(self.copy_manager.iter().map(|d| ("copy_manager", &d.links)))
+            .chain(self.library.iter().map(|d| ("library", &d.links)))
+            .chain(self.drive.iter().map(|d| ("drive", &d.links)))
+            .chain(self.switch.iter().map(|d| ("switch", &d.links)))
+            .chain(self.real.iter().map(|d| ("real", &d.links)));
+        for (kind, links) in all_links {
+            for l in links {
+                if self.kind_of(l.get_ref()) != Some(Kind::Switch) {
+                    return self.err(
+                        l.span(),
+                        format!("{kind}.links"),
+                        format!(
+                            "{:?} is not a [[switch]] of this site; links name switches",
+                            l.get_ref()
+                        ),
+                    );
+                }
+            }
+        }
+        for d in &self.disk {
+            let bs = *d.block_size.get_ref();
+            if bs != 512 && bs != 4096 {
+                return self.err(
+                    d.block_size.span(),
+                    "disk.block_size".into(),
+                    format!("{bs} is not a block size segcopy simulates: use 512 or 4096"),
+                );
+            }
+            let cap = d.capacity.get_ref().0;
+            if cap == 0 || cap % u64::from(bs) != 0 {
+                return self.err(
+                    d.capacity.span(),
+                    "disk.capacity".into(),
+                    format!("{cap} bytes is not a whole, non-zero number of {bs}-byte blocks"),
+                );
+            }
+        }
+        let mut owned = HashSet::new();
+        for l in &self.library {
+            let slots = *l.slots.get_ref();
+            if slots == 0 {
+                return self.err(
+                    l.slots.span(),
+                    "library.slots".into(),
+                    "a library needs at least one slot".into(),
+                );
+            }
+            for dr in &l.drives {
+                if self.kind_of(dr.get_ref()) != Some(Kind::Drive) {
+                    return self.err(
+                        dr.span(),
+                        "library.drives".into(),
+                        format!("{:?} is not a [[drive]] of this site", dr.get_ref()),
+                    );
+                }
+                if !owned.insert(dr.get_ref().clone()) {
+                    return self.err(
+                        dr.span(),
+                        "library.drives".into(),
+                        format!("drive {:?} is in two libraries", dr.get_ref()),
+                    );
+                }
+            }
+            let mut used = HashSet::new();
+            let mut codes = HashSet::new();
+            for c in &l.cartridges {
+                let s = *c.slot.get_ref();
+                if s == 0 || s > slots {
+                    return self.err(
+                        c.slot.span(),
+                        "library.cartridges.slot".into(),
+                        format!("slot {s} does not exist: the library has slots 1 to {slots}"),
+                    );
+                }
+                if !used.insert(s) {
+                    return self.err(
+                        c.slot.span(),
+                        "library.cartridges.slot".into(),
+                        format!("two cartridges in slot {s}"),
+                    );
+                }
+                let b = c.barcode.get_ref();
+                if b.is_empty() || b.len() > 32 || !b.chars().all(|ch| ch.is_ascii_graphic()) {
+                    return self.err(
+                        c.barcode.span(),
+                        "library.cartridges.barcode".into(),
+                        format!(
+                            "{b:?} is not a barcode: 1 to 32 printable characters without spaces"
+                        ),
+                    );
+                }
+                if !codes.insert(b.clone()) {
+                    return self.err(
+                        c.barcode.span(),
+                        "library.cartridges.barcode".into(),
+                        format!("barcode {b:?} appears twice"),
+                    );
+                }
+            }
+        }
+        for r in &self.real {
+            if r.path.is_none() == r.naa.is_none() {
+                return self.err(
+                    r.name.span(),
+                    "real".into(),
+                    format!(
+                        "{:?}: give exactly one of path = \"/dev/sgN\" or naa = \"0x…\"",
+                        r.name.get_ref()
+                    ),
+                );
+            }
+        }
+        for (i, f) in self.fault.iter().enumerate() {
+            if self.kind_of(f.device.get_ref()).is_none() {
+                return self.err(
+                    f.device.span(),
+                    format!("fault[{i}].device"),
+                    format!("{:?} is not a device of this site", f.device.get_ref()),
+                );
+            }
+            let triggers = [
+                f.command.is_some(),
+                f.segment.is_some(),
+                f.after_bytes.is_some(),
+                f.tape_block.is_some(),
+                f.always == Some(true),
+                f.per_million.is_some(),
+            ]
+            .iter()
+            .filter(|&&b| b)
+            .count();
+            if triggers != 1 {
+                return self.err(f.device.span(), format!("fault[{i}]"), "give exactly one trigger: command, segment, after_bytes, tape_block, always = true, or per_million (with seed)".into());
+            }
+            if f.per_million.is_some() && f.seed.is_none() {
+                return self.err(
+                    f.device.span(),
+                    format!("fault[{i}].seed"),
+                    "a random fault needs a seed so that runs repeat".into(),
+                );
+            }
+            build::effect(self, i, f)?;
+        }
+        Ok(())
+    }
+
+    /// The span-aware error helper for the builder.
+    pub(crate) fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        field: String,
+        message: String,
+    ) -> SiteError {
+        SiteError {
+            file: self.path.clone(),
+            line: line_of(&self.text, span.start),
+            field,
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(t: &str) -> Result<Site, SiteError> {
+        Site::parse(Path::new("test.toml"), t)
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("256 MiB"), Ok(256 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn a_small_site_parses() {
+        let s = parse(
+            r#"
+[site]
+name = "t"
+state_dir = "memory"
+[[switch]]
+name = "sw0"
+[[disk]]
+name = "d0"
+capacity = "1 MiB"
+links = ["sw0"]
+[[copy_manager]]
+name = "cm0"
+links = ["sw0"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.kind_of("d0"), Some(Kind::Disk));
+        assert_eq!(*s.disk[0].block_size.get_ref(), 512);
+        assert_eq!(s.state_dir(), None);
+        assert_eq!(s.device_names(), vec!["d0", "cm0"]);
+    }
+
+    #[test]
+    fn unknown_field_names_file_line_and_field() {
+        let e = parse("[[disk]]\nname = \"d0\"\ncapacity = 4096\nblok_size = 512\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert_eq!(e.field, "blok_size", "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("test.toml:4: blok_size: unknown field"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_line() {
+        let e = parse("[[disk]]\nname = \"d0\"\ncapacity = 4096\nblock_size = 520\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (4, "disk.block_size"), "{e}");
+        let e = parse(
+            "[[disk]]\nname = \"d0\"\ncapacity = 4096\n[[disk]]\nname = \"d0\"\ncapacity = 4096\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (5, "disk.name"), "{e}");
+        let e =
+            parse("[[disk]]\nname = \"d0\"\ncapacity = 4096\nlinks = [\"nowhere\"]\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (4, "disk.links"), "{e}");
+        let e = parse("[[disk]]\nname = \"d0\"\ncapacity = 1000\n").unwrap_err();
+        assert_eq!(e.field, "disk.capacity", "{e}");
+        let e = parse("[[fault]]\ndevice = \"x\"\nsegment = 1\neffect = \"gone\"\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (2, "fault[0].device"), "{e}");
+    }
+
+    #[test]
+    fn bad_syntax_has_a_line() {
+        let e = parse("[[disk]\nname = \"d0\"\n").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+    }
+}
