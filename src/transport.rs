@@ -16,6 +16,7 @@ pub use sg::{
 
 pub mod commands;
 pub mod discover;
+pub mod tape;
 
 /// Why a command got no SCSI answer.
 #[derive(Debug, thiserror::Error)]

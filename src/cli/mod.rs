@@ -11,6 +11,7 @@ mod devices;
 mod exit;
 mod inquiry;
 mod params;
+mod tape;
 mod xcopy;
 
 /// segcopy: segmented backup through SCSI copy managers (EXTENDED COPY).
@@ -41,6 +42,9 @@ enum Command {
     /// Run the EXTENDED COPY behaviour table (hand-made parameter lists)
     /// against a copy manager; writes to the --other LU.
     Conform(conform::Args),
+    /// Tape drive operations (SSC), in the manner of mt: status, setblk,
+    /// write, read, weof, rewind, fsf/bsf/fsr/bsr/eod, locate, tell.
+    Tape(tape::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -127,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Inquiry(a) => inquiry::run(a),
         Command::Params(a) => params::run(a),
         Command::Xcopy(a) => xcopy::run(a),
+        Command::Tape(a) => tape::run(a),
         Command::Conform(a) => conform::run(a),
     };
     match result {

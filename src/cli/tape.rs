@@ -1,0 +1,889 @@
+//! `segcopy tape DEV <op>`: an `mt`-like tool over SG_IO, in the manner of
+//! mt-st and sg3_utils — status, block size, writing and reading a file
+//! as records, filemarks, positioning, and READ POSITION reported honestly
+//! (a drive that cannot tell says so; segcopy never prints an invented 0).
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use segcopy::transport::commands::ScsiError;
+use segcopy::transport::tape::{
+    BlockMode, Doubt, Met, Position, ReadRecords, RecordsError, SpaceKind, SpaceResult, Stop, Tape,
+    Told, WroteRecords,
+};
+use segcopy::wire::sense::SenseKey;
+use segcopy::wire::ssc::{
+    BlockLimits, BlockPosition, ModeParameterList6, PositionUnknown, ReadPositionForm,
+};
+use segcopy::wire::Hex;
+use serde_json::{json, Value};
+
+use super::xcopy::parse_size;
+use super::{exit, open_device, out, scsi_failed, Failed};
+
+/// Arguments of `tape`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The tape drive's SCSI generic node (/dev/sgN).
+    device: String,
+    /// Print the result as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    op: Op,
+}
+
+#[derive(Debug, Subcommand)]
+enum Op {
+    /// Block limits, block size, density, write protection, position.
+    Status,
+    /// Set the block size (MODE SELECT); 0 = variable-block mode.
+    Setblk {
+        /// Bytes per block, or 0 for variable.
+        #[arg(value_parser = parse_u24)]
+        size: u32,
+    },
+    /// Write a file as records (one WRITE(6) each). No filemark: use weof.
+    Write {
+        /// The file to write.
+        #[arg(long)]
+        file: PathBuf,
+        /// Bytes per record (default 64 KiB; in fixed-block mode a whole
+        /// number of blocks). In fixed mode the last record is padded with
+        /// zeros to whole blocks.
+        #[arg(long, value_name = "N", value_parser = parse_size)]
+        block_size: Option<u64>,
+    },
+    /// Read records until a filemark (or end of data) into a file.
+    Read {
+        /// The file to create.
+        #[arg(long)]
+        file: PathBuf,
+        /// Bytes per READ(6): the longest record expected (default: the
+        /// drive's maximum block length, at most 16 MiB − 1; fixed mode:
+        /// 1 MiB of blocks).
+        #[arg(long, value_name = "N", value_parser = parse_size)]
+        max: Option<u64>,
+        /// Stop after this many records (variable) or blocks (fixed).
+        #[arg(long, value_name = "N")]
+        records: Option<u64>,
+    },
+    /// Write filemarks (WRITE FILEMARKS).
+    Weof {
+        /// How many.
+        #[arg(default_value_t = 1, value_parser = parse_u24)]
+        count: u32,
+    },
+    /// Rewind to the beginning of the partition.
+    Rewind,
+    /// Space forward over N filemarks.
+    Fsf {
+        /// How many.
+        #[arg(default_value_t = 1, value_parser = parse_count)]
+        count: i32,
+    },
+    /// Space backward over N filemarks (ends on the beginning side of the
+    /// last one).
+    Bsf {
+        /// How many.
+        #[arg(default_value_t = 1, value_parser = parse_count)]
+        count: i32,
+    },
+    /// Space forward over N records.
+    Fsr {
+        /// How many.
+        #[arg(default_value_t = 1, value_parser = parse_count)]
+        count: i32,
+    },
+    /// Space backward over N records.
+    Bsr {
+        /// How many.
+        #[arg(default_value_t = 1, value_parser = parse_count)]
+        count: i32,
+    },
+    /// Space to the end of data.
+    Eod,
+    /// LOCATE to a logical block number.
+    Locate {
+        /// The logical object (block) number; filemarks count as objects.
+        block: u64,
+    },
+    /// READ POSITION: short form first, the long form if the drive refuses
+    /// the short one; says which form answered.
+    Tell {
+        /// Ask for this form only: short, long or extended.
+        #[arg(long, value_parser = parse_form)]
+        form: Option<ReadPositionForm>,
+    },
+}
+
+fn parse_u24(s: &str) -> Result<u32, String> {
+    let n: u32 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if n > 0x00ff_ffff {
+        return Err(format!(
+            "{n} does not fit the 24-bit field (at most 16777215)"
+        ));
+    }
+    Ok(n)
+}
+
+fn parse_count(s: &str) -> Result<i32, String> {
+    let n: i32 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if !(1..=0x007f_ffff).contains(&n) {
+        return Err(format!("{n}: give a count from 1 to 8388607"));
+    }
+    Ok(n)
+}
+
+fn parse_form(s: &str) -> Result<ReadPositionForm, String> {
+    match s {
+        "short" => Ok(ReadPositionForm::ShortBlockId),
+        "long" => Ok(ReadPositionForm::Long),
+        "extended" => Ok(ReadPositionForm::Extended),
+        _ => Err(format!("{s:?}: the form is short, long or extended")),
+    }
+}
+
+/// Runs `tape`.
+pub fn run(a: Args) -> Result<(), Failed> {
+    let t = open_device(&a.device)?;
+    let tape = Tape::new(t.as_ref());
+    let p = Printer {
+        json: a.json,
+        device: &a.device,
+    };
+    match a.op {
+        Op::Status => status(&tape, &p),
+        Op::Setblk { size } => setblk(&tape, &p, size),
+        Op::Write { file, block_size } => write(&tape, &p, &file, block_size),
+        Op::Read { file, max, records } => read(&tape, &p, &file, max, records),
+        Op::Weof { count } => weof(&tape, &p, count),
+        Op::Rewind => {
+            tape.rewind()?;
+            p.print(json!({ "op": "rewind", "ok": true }), "rewound".into());
+            Ok(())
+        }
+        Op::Fsf { count } => space(&tape, &p, "fsf", SpaceKind::Filemarks, count),
+        Op::Bsf { count } => space(&tape, &p, "bsf", SpaceKind::Filemarks, -count),
+        Op::Fsr { count } => space(&tape, &p, "fsr", SpaceKind::Blocks, count),
+        Op::Bsr { count } => space(&tape, &p, "bsr", SpaceKind::Blocks, -count),
+        Op::Eod => space(&tape, &p, "eod", SpaceKind::EndOfData, 0),
+        Op::Locate { block } => locate(&tape, &p, block),
+        Op::Tell { form } => tell(&tape, &p, form),
+    }
+}
+
+/// Prints one result in words or as JSON.
+struct Printer<'a> {
+    json: bool,
+    device: &'a str,
+}
+
+impl Printer<'_> {
+    fn print(&self, mut j: Value, words: String) {
+        if self.json {
+            if let Value::Object(m) = &mut j {
+                m.insert("device".into(), json!(self.device));
+            }
+            out(&format!("{j:#}\n"));
+        } else {
+            out(&format!("{}: {words}\n", self.device));
+        }
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn mode_words(bl: u32) -> String {
+    match bl {
+        0 => "variable-block mode".into(),
+        n => format!("fixed-block mode, {n}-byte blocks"),
+    }
+}
+
+// ------------------------------------------------------------------ status
+
+fn limits_words(l: &BlockLimits) -> String {
+    let max = match l.maximum_block_length_limit {
+        0 => "no maximum given".to_string(),
+        n => format!("{n} bytes"),
+    };
+    format!(
+        "{} bytes … {max}, granularity 2^{} = {} bytes",
+        l.minimum_block_length_limit,
+        l.granularity,
+        l.granularity_bytes()
+    )
+}
+
+fn limits_json(l: &BlockLimits) -> Value {
+    json!({
+        "granularity_log2": l.granularity,
+        "granularity": l.granularity_bytes(),
+        "max_block_length": l.maximum_block_length_limit,
+        "min_block_length": l.minimum_block_length_limit,
+    })
+}
+
+fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
+    let ready = tape.test_unit_ready();
+    let limits = tape.read_block_limits()?;
+    let mode = tape.mode_sense()?;
+    let told = tape.tell();
+    let bl = mode.block_length();
+    let dsp = mode.tape_device_specific();
+    let density = mode.block_descriptors.first().map(|d| d.density_code);
+
+    let ready_words = match &ready {
+        Ok(()) => "yes".to_string(),
+        Err(e) => format!("no: {}", failure_words(e)),
+    };
+    let bl_words = match bl {
+        None => "not reported (MODE SENSE sent no block descriptor)".to_string(),
+        Some(0) => "variable (0)".to_string(),
+        Some(n) => format!("{n} bytes (fixed)"),
+    };
+    let (pos_words, pos_json) = match &told {
+        Ok(t) => (told_words(t), told_json(t)),
+        Err(e) => (
+            format!("READ POSITION failed: {}", failure_words(e)),
+            json!({ "error": failure_words(e) }),
+        ),
+    };
+    let mut w = String::from("tape drive status\n");
+    let mut line = |k: &str, v: String| w += &format!("  {k:<18} {v}\n");
+    line("Ready:", ready_words);
+    line("Block size:", bl_words);
+    line(
+        "Density code:",
+        density.map_or("not reported".into(), |d| format!("{d:#04x}")),
+    );
+    line(
+        "Write protected:",
+        if dsp.write_protected { "yes" } else { "no" }.into(),
+    );
+    line("Buffered mode:", dsp.buffered_mode.to_string());
+    line("Block limits:", limits_words(&limits));
+    line("Position:", pos_words);
+    let j = json!({
+        "op": "status",
+        "ready": ready.is_ok(),
+        "not_ready": ready.as_ref().err().map(failure_words),
+        "block_length": bl,
+        "mode": bl.map(|b| if b == 0 { "variable" } else { "fixed" }),
+        "density_code": density,
+        "write_protected": dsp.write_protected,
+        "buffered_mode": dsp.buffered_mode,
+        "medium_type": mode.medium_type,
+        "block_limits": limits_json(&limits),
+        "position": pos_json,
+    });
+    p.print(j, w.trim_end().to_string());
+    Ok(())
+}
+
+/// A failure in one line (no device or command prefix).
+fn failure_words(e: &ScsiError) -> String {
+    match e.failure() {
+        Some(f) => f.to_string(),
+        None => e.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- position
+
+fn form_name(f: ReadPositionForm) -> &'static str {
+    match f {
+        ReadPositionForm::ShortBlockId => "short",
+        ReadPositionForm::ShortVendorSpecific => "short (vendor-specific)",
+        ReadPositionForm::Long => "long",
+        ReadPositionForm::Extended => "extended",
+        ReadPositionForm::Unknown(_) => "unknown",
+    }
+}
+
+fn position_words(pos: &Position) -> String {
+    let mut w = match (pos.block, pos.doubt) {
+        (_, Some(Doubt::ReservedBits(bits))) => format!(
+            "position not trusted: the {} form answer sets reserved bits ({bits:#04x}) in byte 0, \
+             so its block number ({}) is not believed",
+            form_name(pos.form),
+            pos.block
+                .block()
+                .map_or("none".to_string(), |b| b.to_string())
+        ),
+        (BlockPosition::Unknown(PositionUnknown::NotReported), None) => {
+            let flag = if pos.form == ReadPositionForm::Long {
+                "LONU"
+            } else {
+                "BPU"
+            };
+            format!("position unknown (the drive does not report it: {flag})")
+        }
+        (BlockPosition::Unknown(PositionUnknown::Overflow), None) => {
+            "position unknown (it overflowed the answer's fields: PERR)".to_string()
+        }
+        (BlockPosition::Known { partition, block }, None) => {
+            let mut s = format!("block {block}, partition {partition}");
+            if let Some(f) = pos.file {
+                s += &format!(", file {f}");
+            }
+            s
+        }
+    };
+    for (set, name) in [
+        (pos.bop, "at the beginning of the partition (BOP)"),
+        (pos.eop, "past early warning (EOP)"),
+        (pos.bpew, "beyond programmable early warning (BPEW)"),
+    ] {
+        if set {
+            w += &format!("; {name}");
+        }
+    }
+    w
+}
+
+fn position_json(pos: &Position) -> Value {
+    json!({
+        "form": form_name(pos.form),
+        "known": pos.trusted_block().is_some(),
+        "block": pos.trusted_block(),
+        "partition": match pos.block { BlockPosition::Known { partition, .. } if pos.doubt.is_none() => Some(partition), _ => None },
+        "file": if pos.doubt.is_none() { pos.file } else { None },
+        "unknown_reason": match (pos.block, pos.doubt) {
+            (_, Some(Doubt::ReservedBits(_))) => Some("reserved bits set"),
+            (BlockPosition::Unknown(PositionUnknown::NotReported), _) => Some(if pos.form == ReadPositionForm::Long { "LONU" } else { "BPU" }),
+            (BlockPosition::Unknown(PositionUnknown::Overflow), _) => Some("PERR"),
+            _ => None,
+        },
+        "bop": pos.bop,
+        "eop": pos.eop,
+        "bpew": pos.bpew,
+        "raw": Hex(&pos.raw).to_string(),
+    })
+}
+
+fn told_words(t: &Told) -> String {
+    let mut w = position_words(&t.position);
+    w += &format!(
+        " [READ POSITION {} form answered",
+        form_name(t.position.form)
+    );
+    if let Some(e) = &t.short_form_failed {
+        w += &format!(" after the short form failed: {}", failure_words(e));
+    }
+    w += "]";
+    w
+}
+
+fn told_json(t: &Told) -> Value {
+    let mut j = position_json(&t.position);
+    if let (Value::Object(m), Some(e)) = (&mut j, &t.short_form_failed) {
+        m.insert("short_form_failed".into(), json!(failure_words(e)));
+    }
+    j
+}
+
+fn tell(tape: &Tape<'_>, p: &Printer<'_>, form: Option<ReadPositionForm>) -> Result<(), Failed> {
+    let told = match form {
+        None => tape.tell()?,
+        Some(f) => Told {
+            position: tape.read_position(f)?,
+            short_form_failed: None,
+        },
+    };
+    let mut j = told_json(&told);
+    if let Value::Object(m) = &mut j {
+        m.insert("op".into(), json!("tell"));
+    }
+    p.print(j, told_words(&told));
+    Ok(())
+}
+
+fn locate(tape: &Tape<'_>, p: &Printer<'_>, block: u64) -> Result<(), Failed> {
+    if let Err(e) = tape.locate(block) {
+        let mut f = scsi_failed(&e);
+        let sense = e.failure().and_then(|f| f.sense());
+        if sense.and_then(|s| s.sense_key()) == Some(SenseKey::IllegalRequest) {
+            let hint = match sense.and_then(|s| s.asc_ascq()) {
+                Some((0x20, 0x00)) => "the drive does not implement LOCATE",
+                _ => "the drive refused this LOCATE",
+            };
+            f.message += &format!("\n{hint}: position with rewind, fsf and fsr instead");
+        }
+        return Err(f);
+    }
+    p.print(
+        json!({ "op": "locate", "block": block, "ok": true }),
+        format!("located to block {block}"),
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------------- block size
+
+fn setblk(tape: &Tape<'_>, p: &Printer<'_>, size: u32) -> Result<(), Failed> {
+    tape.set_block_length(size)?;
+    let now = tape.mode_sense()?;
+    let got = now.block_length();
+    if got != Some(size) {
+        return Err(Failed::new(
+            exit::MISCOMPARE,
+            format!(
+                "{}: the drive accepted MODE SELECT with block length {size}, but MODE SENSE \
+                 now says {}",
+                p.device,
+                got.map_or("nothing (no block descriptor)".into(), |g| g.to_string())
+            ),
+        ));
+    }
+    p.print(
+        json!({ "op": "setblk", "block_length": size, "mode": if size == 0 { "variable" } else { "fixed" } }),
+        format!("block size set: {} (MODE SENSE agrees)", mode_words(size)),
+    );
+    Ok(())
+}
+
+fn current_mode(
+    tape: &Tape<'_>,
+    p: &Printer<'_>,
+) -> Result<(ModeParameterList6, BlockMode), Failed> {
+    let list = tape.mode_sense()?;
+    let bl = list.block_length().ok_or_else(|| {
+        Failed::new(
+            exit::MALFORMED,
+            format!(
+                "{}: MODE SENSE sent no block descriptor, so the block size is unknown",
+                p.device
+            ),
+        )
+    })?;
+    Ok((list, BlockMode::from_block_length(bl)))
+}
+
+// -------------------------------------------------------------- write/read
+
+fn records_failed(p: &Printer<'_>, e: RecordsError, what: &str) -> Failed {
+    let done = e.done();
+    let after = format!(
+        "after {} ({} bytes)",
+        plural(done.records, "record", "records"),
+        done.bytes
+    );
+    match e {
+        RecordsError::Scsi { source, .. } => {
+            let mut f = scsi_failed(&source);
+            if let Some(o) = segcopy::transport::tape::volume_overflow(&source) {
+                f.message += &format!(
+                    "\nthe medium is full (VOLUME OVERFLOW){}",
+                    o.residue.map_or(String::new(), |r| format!(
+                        "; {r} not written of the last record"
+                    ))
+                );
+            }
+            f.message += &format!("\n{what} stopped {after}");
+            f
+        }
+        RecordsError::Source { ref source, .. } | RecordsError::Sink { ref source, .. } => {
+            Failed::new(
+                exit::FILE_ERROR,
+                format!("{}: {e}: {source}; {what} stopped {after}", p.device),
+            )
+        }
+        RecordsError::RecordTooLong { record_length, .. } => Failed::new(
+            exit::SENSE_OTHER,
+            format!(
+                "{}: {e} (ILI); {what} stopped {after}; the tape is past that record: \
+                 space back (bsr 1) and read again with --max {record_length} or more",
+                p.device
+            ),
+        ),
+        RecordsError::WrongBlockLength { .. } => Failed::new(
+            exit::SENSE_OTHER,
+            format!(
+                "{}: {e}; {what} stopped {after}; set the block size the data was written \
+                 with (setblk)",
+                p.device
+            ),
+        ),
+        RecordsError::Invalid(_) => Failed::new(exit::SYNTAX, format!("{}: {e}", p.device)),
+    }
+}
+
+fn write(
+    tape: &Tape<'_>,
+    p: &Printer<'_>,
+    file: &PathBuf,
+    block_size: Option<u64>,
+) -> Result<(), Failed> {
+    let f = File::open(file).map_err(|e| {
+        Failed::new(
+            exit::FILE_ERROR,
+            format!("{}: cannot open: {e}", file.display()),
+        )
+    })?;
+    let (_, mode) = current_mode(tape, p)?;
+    let limits = tape.read_block_limits()?;
+    let record_len: u64 = match (mode, block_size) {
+        (BlockMode::Fixed(bl), Some(n)) => {
+            if n == 0 || n % u64::from(bl) != 0 {
+                return Err(Failed::new(
+                    exit::SYNTAX,
+                    format!(
+                        "{}: the drive is in fixed-block mode with {bl}-byte blocks: \
+                         --block-size must be a whole number of blocks (or set the block size \
+                         with setblk)",
+                        p.device
+                    ),
+                ));
+            }
+            n
+        }
+        (BlockMode::Fixed(bl), None) => u64::from(bl) * (65_536 / u64::from(bl)).max(1),
+        (BlockMode::Variable, n) => {
+            let max = u64::from(limits.maximum_block_length_limit);
+            let n = n.unwrap_or(if max == 0 { 65_536 } else { max.min(65_536) });
+            let allowed = u32::try_from(n).is_ok_and(|n| limits.allows(n));
+            if !allowed {
+                return Err(Failed::new(
+                    exit::SYNTAX,
+                    format!(
+                        "{}: a {n}-byte record is outside the drive's block limits ({})",
+                        p.device,
+                        limits_words(&limits)
+                    ),
+                ));
+            }
+            n
+        }
+    };
+    let record_len = usize::try_from(record_len)
+        .map_err(|_| Failed::new(exit::SYNTAX, "--block-size is too large"))?;
+    let mut src = BufReader::new(f);
+    let w: WroteRecords = tape
+        .write_records(&mut src, mode, record_len)
+        .map_err(|e| records_failed(p, e, "writing"))?;
+    let unit = match mode {
+        BlockMode::Fixed(bl) => format!(
+            "{} of {bl} bytes (fixed-block mode, up to {} per WRITE)",
+            plural(w.done.records, "block", "blocks"),
+            record_len / bl as usize
+        ),
+        BlockMode::Variable => format!(
+            "{} of up to {record_len} bytes (variable-block mode)",
+            plural(w.done.records, "record", "records")
+        ),
+    };
+    let mut words = format!(
+        "wrote {} ({} bytes) as {unit}",
+        file.display(),
+        w.source_bytes
+    );
+    if w.padding > 0 {
+        words += &format!(
+            "; the last record was padded with {} zero bytes to whole blocks",
+            w.padding
+        );
+    }
+    if w.early_warning {
+        words += "; warning: the drive signalled early warning (EOM): the medium is nearly full";
+    }
+    p.print(
+        json!({
+            "op": "write",
+            "file": file.display().to_string(),
+            "mode": if mode == BlockMode::Variable { "variable" } else { "fixed" },
+            "block_length": mode.block_length(),
+            "record_length": record_len,
+            "records": w.done.records,
+            "bytes_written": w.done.bytes,
+            "source_bytes": w.source_bytes,
+            "padding": w.padding,
+            "early_warning": w.early_warning,
+        }),
+        words,
+    );
+    Ok(())
+}
+
+fn stop_words(s: Stop) -> &'static str {
+    match s {
+        Stop::Filemark => "stopped at a filemark (the tape is now just past it)",
+        Stop::EndOfData => "stopped at end of data (no filemark before it)",
+        Stop::EndOfMedium => "stopped at the end of the partition (EOM)",
+        Stop::Count => "stopped after the number of records asked for",
+        Stop::Nothing => "stopped: the drive returned no data and reported no condition",
+    }
+}
+
+fn stop_name(s: Stop) -> &'static str {
+    match s {
+        Stop::Filemark => "filemark",
+        Stop::EndOfData => "end-of-data",
+        Stop::EndOfMedium => "end-of-medium",
+        Stop::Count => "count",
+        Stop::Nothing => "nothing",
+    }
+}
+
+fn read(
+    tape: &Tape<'_>,
+    p: &Printer<'_>,
+    file: &PathBuf,
+    max: Option<u64>,
+    records: Option<u64>,
+) -> Result<(), Failed> {
+    let (_, mode) = current_mode(tape, p)?;
+    let max: u64 = match (mode, max) {
+        (BlockMode::Fixed(bl), Some(n)) => {
+            if n == 0 || n % u64::from(bl) != 0 {
+                return Err(Failed::new(
+                    exit::SYNTAX,
+                    format!(
+                        "{}: the drive is in fixed-block mode with {bl}-byte blocks: --max must \
+                         be a whole number of blocks",
+                        p.device
+                    ),
+                ));
+            }
+            n
+        }
+        (BlockMode::Fixed(bl), None) => u64::from(bl) * ((1u64 << 20) / u64::from(bl)).max(1),
+        (BlockMode::Variable, Some(n)) => n,
+        (BlockMode::Variable, None) => {
+            let limits = tape.read_block_limits()?;
+            match limits.maximum_block_length_limit {
+                0 => 1 << 20,
+                m => u64::from(m),
+            }
+        }
+    };
+    if mode == BlockMode::Variable && (max == 0 || max > 0x00ff_ffff) {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            format!(
+                "{}: --max must be 1 to 16777215 bytes in variable-block mode",
+                p.device
+            ),
+        ));
+    }
+    let max = usize::try_from(max).map_err(|_| Failed::new(exit::SYNTAX, "--max is too large"))?;
+    let f = File::create(file).map_err(|e| {
+        Failed::new(
+            exit::FILE_ERROR,
+            format!("{}: cannot create: {e}", file.display()),
+        )
+    })?;
+    let mut dst = BufWriter::new(f);
+    let result = tape.read_records(&mut dst, mode, max, records);
+    let flushed = dst.flush();
+    let r: ReadRecords = result.map_err(|e| records_failed(p, e, "reading"))?;
+    flushed.map_err(|e| {
+        Failed::new(
+            exit::FILE_ERROR,
+            format!("{}: cannot write: {e}", file.display()),
+        )
+    })?;
+    let unit = match mode {
+        BlockMode::Fixed(bl) => format!(
+            "{} of {bl} bytes",
+            plural(r.done.records, "block", "blocks")
+        ),
+        BlockMode::Variable => plural(r.done.records, "record", "records"),
+    };
+    p.print(
+        json!({
+            "op": "read",
+            "file": file.display().to_string(),
+            "mode": if mode == BlockMode::Variable { "variable" } else { "fixed" },
+            "block_length": mode.block_length(),
+            "records": r.done.records,
+            "bytes": r.done.bytes,
+            "stopped_at": stop_name(r.stop),
+            "filemark": r.stop == Stop::Filemark,
+        }),
+        format!(
+            "read {unit}, {} bytes into {}; {}",
+            r.done.bytes,
+            file.display(),
+            stop_words(r.stop)
+        ),
+    );
+    Ok(())
+}
+
+// ------------------------------------------------------- filemarks, space
+
+fn weof(tape: &Tape<'_>, p: &Printer<'_>, count: u32) -> Result<(), Failed> {
+    let w = tape.write_filemarks(count)?;
+    let mut words = format!("wrote {}", plural(w.written, "filemark", "filemarks"));
+    if w.early_warning() {
+        words += "; warning: the drive signalled early warning (EOM): the medium is nearly full";
+    }
+    p.print(
+        json!({ "op": "weof", "filemarks": w.written, "early_warning": w.early_warning() }),
+        words,
+    );
+    Ok(())
+}
+
+fn met_words(met: &Met) -> String {
+    let mut what = Vec::new();
+    if met.filemark {
+        what.push("a filemark");
+    }
+    if met.end_of_data {
+        what.push("end of data");
+    }
+    if met.beginning_of_partition {
+        what.push("the beginning of the partition");
+    } else if met.eom {
+        what.push("end of medium (EOM)");
+    }
+    if what.is_empty() {
+        "a condition it did not name".into()
+    } else {
+        what.join(" and ")
+    }
+}
+
+fn space(
+    tape: &Tape<'_>,
+    p: &Printer<'_>,
+    op: &'static str,
+    kind: SpaceKind,
+    count: i32,
+) -> Result<(), Failed> {
+    let s: SpaceResult = tape.space(kind, count)?;
+    let (one, many) = match kind {
+        SpaceKind::Blocks => ("record", "records"),
+        SpaceKind::Filemarks => ("filemark", "filemarks"),
+        SpaceKind::EndOfData => ("", ""),
+    };
+    let dir = if count < 0 { "backward" } else { "forward" };
+    let asked = match kind {
+        SpaceKind::EndOfData => "to end of data".to_string(),
+        _ => format!(
+            "{dir} over {}",
+            plural(count.unsigned_abs().into(), one, many)
+        ),
+    };
+    let residue = s.met.residue.map(|r| r.unsigned_abs());
+    let j = json!({
+        "op": op,
+        "requested": count,
+        "completed": !s.stopped_early,
+        "stopped_at": s.stopped_early.then(|| met_words(&s.met)),
+        "residue": residue,
+        "sense": s.met.sense.as_ref().map(|x| x.to_string()),
+    });
+    if !s.stopped_early {
+        p.print(j, format!("spaced {asked}"));
+        return Ok(());
+    }
+    let left = match residue {
+        Some(r) => format!("{} left undone", plural(r, one, many)),
+        None => "the drive did not say how many were left undone".to_string(),
+    };
+    let mut message = format!(
+        "{}: SPACE {asked} stopped early at {}; {left}",
+        p.device,
+        met_words(&s.met)
+    );
+    if let Some(sense) = &s.met.sense {
+        for l in sense.to_string().lines() {
+            message += &format!("\n    {l}");
+        }
+    }
+    if p.json {
+        p.print(j, String::new());
+    }
+    Err(Failed::new(exit::SENSE_OTHER, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn position(raw0: u8, form: ReadPositionForm, block: BlockPosition) -> Position {
+        Position {
+            form,
+            block,
+            file: None,
+            bop: false,
+            eop: false,
+            bpew: false,
+            doubt: None,
+            raw: vec![raw0],
+        }
+    }
+
+    #[test]
+    fn bpu_is_said_in_words_and_json_never_as_zero() {
+        let p = position(
+            0x14,
+            ReadPositionForm::ShortBlockId,
+            BlockPosition::Unknown(PositionUnknown::NotReported),
+        );
+        assert_eq!(
+            position_words(&p),
+            "position unknown (the drive does not report it: BPU)"
+        );
+        let j = position_json(&p);
+        assert_eq!(j["known"], json!(false));
+        assert_eq!(j["block"], Value::Null);
+        assert_eq!(j["unknown_reason"], json!("BPU"));
+    }
+
+    #[test]
+    fn a_doubtful_long_form_is_not_believed() {
+        let mut p = position(
+            0x20,
+            ReadPositionForm::Long,
+            BlockPosition::Known {
+                partition: 0,
+                block: 0,
+            },
+        );
+        p.doubt = Some(Doubt::ReservedBits(0x20));
+        assert!(position_words(&p).starts_with("position not trusted"));
+        assert_eq!(position_json(&p)["block"], Value::Null);
+    }
+
+    #[test]
+    fn a_known_position_with_its_flags() {
+        let mut p = position(
+            0x80,
+            ReadPositionForm::Long,
+            BlockPosition::Known {
+                partition: 0,
+                block: 12,
+            },
+        );
+        p.file = Some(2);
+        p.bop = true;
+        assert_eq!(
+            position_words(&p),
+            "block 12, partition 0, file 2; at the beginning of the partition (BOP)"
+        );
+        assert_eq!(position_json(&p)["block"], json!(12));
+    }
+
+    #[test]
+    fn counts_are_checked() {
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("8388608").is_err());
+        assert_eq!(parse_count("3"), Ok(3));
+        assert!(parse_u24("16777216").is_err());
+        assert_eq!(parse_form("long"), Ok(ReadPositionForm::Long));
+        assert!(parse_form("medium").is_err());
+    }
+}
