@@ -203,8 +203,103 @@ lab_wait_lun() {
 lab_unlink_lun() { rm "$(lab_var "${1}_LUN")/$(lab_var "${1}_LINK")"; }
 
 # lab_relink_lun PREFIX: put the LUN back and wait for its nodes (the sg
-# number may change; PREFIX_SG/PREFIX_SD are updated).
+# number may change; PREFIX_SG/PREFIX_SD are updated, here and in
+# /lab/devices.env so that later tests see the new nodes).
 lab_relink_lun() {
     ln -s "$(lab_var "${1}_BS")" "$(lab_var "${1}_LUN")/$(lab_var "${1}_LINK")" &&
-        lab_wait_lun "$1" 10
+        lab_wait_lun "$1" 10 || return 1
+    [ -w /lab/devices.env ] && sed -i \
+        -e "s|^${1}_SG=.*|${1}_SG=$(lab_var "${1}_SG")|" \
+        -e "s|^${1}_SD=.*|${1}_SD=$(lab_var "${1}_SD")|" /lab/devices.env
+    return 0
+}
+
+# lab_luns: the prefixes of every LIO LUN in /lab/devices.env (A_SRC ...),
+# one a line, in set-up order.
+lab_luns() { sed -n 's/^\([A-Z][A-Z0-9_]*\)_HCTL=.*/\1/p' /lab/devices.env | grep -v '^TAPE'; }
+
+# lab_turs_all: TEST UNIT READY on every LIO LUN until GOOD (clears the
+# REPORTED LUNS DATA HAS CHANGED that unlinking/relinking a LUN leaves on
+# the target's other LUNs).  Status 1 if some LUN never answered GOOD.
+lab_turs_all() {
+    _ok=0
+    for _p in $(lab_luns); do lab_turs "$(lab_var "${_p}_SG")" || _ok=1; done
+    return $_ok
+}
+
+# lab_zero FILE: make a backing file all zeros again, same size (LIO keeps
+# it open; on tmpfs truncating and re-extending is instant).
+lab_zero() {
+    _sz=$(stat -c %s "$1") && truncate -s 0 "$1" && truncate -s "$_sz" "$1"
+}
+
+# lab_is_zero FILE OFFSET LEN: LEN bytes at byte OFFSET are all zero.
+lab_is_zero() { [ "$3" -le 0 ] || $CMP -s -n "$3" -i "$2:0" "$1" /dev/zero; }
+
+# lab_wait_data FILE OFFSET [SECONDS]: wait (polling every 50 ms, default at
+# most 10 s) until the 512 bytes at byte OFFSET of FILE are no longer all
+# zero, i.e. a running copy onto a zeroed backing file has got that far.
+# Status 1 on timeout.
+lab_wait_data() {
+    _i=0
+    while [ $_i -lt $((${3:-10} * 20)) ]; do
+        lab_is_zero "$1" "$2" 512 || return 0
+        usleep 50000
+        _i=$((_i + 1))
+    done
+    return 1
+}
+
+# lab_peer TOOL CASE BLOCKS BPT COMMANDS EXIT CORRECT SECONDS: one line of
+# $LAB_OUT/peers.tsv (see README).
+lab_peer() {
+    mkdir -p "$LAB_OUT"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$LAB_OUT/peers.tsv"
+}
+
+# ---- JSON (segcopy --json prints pretty JSON: one value a line)
+
+# lab_json_flat < JSON: one line per scalar, "PATH<TAB>VALUE", e.g.
+# "result.status\tfailed", "[2].path\t/dev/sg2", "codes[1]\t228"; strings
+# unquoted, null as null, empty containers as {} or [].  Only for the
+# pretty form (serde_json's {:#}), which is all segcopy prints.
+lab_json_flat() {
+    awk '
+    function here(   p) {
+        if (sp > 0 && arr[sp]) { idx[sp]++; return path[sp] "[" idx[sp] "]" }
+        if (name == "") return path[sp]
+        return (sp > 0 && path[sp] != "") ? path[sp] "." name : name
+    }
+    {
+        line = $0; sub(/^[ \t]+/, "", line); sub(/[ \t]*,?[ \t]*$/, "", line)
+        if (line == "") next
+        if (line == "}" || line == "]") { sp--; next }
+        name = ""
+        if (match(line, /^"([^"\\]|\\.)*": /)) {
+            name = substr(line, 2, RLENGTH - 4); line = substr(line, RLENGTH + 1)
+        }
+        p = here()
+        if (line == "{" || line == "[") { sp++; path[sp] = p; arr[sp] = (line == "["); idx[sp] = -1; next }
+        v = line
+        if (v ~ /^".*"$/) { v = substr(v, 2, length(v) - 2); gsub(/\\"/, "\"", v); gsub(/\\\\/, "\\", v) }
+        print p "\t" v
+    }'
+}
+
+# lab_json_get PATH < JSON: the value at PATH (see lab_json_flat), or
+# nothing.
+lab_json_get() { lab_json_flat | awk -F '\t' -v k="$1" '$1 == k { print substr($0, length(k) + 2); exit }'; }
+
+# lab_json_vars VAR=PATH... < JSON: shell assignments VAR='value' (empty
+# when PATH is absent), for eval:  eval "$(lab_json_vars st=result.status < F)"
+lab_json_vars() {
+    lab_json_flat | awk -F '\t' -v spec="$*" '
+        BEGIN { n = split(spec, a, " ")
+                for (i = 1; i <= n; i++) { j = index(a[i], "="); var[i] = substr(a[i], 1, j - 1); key[i] = substr(a[i], j + 1); val[i] = "" } }
+        { for (i = 1; i <= n; i++) if ($1 == key[i] && !(i in seen)) { seen[i] = 1; val[i] = substr($0, length($1) + 2) } }
+        END { q = sprintf("%c", 39)
+              for (i = 1; i <= n; i++) {
+                  m = split(val[i], parts, q); v = parts[1]
+                  for (k = 2; k <= m; k++) v = v q "\\" q q parts[k]
+                  printf "%s=%s%s%s\n", var[i], q, v, q } }'
 }

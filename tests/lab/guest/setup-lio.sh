@@ -5,10 +5,12 @@
 #   src     LAB_SRC_MB MiB, 512-byte blocks, filled from /dev/urandom
 #   dst_a   LAB_DST_MB MiB, 512-byte blocks, zeros
 #   dst_b   LAB_DST_MB MiB, 512-byte blocks, zeros
-#   dst4k   16 MiB, 4096-byte blocks, zeros (for block-size mismatch tests)
+#   dst4k   64 MiB, 4096-byte blocks, zeros (block-size mismatch; 4 KiB copies)
+#   src4k   the src file again (same bytes), as 4096-byte blocks
+#   dst2    LAB_DST_MB MiB, 512-byte blocks, zeros (exported by both targets)
 # tcm_loop targets (each its own SCSI host, its own I_T nexus):
-#   A: lun_0 = src, lun_1 = dst_a, lun_2 = dst4k
-#   B: lun_0 = src (the same backstore), lun_1 = dst_b
+#   A: lun_0 = src, lun_1 = dst_a, lun_2 = dst4k, lun_3 = src4k, lun_4 = dst2
+#   B: lun_0 = src (the same backstore), lun_1 = dst_b, lun_2 = dst2 (the same)
 # Each backstore gets a distinct unit serial before it is enabled, so LIO's
 # NAA 6 designators differ.  The UNIT ATTENTION that LUN creation leaves is
 # cleared with TEST UNIT READY on every LUN before the tests run.
@@ -32,7 +34,7 @@ say "modules loaded in $(elapsed "$t0")s"
 
 SRC_BYTES=$((LAB_SRC_MB * 1048576))
 DST_BYTES=$((LAB_DST_MB * 1048576))
-DST4K_BYTES=$((16 * 1048576))
+DST4K_BYTES=$((64 * 1048576))
 
 # Fill the source before it is exported: writing the backing file on tmpfs
 # is faster than writing through /dev/sdX, and nothing can have cached it.
@@ -42,12 +44,13 @@ say "filled src ($LAB_SRC_MB MiB from /dev/urandom) in $(elapsed "$t1")s"
 truncate -s "$DST_BYTES" /tmp/lio/dst_a.img
 truncate -s "$DST_BYTES" /tmp/lio/dst_b.img
 truncate -s "$DST4K_BYTES" /tmp/lio/dst4k.img
+truncate -s "$DST_BYTES" /tmp/lio/dst2.img
 
-# backstore INDEX NAME BYTES SERIAL [BLOCK_SIZE]
+# backstore INDEX NAME BYTES SERIAL [BLOCK_SIZE [FILE]]
 backstore() {
     _bs=$CFS/core/fileio_$1/$2
     mkdir -p "$_bs"
-    echo "fd_dev_name=/tmp/lio/$2.img,fd_dev_size=$3" > "$_bs/control"
+    echo "fd_dev_name=${6:-/tmp/lio/$2.img},fd_dev_size=$3" > "$_bs/control"
     echo "$4" > "$_bs/wwn/vpd_unit_serial"
     echo 1 > "$_bs/enable"
     # enable resets block_size to the backend's (512 for fileio): set it after
@@ -57,6 +60,10 @@ backstore 0 src "$SRC_BYTES" 1000000000000001
 backstore 1 dst_a "$DST_BYTES" 2000000000000002
 backstore 2 dst_b "$DST_BYTES" 3000000000000003
 backstore 3 dst4k "$DST4K_BYTES" 4000000000000004 4096
+# src4k: a second backstore on src.img with 4096-byte blocks (a 4 KiB source
+# with the same random bytes; its own serial, so its own NAA designator)
+backstore 4 src4k "$SRC_BYTES" 5000000000000005 4096 /tmp/lio/src.img
+backstore 5 dst2 "$DST_BYTES" 6000000000000006
 
 # target WWN NEXUS: creates the target; prints its SCSI host number.
 target() {
@@ -95,6 +102,9 @@ lun $A_WWN 1 "$CFS/core/fileio_1/dst_a"
 lun $A_WWN 2 "$CFS/core/fileio_3/dst4k"
 lun $B_WWN 0 "$CFS/core/fileio_0/src"
 lun $B_WWN 1 "$CFS/core/fileio_2/dst_b"
+lun $A_WWN 3 "$CFS/core/fileio_4/src4k"
+lun $A_WWN 4 "$CFS/core/fileio_5/dst2"
+lun $B_WWN 2 "$CFS/core/fileio_5/dst2"
 
 ENV=/lab/devices.env
 {
@@ -135,13 +145,16 @@ describe A_DST "$A_HOST" 1 $A_WWN "$CFS/core/fileio_1/dst_a" /tmp/lio/dst_a.img 
 describe A_DST4K "$A_HOST" 2 $A_WWN "$CFS/core/fileio_3/dst4k" /tmp/lio/dst4k.img "$DST4K_BYTES" 4096 4000000000000004
 describe B_SRC "$B_HOST" 0 $B_WWN "$CFS/core/fileio_0/src" /tmp/lio/src.img "$SRC_BYTES" 512 1000000000000001
 describe B_DST "$B_HOST" 1 $B_WWN "$CFS/core/fileio_2/dst_b" /tmp/lio/dst_b.img "$DST_BYTES" 512 3000000000000003
+describe A_SRC4K "$A_HOST" 3 $A_WWN "$CFS/core/fileio_4/src4k" /tmp/lio/src.img "$SRC_BYTES" 4096 5000000000000005
+describe A_DST2 "$A_HOST" 4 $A_WWN "$CFS/core/fileio_5/dst2" /tmp/lio/dst2.img "$DST_BYTES" 512 6000000000000006
+describe B_DST2 "$B_HOST" 2 $B_WWN "$CFS/core/fileio_5/dst2" /tmp/lio/dst2.img "$DST_BYTES" 512 6000000000000006
 say "LUNs visible $(elapsed "$t2")s after linking"
 
 # Clear the UNIT ATTENTION (REPORTED LUNS DATA HAS CHANGED / POWER ON) that
 # set-up leaves on each LUN, so the tests start from GOOD.
 # shellcheck disable=SC1090
 . $ENV
-for p in A_SRC A_DST A_DST4K B_SRC B_DST; do
+for p in A_SRC A_DST A_DST4K B_SRC B_DST A_SRC4K A_DST2 B_DST2; do
     sg=$(lab_var "${p}_SG")
     # the first TUR's answer is logged: it shows which UNIT ATTENTION was pending
     first=$($SG_TURS -v "$sg" 2>&1) && first=GOOD
