@@ -137,7 +137,7 @@ tape read --file "$W/B.back"
 rb_rc=$rc rb_out=$out
 head -c 300000 "$W/B.back" > "$W/B.head" 2>/dev/null
 bsz=$(stat -c %s "$W/B.back" 2>/dev/null)
-if [ $rb_rc = 0 ] && [ "$bsz" = 327680 ] && $CMP -s "$W/B" "$W/B.head" && lab_is_zero "$W/B.back" 300000 27680 &&
+if [ $rb_rc = 0 ] && [ "$bsz" = 327680 ] && $CMP -s "$W/B" "$W/B.head" && $CMP -s -n 27680 -i 300000:0 "$W/B.back" /dev/zero &&
     printf '%s' "$rb_out" | grep -q 'stopped at a filemark'; then
     pass tape-segcopy-read-fixed "B read back in fixed mode: 5 blocks, 327680 bytes = B + 27680 zero bytes of padding, stopped at FM2"
 else
