@@ -38,9 +38,9 @@ pub struct Args {
     /// Default: the most one command can carry, in whole MiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     segment_size: Option<u64>,
-    /// LIST IDENTIFIER (default 1, as sg_xcopy).
-    #[arg(long, default_value_t = 1)]
-    list_id: u8,
+    /// LIST IDENTIFIER (default 1, or 0 with --id-usage none; as sg_xcopy).
+    #[arg(long)]
+    list_id: Option<u8>,
     /// PRIORITY, 0 to 7 (default 1, as sg_xcopy).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=7))]
     priority: u8,
@@ -152,6 +152,17 @@ pub fn run(a: Args) -> Result<(), Failed> {
     } else {
         ListIdUsage::Hold
     });
+    let list_id = match (a.list_id, usage) {
+        (Some(id), ListIdUsage::None) if id != 0 => {
+            return Err(Failed::new(
+                exit::SYNTAX,
+                format!("--list-id {id} with --id-usage none: with no list identifier the LIST IDENTIFIER field must be 0"),
+            ))
+        }
+        (Some(id), _) => id,
+        (None, ListIdUsage::None) => 0,
+        (None, _) => 1,
+    };
     let plan = plan_block_copy(
         BlockCopy {
             source: src,
@@ -160,7 +171,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
             destination_lba: dst_lba,
             blocks: a.blocks,
             segment_bytes: a.segment_size,
-            list_id: a.list_id,
+            list_id,
             list_id_usage: usage,
             priority: a.priority,
         },
@@ -323,7 +334,7 @@ fn failure(f: &CopyFailed, plan: &Plan, cm: &str) -> Failed {
     let s = &plan.segments[f.segment];
     let c = &plan.copy;
     base.message = format!(
-        "segment {} of {} failed after {} blocks were copied (source LBAs {}..={}, destination LBAs {}..={}): {}\n  \
+        "segment {} (counted from 0; {} in all) failed after {} blocks were copied (source LBAs {}..={}, destination LBAs {}..={}): {}\n  \
          to finish the copy from the failed segment: segcopy xcopy --from {}@{} --to {}@{} --blocks {} --segment-size {} --via {}",
         f.segment,
         f.segments,

@@ -98,7 +98,7 @@ pub struct CopyReport {
 
 /// A copy that stopped at a failed segment.
 #[derive(Debug, thiserror::Error)]
-#[error("segment {segment} of {segments} failed after {blocks_done} blocks were copied: {error}")]
+#[error("segment {segment} (counted from 0; {segments} in all) failed after {blocks_done} blocks were copied: {error}")]
 pub struct CopyFailed {
     /// The failed segment's number.
     pub segment: usize,

@@ -58,7 +58,7 @@ fault_unlink() {
     [ "$seg" -gt 0 ] || why="$why the fault came before the first segment finished (the test's timing is off);"
     [ "$done_" = $((seg * SEGB)) ] || why="$why blocks_copied '$done_' is not failed_segment x $SEGB;"
     [ "$slba" = "$done_" ] && [ "$dlba" = "$done_" ] || why="$why failed segment LBAs $slba/$dlba, want $done_;"
-    grep -q "segment $seg of $segs failed after $done_ blocks were copied" $T/err || why="$why stderr lacks 'segment $seg of $segs failed after $done_ blocks were copied';"
+    grep -q "segment $seg (counted from 0; $segs in all) failed after $done_ blocks were copied" $T/err || why="$why stderr lacks 'segment $seg (counted from 0; $segs in all) failed after $done_ blocks were copied';"
     grep -q "to finish the copy from the failed segment: segcopy xcopy --from $A_SRC_SG@$done_ --to $old@$done_ --blocks $((BLOCKS - done_)) " $T/err ||
         why="$why stderr lacks the finish command from LBA $done_;"
     if [ -n "$kcq" ] && [ "$kcq" != null ]; then
