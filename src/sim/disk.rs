@@ -1,1 +1,716 @@
-//! (in progress)
+//! A simulated disk: an SBC-3 (r36) direct-access block device of 512- or
+//! 4096-byte logical blocks, held in memory or in a sparse file.
+//!
+//! Commands (through [`Lu::command`]): INQUIRY with VPD pages 00h, 80h and
+//! 83h (and 8Fh when its [`Identity`] has one), TEST UNIT READY and REQUEST
+//! SENSE ([`handle_common`]); READ CAPACITY (16); READ (16) and WRITE (16).
+//! Any other opcode is INVALID COMMAND OPERATION CODE (20/00); another
+//! SERVICE ACTION IN (16) action is INVALID FIELD IN CDB (24/00, the SPC-4
+//! answer for an unsupported service action, as LIO gives).
+//!
+//! Rules, with the standard they follow:
+//! - an LBA range that ends past the capacity, or whose sum overflows, is
+//!   ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00) (SBC-3,
+//!   READ (16) / WRITE (16)); a TRANSFER LENGTH of zero moves nothing and is
+//!   not an error;
+//! - a data-in buffer of another size than TRANSFER LENGTH × block length
+//!   is filled as far as both go, the rest reported as residual (what LIO's
+//!   `target_cmd_size_check` does for reads);
+//! - a data-out buffer of another size is refused with ILLEGAL REQUEST,
+//!   INVALID FIELD IN COMMAND INFORMATION UNIT (0E/03): the transfer the
+//!   command carries disagrees with its CDB, and LIO rejects such a WRITE
+//!   with exactly that sense (`TCM_INVALID_FIELD_IN_COMMAND_IU`);
+//! - a wrong-length CDB for a known opcode is INVALID FIELD IN CDB (24/00).
+//!
+//! Faults (from the shared [`FaultPlan`], under the disk's name): each READ
+//! or WRITE — through a command or through the [`BlockTarget`] data path a
+//! copy manager uses — reports its bytes with [`FaultPlan::on_data`]. A
+//! `MediumError` is MEDIUM ERROR with UNRECOVERED READ ERROR (11/00) on a
+//! read or WRITE ERROR (0C/00) on a write, INFORMATION holding the failing
+//! LBA: the block where an [`Trigger::AfterBytes`] count was reached,
+//! otherwise the transfer's first block. Blocks before the failing one are
+//! transferred. `Gone` and `Hang` are [`TargetError::Gone`] and
+//! [`TargetError::Hang`] on the data path, and a completion with host
+//! status DID_NO_CONNECT or DID_TIME_OUT through a command; a `Sense` effect
+//! is that CHECK CONDITION. `EndOfMedium` and `CannotMove` mean nothing to a
+//! disk and are ignored.
+//!
+//! Storage: in memory, the capacity is cut into 1 MiB chunks, each behind
+//! its own lock and allocated (zeroed) on first write, so a large sparse
+//! disk costs nothing until written and a transfer is one `copy_from_slice`
+//! per chunk it touches. A file-backed disk is a sparse file of exactly the
+//! capacity, read and written with `pread`/`pwrite`; a file of another size
+//! is refused rather than guessed at, so a disk keeps its data across
+//! process runs and never silently changes shape.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use super::common::Identity;
+use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
+use super::fault::{Effect, FaultPlan, Trigger};
+use super::{BlockTarget, Fabric, Lu, SimError, TargetError};
+use crate::transport::{Completion, DataDirection, HostStatus};
+use crate::wire::inquiry::PeripheralDeviceType;
+use crate::wire::sbc::{Read16Cdb, ReadCapacity16, ReadCapacity16Cdb, Write16Cdb};
+use crate::wire::sense::{SenseData, SenseKey};
+use crate::wire::vpd::Designator;
+use crate::wire::Repr;
+
+/// Bytes per chunk of a memory-backed disk.
+const CHUNK: u64 = 1 << 20;
+/// The most chunks a memory-backed disk may have (1 TiB, a 32 MiB chunk
+/// table); larger disks should be file-backed.
+const MAX_CHUNKS: u64 = 1 << 20;
+/// SERVICE ACTION IN (16), the opcode READ CAPACITY (16) shares.
+const SERVICE_ACTION_IN_16: u8 = ReadCapacity16Cdb::OPCODE;
+
+/// Where a simulated disk keeps its blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backing {
+    /// In memory, lost when the process ends.
+    Memory,
+    /// In a sparse file of exactly the capacity, created if missing (or
+    /// empty) and kept as it is otherwise.
+    File(PathBuf),
+}
+
+/// A simulated disk.
+///
+/// Built with [`SimDisk::new`]; add it to a [`Fabric`] as an [`Lu`]. A copy
+/// manager reaches its blocks through [`BlockTarget`]; a wrapper LU (a disk
+/// with a copy manager in front) can answer commands as this disk with
+/// another identity through [`SimDisk::command_as`].
+pub struct SimDisk {
+    identity: Identity,
+    block_length: u32,
+    capacity_blocks: u64,
+    store: Store,
+    faults: Arc<FaultPlan>,
+}
+
+impl std::fmt::Debug for SimDisk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimDisk")
+            .field("name", &self.identity.name)
+            .field("block_length", &self.block_length)
+            .field("capacity_blocks", &self.capacity_blocks)
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+enum Store {
+    Memory(MemStore),
+    File { file: File, path: PathBuf },
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Store::Memory(m) => write!(f, "Memory({} chunks)", m.chunks.len()),
+            Store::File { path, .. } => write!(f, "File({})", path.display()),
+        }
+    }
+}
+
+/// Memory in lazily allocated chunks, one lock each.
+struct MemStore {
+    chunks: Vec<RwLock<Option<Box<[u8]>>>>,
+    len: u64,
+}
+
+impl MemStore {
+    fn new(len: u64) -> Option<Self> {
+        let n = len.div_ceil(CHUNK);
+        if n > MAX_CHUNKS {
+            return None;
+        }
+        let chunks = (0..n).map(|_| RwLock::new(None)).collect();
+        Some(MemStore { chunks, len })
+    }
+
+    /// Calls `f(chunk index, offset in chunk, range of the caller's buffer)`
+    /// for each piece of `[off, off + len)`. The caller checked the range.
+    fn pieces(off: u64, len: usize, mut f: impl FnMut(usize, usize, std::ops::Range<usize>)) {
+        let mut done = 0usize;
+        while done < len {
+            let at = off + done as u64;
+            let index = (at / CHUNK) as usize;
+            let within = (at % CHUNK) as usize;
+            let n = (CHUNK as usize - within).min(len - done);
+            f(index, within, done..done + n);
+            done += n;
+        }
+    }
+
+    fn chunk_len(&self, index: usize) -> usize {
+        let start = index as u64 * CHUNK;
+        (self.len - start).min(CHUNK) as usize
+    }
+
+    fn read(&self, off: u64, buf: &mut [u8]) {
+        MemStore::pieces(off, buf.len(), |index, within, range| {
+            let guard = self.chunks[index].read().unwrap_or_else(|p| p.into_inner());
+            let out = &mut buf[range];
+            match guard.as_deref() {
+                Some(c) => out.copy_from_slice(&c[within..within + out.len()]),
+                None => out.fill(0),
+            }
+        });
+    }
+
+    fn write(&self, off: u64, data: &[u8]) {
+        MemStore::pieces(off, data.len(), |index, within, range| {
+            let mut guard = self.chunks[index]
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            let len = self.chunk_len(index);
+            let c = guard.get_or_insert_with(|| vec![0u8; len].into_boxed_slice());
+            let src = &data[range];
+            c[within..within + src.len()].copy_from_slice(src);
+        });
+    }
+}
+
+/// Whether a transfer reads or writes (for the sense of a medium error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Read,
+    Write,
+}
+
+/// A transfer that stopped: how many whole blocks went before it stopped,
+/// and why.
+struct Stopped {
+    blocks_done: u64,
+    error: TargetError,
+}
+
+fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
+    SimError::State {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00).
+fn lba_out_of_range() -> SenseData {
+    SenseData::fixed(SenseKey::IllegalRequest, 0x21, 0x00).into()
+}
+
+/// ILLEGAL REQUEST, INVALID FIELD IN COMMAND INFORMATION UNIT (0E/03): the
+/// data-out transfer disagrees with the CDB (LIO's answer).
+fn transfer_mismatch() -> SenseData {
+    SenseData::fixed(SenseKey::IllegalRequest, 0x0e, 0x03).into()
+}
+
+/// A completion for a data-path error met while serving a command.
+fn error_completion(e: TargetError, transferred: usize, buffer: usize) -> Completion {
+    let resid = buffer.saturating_sub(transferred);
+    match e {
+        TargetError::Check(s) => {
+            Completion::check_condition(s.to_vec().unwrap_or_default(), transferred, resid)
+        }
+        TargetError::Gone => {
+            let mut c = Completion::good(0);
+            c.host_status = HostStatus::NoConnect;
+            c.resid = buffer;
+            c
+        }
+        TargetError::Hang => {
+            let mut c = Completion::good(0);
+            c.host_status = HostStatus::TimeOut;
+            c.resid = buffer;
+            c
+        }
+    }
+}
+
+impl SimDisk {
+    /// A disk named `name` (identity from the name: vendor SEGCOPY,
+    /// product SIMDISK, an NAA 6 designator that is the same on every run)
+    /// of `capacity_blocks` blocks of `block_length` (512 or 4096) bytes,
+    /// reporting data-path events to `faults`.
+    pub fn new(
+        name: &str,
+        block_length: u32,
+        capacity_blocks: u64,
+        backing: Backing,
+        faults: Arc<FaultPlan>,
+    ) -> Result<Arc<SimDisk>, SimError> {
+        let identity = Identity::new(name, PeripheralDeviceType::DirectAccessBlock, "SIMDISK");
+        SimDisk::with_identity(identity, block_length, capacity_blocks, backing, faults)
+    }
+
+    /// A disk as [`SimDisk::new`] makes it, answering INQUIRY as
+    /// `identity` (its device type should be direct-access block).
+    pub fn with_identity(
+        identity: Identity,
+        block_length: u32,
+        capacity_blocks: u64,
+        backing: Backing,
+        faults: Arc<FaultPlan>,
+    ) -> Result<Arc<SimDisk>, SimError> {
+        let config = |reason: String| SimError::Config {
+            device: identity.name.clone(),
+            reason,
+        };
+        if block_length != 512 && block_length != 4096 {
+            return Err(config(format!(
+                "block length {block_length} is not simulated; use 512 or 4096"
+            )));
+        }
+        if capacity_blocks == 0 {
+            return Err(config("a disk needs at least one block".into()));
+        }
+        let bytes = capacity_blocks
+            .checked_mul(u64::from(block_length))
+            .ok_or_else(|| {
+                config(format!(
+                    "{capacity_blocks} blocks of {block_length} bytes overflow 64 bits"
+                ))
+            })?;
+        let store = match backing {
+            Backing::Memory => Store::Memory(MemStore::new(bytes).ok_or_else(|| {
+                config(format!(
+                    "{bytes} bytes is too large for a memory-backed disk; back it with a file"
+                ))
+            })?),
+            Backing::File(path) => Store::File {
+                file: open_backing_file(&path, bytes, capacity_blocks, block_length)?,
+                path,
+            },
+        };
+        Ok(Arc::new(SimDisk {
+            identity,
+            block_length,
+            capacity_blocks,
+            store,
+            faults,
+        }))
+    }
+
+    /// Who the disk says it is.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The backing file, if the disk has one.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Memory(_) => None,
+            Store::File { path, .. } => Some(path),
+        }
+    }
+
+    /// Answers one command as this disk, with `identity` answering INQUIRY
+    /// and VPD (a wrapper LU passes its own, for instance with 3PC set and
+    /// a Third-party Copy VPD page; [`Lu::command`] passes the disk's).
+    pub fn command_as(
+        &self,
+        identity: &Identity,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+    ) -> Completion {
+        let Some(&opcode) = cdb.first() else {
+            return invalid_opcode();
+        };
+        match opcode {
+            Read16Cdb::OPCODE => match Read16Cdb::parse(cdb) {
+                Ok(c) => self.read16(&c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Write16Cdb::OPCODE => match Write16Cdb::parse(cdb) {
+                Ok(c) => self.write16(&c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            SERVICE_ACTION_IN_16 => match ReadCapacity16Cdb::parse(cdb) {
+                Ok(c) => self.read_capacity16(&c, data),
+                // Wrong length, or a service action other than 10h.
+                Err(_) => invalid_cdb_field(1, Some(4)),
+            },
+            _ => handle_common(identity, cdb, data, None).unwrap_or_else(invalid_opcode),
+        }
+    }
+
+    fn read_capacity16(&self, c: &ReadCapacity16Cdb, data: DataDirection<'_>) -> Completion {
+        let Some(answer) = ReadCapacity16::new(self.capacity_blocks, self.block_length) else {
+            return check_sense(SenseData::fixed(SenseKey::HardwareError, 0x44, 0x00).into());
+        };
+        let Ok(bytes) = answer.to_vec() else {
+            return check_sense(SenseData::fixed(SenseKey::HardwareError, 0x44, 0x00).into());
+        };
+        let n = usize::try_from(c.allocation_length).unwrap_or(usize::MAX);
+        data_in(data, &bytes[..bytes.len().min(n)])
+    }
+
+    /// The byte range of `blocks` blocks from `lba`, checked against the
+    /// capacity.
+    fn range(&self, lba: u64, blocks: u64) -> Result<(u64, u64), SenseData> {
+        let end = lba.checked_add(blocks).ok_or_else(lba_out_of_range)?;
+        if end > self.capacity_blocks {
+            return Err(lba_out_of_range());
+        }
+        let bl = u64::from(self.block_length);
+        // Cannot overflow: end ≤ capacity and capacity × bl was checked.
+        Ok((lba * bl, blocks * bl))
+    }
+
+    fn read16(&self, c: &Read16Cdb, data: DataDirection<'_>) -> Completion {
+        let blocks = u64::from(c.transfer_length);
+        let (off, len) = match self.range(c.lba, blocks) {
+            Ok(r) => r,
+            Err(s) => return check_sense(s),
+        };
+        let mut empty = [0u8; 0];
+        let buf: &mut [u8] = match data {
+            DataDirection::FromDevice(b) => b,
+            _ => &mut empty,
+        };
+        let buffer = buf.len();
+        if blocks == 0 {
+            return data_in(DataDirection::FromDevice(buf), &[]);
+        }
+        // What fits in the initiator's buffer moves; the rest is residual.
+        let n = usize::try_from(len).unwrap_or(usize::MAX).min(buffer);
+        match self.transfer(Dir::Read, c.lba, blocks) {
+            Ok(()) => {
+                self.read_bytes(off, &mut buf[..n]);
+                let mut done = Completion::good(n);
+                done.resid = buffer - n;
+                done
+            }
+            Err(stop) => {
+                let before = usize::try_from(stop.blocks_done * u64::from(self.block_length))
+                    .unwrap_or(usize::MAX)
+                    .min(n);
+                self.read_bytes(off, &mut buf[..before]);
+                error_completion(stop.error, before, buffer)
+            }
+        }
+    }
+
+    fn write16(&self, c: &Write16Cdb, data: DataDirection<'_>) -> Completion {
+        let blocks = u64::from(c.transfer_length);
+        let (off, len) = match self.range(c.lba, blocks) {
+            Ok(r) => r,
+            Err(s) => return check_sense(s),
+        };
+        let buf: &[u8] = match data {
+            DataDirection::ToDevice(b) => b,
+            _ => &[],
+        };
+        if u64::try_from(buf.len()).ok() != Some(len) {
+            return check_sense(transfer_mismatch());
+        }
+        if blocks == 0 {
+            return Completion::good(0);
+        }
+        match self.transfer(Dir::Write, c.lba, blocks) {
+            Ok(()) => {
+                if let Err(s) = self.write_bytes(off, buf, c.fua) {
+                    return check_sense(s);
+                }
+                Completion::good(buf.len())
+            }
+            Err(stop) => {
+                let before = usize::try_from(stop.blocks_done * u64::from(self.block_length))
+                    .unwrap_or(usize::MAX)
+                    .min(buf.len());
+                if let Err(s) = self.write_bytes(off, &buf[..before], c.fua) {
+                    return check_sense(s);
+                }
+                error_completion(stop.error, before, 0)
+            }
+        }
+    }
+
+    /// Reports a transfer of `blocks` blocks from `lba` to the fault plan;
+    /// `Err` when a fault stops it, with how many blocks go first.
+    fn transfer(&self, dir: Dir, lba: u64, blocks: u64) -> Result<(), Stopped> {
+        let bytes = blocks.saturating_mul(u64::from(self.block_length));
+        let Some(effect) = self.faults.on_data(&self.identity.name, bytes, None) else {
+            return Ok(());
+        };
+        let at = self.failing_block(bytes, blocks);
+        let error = match effect {
+            Effect::MediumError => {
+                let (asc, ascq) = match dir {
+                    Dir::Read => (0x11, 0x00),
+                    Dir::Write => (0x0c, 0x00),
+                };
+                let failing = lba.saturating_add(at);
+                TargetError::Check(medium_error(asc, ascq, failing))
+            }
+            Effect::Gone => TargetError::Gone,
+            Effect::Hang => TargetError::Hang,
+            Effect::Sense(s) => TargetError::Check(s),
+            Effect::EndOfMedium | Effect::CannotMove => return Ok(()),
+        };
+        let blocks_done = match error {
+            TargetError::Check(_) => at,
+            _ => 0,
+        };
+        Err(Stopped { blocks_done, error })
+    }
+
+    /// Which block of a `blocks`-block, `bytes`-byte transfer a fault that
+    /// just fired failed at: where the byte count of an
+    /// [`Trigger::AfterBytes`] fault was reached in it, else the first.
+    fn failing_block(&self, bytes: u64, blocks: u64) -> u64 {
+        let name = &self.identity.name;
+        let after = self.faults.data_bytes(name);
+        let before = after.saturating_sub(bytes);
+        self.faults
+            .faults()
+            .iter()
+            .filter(|f| &f.device == name)
+            .filter_map(|f| match f.trigger {
+                Trigger::AfterBytes(n) if n > before && n <= after => Some(n),
+                _ => None,
+            })
+            .min()
+            .map_or(0, |n| {
+                ((n - before - 1) / u64::from(self.block_length)).min(blocks - 1)
+            })
+    }
+
+    fn read_bytes(&self, off: u64, buf: &mut [u8]) {
+        if buf.is_empty() {
+            return;
+        }
+        match &self.store {
+            Store::Memory(m) => m.read(off, buf),
+            Store::File { file, path } => {
+                if let Err(e) = file.read_exact_at(buf, off) {
+                    // The file was sized to the capacity when opened; if
+                    // someone shrank it since, what is missing reads as zero.
+                    log::warn!("{}: read at {off}: {e}", path.display());
+                    buf.fill(0);
+                }
+            }
+        }
+    }
+
+    fn write_bytes(&self, off: u64, data: &[u8], fua: bool) -> Result<(), SenseData> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        match &self.store {
+            Store::Memory(m) => {
+                m.write(off, data);
+                Ok(())
+            }
+            Store::File { file, path } => {
+                let done = file.write_all_at(data, off).and_then(|()| {
+                    if fua {
+                        file.sync_data()
+                    } else {
+                        Ok(())
+                    }
+                });
+                done.map_err(|e| {
+                    log::warn!("{}: write at {off}: {e}", path.display());
+                    let lba = off / u64::from(self.block_length);
+                    medium_error(0x0c, 0x00, lba)
+                })
+            }
+        }
+    }
+
+    /// Checks a data-path request of `len` bytes from `lba`: whole blocks,
+    /// inside the capacity.
+    fn check_request(&self, lba: u64, len: usize) -> Result<(u64, u64), TargetError> {
+        let bl = self.block_length as usize;
+        if len % bl != 0 {
+            return Err(transfer_mismatch().into());
+        }
+        let blocks = (len / bl) as u64;
+        let (off, _) = self.range(lba, blocks)?;
+        Ok((off, blocks))
+    }
+}
+
+/// MEDIUM ERROR with `asc`/`ascq` and INFORMATION = `lba` (the fixed
+/// format's four bytes when it fits, else descriptor format, whose
+/// INFORMATION is eight bytes, as SPC-4 prescribes for LBAs past 2^32).
+fn medium_error(asc: u8, ascq: u8, lba: u64) -> SenseData {
+    match u32::try_from(lba) {
+        Ok(l) => SenseData::fixed(SenseKey::MediumError, asc, ascq)
+            .with_information(l)
+            .into(),
+        Err(_) => SenseData::descriptor(SenseKey::MediumError, asc, ascq)
+            .with_information(lba)
+            .into(),
+    }
+}
+
+/// Opens (or creates) the backing file of a disk and checks its size.
+fn open_backing_file(path: &Path, bytes: u64, blocks: u64, bl: u32) -> Result<File, SimError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| state_error(path, format!("cannot open the disk's backing file: {e}")))?;
+    let len = file
+        .metadata()
+        .map_err(|e| state_error(path, format!("cannot stat the disk's backing file: {e}")))?
+        .len();
+    if len == 0 {
+        file.set_len(bytes).map_err(|e| {
+            state_error(
+                path,
+                format!("cannot size the backing file to {bytes} bytes: {e}"),
+            )
+        })?;
+    } else if len != bytes {
+        return Err(state_error(
+            path,
+            format!(
+                "the backing file holds {len} bytes but the disk is {blocks} blocks of {bl} \
+                 bytes ({bytes} bytes); give the disk the file's size or move the file away"
+            ),
+        ));
+    }
+    Ok(file)
+}
+
+impl Lu for SimDisk {
+    fn name(&self) -> &str {
+        &self.identity.name
+    }
+
+    fn designators(&self) -> Vec<Designator> {
+        self.identity.designators()
+    }
+
+    fn command(&self, _fabric: &Fabric, cdb: &[u8], data: DataDirection<'_>) -> Completion {
+        self.command_as(&self.identity, cdb, data)
+    }
+
+    fn block(&self) -> Option<&dyn BlockTarget> {
+        Some(self)
+    }
+}
+
+impl BlockTarget for SimDisk {
+    fn block_length(&self) -> u32 {
+        self.block_length
+    }
+
+    fn capacity_blocks(&self) -> u64 {
+        self.capacity_blocks
+    }
+
+    fn read_blocks(&self, lba: u64, buf: &mut [u8]) -> Result<(), TargetError> {
+        let (off, blocks) = self.check_request(lba, buf.len())?;
+        if blocks == 0 {
+            return Ok(());
+        }
+        match self.transfer(Dir::Read, lba, blocks) {
+            Ok(()) => {
+                self.read_bytes(off, buf);
+                Ok(())
+            }
+            Err(stop) => {
+                let before = (stop.blocks_done * u64::from(self.block_length)) as usize;
+                let before = before.min(buf.len());
+                self.read_bytes(off, &mut buf[..before]);
+                Err(stop.error)
+            }
+        }
+    }
+
+    fn write_blocks(&self, lba: u64, data: &[u8]) -> Result<(), TargetError> {
+        let (off, blocks) = self.check_request(lba, data.len())?;
+        if blocks == 0 {
+            return Ok(());
+        }
+        match self.transfer(Dir::Write, lba, blocks) {
+            Ok(()) => Ok(self.write_bytes(off, data, false)?),
+            Err(stop) => {
+                let before = (stop.blocks_done * u64::from(self.block_length)) as usize;
+                self.write_bytes(off, &data[..before.min(data.len())], false)?;
+                Err(stop.error)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::fault::Fault;
+
+    fn disk(blocks: u64, faults: Arc<FaultPlan>) -> Arc<SimDisk> {
+        SimDisk::new("d", 512, blocks, Backing::Memory, faults).unwrap()
+    }
+
+    #[test]
+    fn memory_chunks_span_and_stay_sparse() {
+        // Three chunks and a bit; write across the first boundary.
+        let d = disk(3 * 2048 + 7, Arc::default());
+        let data: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
+        d.write_blocks(2044, &data).unwrap();
+        let mut back = vec![0xa5u8; 4096];
+        d.read_blocks(2044, &mut back).unwrap();
+        assert_eq!(back, data);
+        let Store::Memory(m) = &d.store else {
+            panic!("memory store")
+        };
+        let allocated: Vec<bool> = m
+            .chunks
+            .iter()
+            .map(|c| c.read().unwrap().is_some())
+            .collect();
+        assert_eq!(allocated, [true, true, false, false]);
+        assert_eq!(m.chunk_len(3), 7 * 512);
+        // The last block of the disk reads as zero, and one past is refused.
+        let mut last = [1u8; 512];
+        d.read_blocks(3 * 2048 + 6, &mut last).unwrap();
+        assert_eq!(last, [0u8; 512]);
+        assert_eq!(
+            d.read_blocks(3 * 2048 + 7, &mut last),
+            Err(TargetError::Check(lba_out_of_range()))
+        );
+    }
+
+    #[test]
+    fn after_bytes_fails_at_the_block_that_crosses() {
+        let plan = Arc::new(FaultPlan::new(vec![Fault::once(
+            "d",
+            Trigger::AfterBytes(3 * 512 + 1),
+            Effect::MediumError,
+        )]));
+        let d = disk(64, plan);
+        let mut buf = vec![0u8; 2 * 512];
+        d.read_blocks(10, &mut buf).unwrap();
+        // This read moves bytes 1024..4096 of the disk's total; the 1537th
+        // byte is at offset 512 of it, in its block 1: LBA 21.
+        let mut buf = vec![0u8; 6 * 512];
+        let e = d.read_blocks(20, &mut buf).unwrap_err();
+        let TargetError::Check(s) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(s.sense_key(), Some(SenseKey::MediumError));
+        assert_eq!(s.asc_ascq(), Some((0x11, 0x00)));
+        assert_eq!(s.information(), Some(21));
+        // Fired once: the next read is clean.
+        d.read_blocks(20, &mut buf).unwrap();
+    }
+
+    #[test]
+    fn refuses_shapes_it_cannot_simulate() {
+        let e = SimDisk::new("x", 520, 8, Backing::Memory, Arc::default()).unwrap_err();
+        assert!(e.to_string().contains("use 512 or 4096"), "{e}");
+        assert!(SimDisk::new("x", 512, 0, Backing::Memory, Arc::default()).is_err());
+        assert!(SimDisk::new("x", 4096, u64::MAX / 1024, Backing::Memory, Arc::default()).is_err());
+        let d = disk(8, Arc::default());
+        assert!(d.write_blocks(0, &[0u8; 100]).is_err());
+    }
+}

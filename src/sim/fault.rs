@@ -184,6 +184,22 @@ impl FaultPlan {
         self.any.store(true, Ordering::Relaxed);
     }
 
+    /// Replaces this plan's faults, counters and log with `other`'s, in
+    /// place (devices share a plan through an `Arc`).
+    pub fn replace(&self, other: FaultPlan) {
+        let any = other.any.load(Ordering::Relaxed);
+        let state = other.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        *self.lock() = state;
+        self.any.store(any, Ordering::Relaxed);
+    }
+
+    /// Bytes `device` has reported on its data path so far (counted once
+    /// the plan has faults). A device uses it to tell where in a transfer
+    /// an [`Trigger::AfterBytes`] fault fired.
+    pub fn data_bytes(&self, device: &str) -> u64 {
+        self.lock().counters.get(device).map_or(0, |c| c.bytes)
+    }
+
     /// What fired, in order (`device: effect`), for tests and reports.
     pub fn log(&self) -> Vec<String> {
         self.lock().log.clone()

@@ -125,7 +125,8 @@ pub struct Fabric {
     /// Undirected links between node names (LUs and switches). Empty:
     /// everything reaches everything.
     links: Vec<(String, String)>,
-    faults: FaultPlan,
+    /// Shared with the devices, whose data paths report to it.
+    faults: Arc<FaultPlan>,
 }
 
 impl std::fmt::Debug for Fabric {
@@ -146,11 +147,17 @@ impl Default for Fabric {
 impl Fabric {
     /// An empty fabric with no faults.
     pub fn new() -> Self {
+        Fabric::with_faults(Arc::new(FaultPlan::default()))
+    }
+
+    /// An empty fabric reporting to `faults`, the plan its devices were
+    /// (or will be) built with.
+    pub fn with_faults(faults: Arc<FaultPlan>) -> Self {
         Fabric {
             lus: Vec::new(),
             by_name: HashMap::new(),
             links: Vec::new(),
-            faults: FaultPlan::default(),
+            faults,
         }
     }
 
@@ -170,14 +177,21 @@ impl Fabric {
         self.links.push((a.to_string(), b.to_string()));
     }
 
-    /// Sets the fault plan.
+    /// Replaces the faults and counters of the plan in place, so devices
+    /// holding it (see [`Fabric::fault_plan`]) see the new one.
     pub fn set_faults(&mut self, plan: FaultPlan) {
-        self.faults = plan;
+        self.faults.replace(plan);
     }
 
     /// The fault plan.
     pub fn faults(&self) -> &FaultPlan {
         &self.faults
+    }
+
+    /// The fault plan, shared: give it to devices built for this fabric
+    /// (disks, tape drives, libraries report their data-path events to it).
+    pub fn fault_plan(&self) -> Arc<FaultPlan> {
+        Arc::clone(&self.faults)
     }
 
     /// A logical unit by name.
@@ -248,6 +262,14 @@ pub enum SimError {
     /// Two devices with one name.
     #[error("two simulated devices are named {0:?}; names must be unique")]
     DuplicateName(String),
+    /// A device's configuration cannot be simulated.
+    #[error("{device}: {reason}")]
+    Config {
+        /// The device's name.
+        device: String,
+        /// What is wrong and what to change.
+        reason: String,
+    },
     /// A file of the simulator's state could not be used.
     #[error("{path}: {reason}")]
     State {

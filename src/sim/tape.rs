@@ -1,1 +1,1858 @@
-//! (in progress)
+//! A simulated tape drive (SSC-4, T10 draft SSC-4 r03; peripheral device
+//! type 01h) and the cartridges it loads.
+//!
+//! # Cartridges
+//!
+//! A [`Cartridge`] is one partition of logical objects — blocks (records)
+//! and filemarks — numbered from 0 at the beginning of partition (BOP); the
+//! object number one past the last is end of data (EOD). It has a capacity
+//! in bytes and an early-warning size: the early-warning point is
+//! `capacity − early_warning` bytes from BOP. A block uses its length of
+//! capacity and a filemark [`FILEMARK_BYTES`] (a real drive pads to a data
+//! set boundary; the figure is ours, and it bounds how many filemarks a
+//! cartridge can hold). Writing at object `p` erases everything from `p`
+//! on, as writing a tape does.
+//!
+//! A cartridge lives in memory ([`Cartridge::memory`]) or in a file
+//! ([`Cartridge::open`]) that keeps its objects across process runs. The
+//! file format (version 1), all integers big-endian:
+//!
+//! ```text
+//! header, 64 bytes:
+//!   0..8    magic "SEGCTAPE"
+//!   8..10   format version (1)
+//!   10..12  header length (64)
+//!   12..16  reserved, zero
+//!   16..24  capacity in bytes
+//!   24..32  early-warning size in bytes
+//!   32..64  barcode: ASCII, padded with spaces
+//! then one entry per logical object, back to back, from byte 64:
+//!   0       kind: 01h block, 02h filemark
+//!   1..4    reserved, zero
+//!   4..8    data length in bytes (0 for a filemark)
+//!   8..     the block's data
+//! ```
+//!
+//! End of data is the end of the file. Opening a file reads every entry
+//! header to build an index (object number → offset) and cuts the file
+//! after the last complete, valid entry, so a write torn by a crash leaves
+//! a tape whose EOD follows the last object written whole (block data is
+//! not checksummed). A write appends one entry with `pwrite` (its header,
+//! then its data) after truncating the file at the entry being
+//! overwritten; other processes see it at once, and WRITE FILEMARKS (any
+//! count, 0 included), unload and closing `fsync` the file. An open file is
+//! held with an exclusive `flock`, so a second process (or a second
+//! cartridge object) cannot open the same tape and overwrite it.
+//!
+//! # The drive
+//!
+//! [`SimTapeDrive`] answers, through [`Lu::command`]:
+//! - INQUIRY (removable, type 01h), TEST UNIT READY, REQUEST SENSE;
+//! - READ BLOCK LIMITS (granularity 0, 1 byte … 8 MiB; with MLOI, the
+//!   maximum logical object identifier);
+//! - MODE SENSE(6) (page 00h or 3Fh: the header with WP and BUFFERED MODE,
+//!   and a block descriptor unless DBD; current, changeable and default
+//!   values; saved values are SAVING PARAMETERS NOT SUPPORTED, 39/00) and
+//!   MODE SELECT(6) (one block descriptor: density 00h, block length 0 for
+//!   variable-block mode or within the block limits; BUFFERED MODE 0–2);
+//! - READ(6) and WRITE(6), fixed and variable; WRITE FILEMARKS(6); SPACE(6)
+//!   over blocks, filemarks (both directions) and to end of data; REWIND;
+//!   LOCATE(10) and LOCATE(16) (logical object, logical file, end of data);
+//!   READ POSITION short, long and extended forms, always with a known
+//!   position (the simulator has no buffer: the counts in the buffer are
+//!   zero and known).
+//!
+//! The conditions a tape reports, as SSC-4 words them (the INFORMATION
+//! field holds the residue: requested minus done, in bytes for a variable
+//! READ/WRITE, in blocks for a fixed one, in filemarks or blocks for WRITE
+//! FILEMARKS and SPACE):
+//! - no cartridge: NOT READY, MEDIUM NOT PRESENT (3A/00) for everything
+//!   that needs the medium (INQUIRY, REQUEST SENSE, READ BLOCK LIMITS and
+//!   MODE SENSE/SELECT do not);
+//! - READ meeting a filemark: NO SENSE, FILEMARK DETECTED (00/01), FILEMARK
+//!   bit, positioned after the filemark; meeting end of data: BLANK CHECK,
+//!   END-OF-DATA DETECTED (00/05), positioned at EOD; a record of another
+//!   length than asked: NO SENSE (00/00) with ILI, INFORMATION requested −
+//!   actual (negative for a longer record, whose tail is lost), positioned
+//!   after the record; SILI suppresses it for a shorter record, and for a
+//!   longer one in variable-block mode; SILI with FIXED is INVALID FIELD IN
+//!   CDB. In fixed mode a block of another length than the block size ends
+//!   the READ with ILI after it, its data not transferred;
+//! - WRITE and WRITE FILEMARKS beyond early warning: done, then CHECK
+//!   CONDITION, NO SENSE, END-OF-PARTITION/MEDIUM DETECTED (00/02) with EOM
+//!   and INFORMATION 0; an object that does not fit before the end of the
+//!   medium: VOLUME OVERFLOW (00/02) with EOM, INFORMATION the residue; in
+//!   fixed mode the whole blocks before it are written;
+//! - SPACE over blocks meeting a filemark stops after it (forward) or
+//!   before it (backward) with FILEMARK DETECTED; meeting EOD: BLANK CHECK
+//!   00/05; meeting BOP: NO SENSE, BEGINNING-OF-PARTITION/MEDIUM DETECTED
+//!   (00/04) with EOM. SPACE over filemarks has the same ends. LOCATE past
+//!   EOD: BLANK CHECK 00/05, positioned at EOD;
+//! - a write-protected cartridge: DATA PROTECT, WRITE PROTECTED (27/00);
+//! - a data-out buffer of another size than the CDB says: ILLEGAL REQUEST,
+//!   INVALID FIELD IN COMMAND INFORMATION UNIT (0E/03), as LIO answers a
+//!   WRITE; a MODE SELECT parameter list longer than the buffer: INVALID
+//!   FIELD IN CDB (LIO again); a READ's data beyond the data-in buffer is
+//!   dropped.
+//!
+//! Not simulated: partitions other than 0 (CP with another partition is
+//! INVALID FIELD IN CDB), setmarks (WSMK and the setmark SPACE codes are
+//! INVALID FIELD IN CDB), sequential-filemark spacing, mode pages, UNIT
+//! ATTENTION after a cartridge change (it needs per-initiator state, and
+//! copy managers reach the drive without an initiator of their own), and
+//! the position survives no restart: a cartridge found loaded is at BOP.
+//!
+//! # Faults
+//!
+//! Each block or filemark read or written — through a command or through
+//! the [`StreamTarget`] data path a copy manager uses — reports to the
+//! [`FaultPlan`] under the drive's name with its logical object number, so
+//! [`Trigger::TapeBlock`]`(b)` fires at object `b`. `MediumError` is MEDIUM
+//! ERROR, WRITE ERROR (0C/00) on a write and UNRECOVERED READ ERROR (11/00)
+//! on a read, INFORMATION the residue, the position left before the failing
+//! object; `EndOfMedium` makes the medium end at that object: the write and
+//! every later one at or past it is VOLUME OVERFLOW, and a read there is
+//! MEDIUM ERROR, END-OF-PARTITION/MEDIUM DETECTED (00/02) with EOM; `Gone`
+//! and `Hang` are [`TargetError::Gone`] / [`TargetError::Hang`] (through a
+//! command, host status DID_NO_CONNECT / DID_TIME_OUT); `Sense` is that
+//! CHECK CONDITION.
+//!
+//! [`Trigger::TapeBlock`]: super::fault::Trigger::TapeBlock
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use nix::fcntl::{Flock, FlockArg};
+
+use super::common::Identity;
+use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
+use super::fault::{Effect, FaultPlan};
+use super::{Fabric, Lu, SimError, StreamRead, StreamTarget, TargetError};
+use crate::transport::{Completion, DataDirection, HostStatus};
+use crate::wire::inquiry::PeripheralDeviceType;
+use crate::wire::sense::{FixedSense, SenseData, SenseKey};
+use crate::wire::ssc::{
+    BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags,
+    Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, ModeListKind,
+    ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl, Read6Cdb, ReadBlockLimitsCdb,
+    ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition, ShortPositionFlags, Space6Cdb,
+    SpaceCode, TapeDeviceSpecific, TransferLength, Write6Cdb, WriteFilemarks6Cdb,
+};
+use crate::wire::vpd::Designator;
+use crate::wire::{get_be, put_be, Repr, WireError};
+
+/// Capacity a filemark uses, in bytes.
+pub const FILEMARK_BYTES: u64 = 4096;
+/// READ BLOCK LIMITS: the smallest block.
+pub const MIN_BLOCK_LENGTH: u16 = 1;
+/// READ BLOCK LIMITS: the largest block (8 MiB, as LTO drives report).
+pub const MAX_BLOCK_LENGTH: u32 = 0x0080_0000;
+/// READ BLOCK LIMITS with MLOI: the largest logical object identifier
+/// LOCATE(16) and READ POSITION can carry.
+pub const MAX_LOGICAL_OBJECT_IDENTIFIER: u64 = u64::MAX - 1;
+
+/// The cartridge file format's layout.
+mod layout {
+    use crate::wire::Field;
+
+    /// "SEGCTAPE".
+    pub const MAGIC: &[u8; 8] = b"SEGCTAPE";
+    /// Format version.
+    pub const VERSION: u64 = 1;
+    /// Header length.
+    pub const HEADER_LEN: u64 = 64;
+    /// Header: magic.
+    pub const H_MAGIC: Field = 0..8;
+    /// Header: format version.
+    pub const H_VERSION: Field = 8..10;
+    /// Header: header length.
+    pub const H_LEN: Field = 10..12;
+    /// Header: capacity in bytes.
+    pub const H_CAPACITY: Field = 16..24;
+    /// Header: early-warning size in bytes.
+    pub const H_EARLY_WARNING: Field = 24..32;
+    /// Header: barcode, space padded.
+    pub const H_BARCODE: Field = 32..64;
+    /// Entry: kind.
+    pub const E_KIND: usize = 0;
+    /// Entry: reserved bytes.
+    pub const E_RESERVED: Field = 1..4;
+    /// Entry: data length.
+    pub const E_LEN: Field = 4..8;
+    /// Entry header length.
+    pub const E_HEADER: u64 = 8;
+    /// Entry kind: block.
+    pub const KIND_BLOCK: u8 = 0x01;
+    /// Entry kind: filemark.
+    pub const KIND_FILEMARK: u8 = 0x02;
+}
+
+/// One logical object of a cartridge, as [`Cartridge::object`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TapeObject {
+    /// A block (record) and its data.
+    Block(Bytes),
+    /// A filemark.
+    Filemark,
+}
+
+/// What a cartridge is, as its file's header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartridgeLabel {
+    /// The barcode (volume identification).
+    pub barcode: String,
+    /// Capacity in bytes.
+    pub capacity: u64,
+    /// Early-warning size in bytes.
+    pub early_warning: u64,
+}
+
+/// Index entry of one logical object.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    filemark: bool,
+    len: u32,
+    /// File offset of the entry header (file-backed cartridges).
+    offset: u64,
+    /// Capacity used by the objects before this one.
+    used_before: u64,
+    /// Filemarks before this one.
+    marks_before: u64,
+}
+
+impl Entry {
+    fn cost(&self) -> u64 {
+        if self.filemark {
+            FILEMARK_BYTES
+        } else {
+            u64::from(self.len)
+        }
+    }
+}
+
+enum Media {
+    /// One `Bytes` per object (empty for filemarks).
+    Memory(Vec<Bytes>),
+    File {
+        file: Flock<File>,
+        path: PathBuf,
+        /// End of the file: where the next entry goes.
+        end: u64,
+    },
+}
+
+/// A tape cartridge: blocks and filemarks, in memory or in a file.
+pub struct Cartridge {
+    barcode: String,
+    capacity: u64,
+    early_warning: u64,
+    write_protected: bool,
+    entries: Vec<Entry>,
+    used: u64,
+    marks: u64,
+    media: Media,
+    /// Where an `EndOfMedium` fault made the medium end (object number).
+    end_of_medium: Option<u64>,
+}
+
+impl std::fmt::Debug for Cartridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cartridge")
+            .field("barcode", &self.barcode)
+            .field("capacity", &self.capacity)
+            .field("early_warning", &self.early_warning)
+            .field("write_protected", &self.write_protected)
+            .field("objects", &self.entries.len())
+            .field("used", &self.used)
+            .field("path", &self.path())
+            .finish()
+    }
+}
+
+fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
+    SimError::State {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Checks that `barcode` can be a volume identification: 1 to 32
+/// printable ASCII characters.
+fn check_barcode(barcode: &str) -> Result<(), String> {
+    if barcode.is_empty() || barcode.len() > 32 {
+        return Err(format!(
+            "barcode {barcode:?} must have 1 to 32 characters (a volume identification)"
+        ));
+    }
+    if barcode.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+        return Err(format!(
+            "barcode {barcode:?} must be printable ASCII without spaces"
+        ));
+    }
+    Ok(())
+}
+
+impl Cartridge {
+    /// A blank cartridge in memory.
+    pub fn memory(barcode: &str, capacity: u64, early_warning: u64) -> Cartridge {
+        Cartridge {
+            barcode: barcode.to_string(),
+            capacity,
+            early_warning,
+            write_protected: false,
+            entries: Vec::new(),
+            used: 0,
+            marks: 0,
+            media: Media::Memory(Vec::new()),
+            end_of_medium: None,
+        }
+    }
+
+    /// Opens the cartridge file at `path`, creating a blank one if it does
+    /// not exist (or is empty). An existing file must carry the same
+    /// barcode, capacity and early-warning size.
+    pub fn open(
+        path: &Path,
+        barcode: &str,
+        capacity: u64,
+        early_warning: u64,
+    ) -> Result<Cartridge, SimError> {
+        check_barcode(barcode).map_err(|r| state_error(path, r))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| state_error(path, format!("cannot open the cartridge file: {e}")))?;
+        let file = lock(file, path)?;
+        let len = file
+            .metadata()
+            .map_err(|e| state_error(path, format!("cannot stat the cartridge file: {e}")))?
+            .len();
+        if len == 0 {
+            let mut header = [0u8; layout::HEADER_LEN as usize];
+            put_be(&mut header[layout::H_VERSION], layout::VERSION);
+            put_be(&mut header[layout::H_LEN], layout::HEADER_LEN);
+            header[layout::H_MAGIC].copy_from_slice(layout::MAGIC);
+            put_be(&mut header[layout::H_CAPACITY], capacity);
+            put_be(&mut header[layout::H_EARLY_WARNING], early_warning);
+            let bc = &mut header[layout::H_BARCODE];
+            bc.fill(b' ');
+            bc[..barcode.len()].copy_from_slice(barcode.as_bytes());
+            file.write_all_at(&header, 0)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| state_error(path, format!("cannot write the header: {e}")))?;
+        }
+        let c = Cartridge::scan(file, path)?;
+        let differs = |what: &str, file: String, want: String| {
+            state_error(
+                path,
+                format!(
+                    "the cartridge file has {what} {file} but {want} was asked for; \
+                     fix the configuration or move the file away"
+                ),
+            )
+        };
+        if c.barcode != barcode {
+            return Err(differs("barcode", c.barcode.clone(), barcode.into()));
+        }
+        if c.capacity != capacity {
+            return Err(differs(
+                "capacity",
+                c.capacity.to_string(),
+                capacity.to_string(),
+            ));
+        }
+        if c.early_warning != early_warning {
+            return Err(differs(
+                "early-warning size",
+                c.early_warning.to_string(),
+                early_warning.to_string(),
+            ));
+        }
+        Ok(c)
+    }
+
+    /// Opens an existing cartridge file, taking barcode, capacity and
+    /// early-warning size from its header.
+    pub fn open_existing(path: &Path) -> Result<Cartridge, SimError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| state_error(path, format!("cannot open the cartridge file: {e}")))?;
+        Cartridge::scan(lock(file, path)?, path)
+    }
+
+    /// Reads the label from the header of the cartridge file at `path`
+    /// without opening it for use (no lock, no index).
+    pub fn read_label(path: &Path) -> Result<CartridgeLabel, SimError> {
+        let file = File::open(path)
+            .map_err(|e| state_error(path, format!("cannot open the cartridge file: {e}")))?;
+        read_header(&file, path)
+    }
+
+    /// Reads the header and indexes the entries of an open file, cutting a
+    /// torn or invalid tail.
+    fn scan(file: Flock<File>, path: &Path) -> Result<Cartridge, SimError> {
+        let bad = |r: String| state_error(path, r);
+        let label = read_header(&file, path)?;
+        let len = file
+            .metadata()
+            .map_err(|e| bad(format!("cannot stat the cartridge file: {e}")))?
+            .len();
+        let mut c = Cartridge {
+            barcode: label.barcode,
+            capacity: label.capacity,
+            early_warning: label.early_warning,
+            write_protected: false,
+            entries: Vec::new(),
+            used: 0,
+            marks: 0,
+            media: Media::Memory(Vec::new()),
+            end_of_medium: None,
+        };
+        let mut reader = BufReader::with_capacity(1 << 16, &*file);
+        reader
+            .seek(SeekFrom::Start(layout::HEADER_LEN))
+            .map_err(|e| bad(format!("cannot read the entries: {e}")))?;
+        let mut off = layout::HEADER_LEN;
+        let mut torn = None;
+        while off < len {
+            let mut h = [0u8; layout::E_HEADER as usize];
+            if len - off < layout::E_HEADER || reader.read_exact(&mut h).is_err() {
+                torn = Some("an incomplete entry header");
+                break;
+            }
+            let kind = h[layout::E_KIND];
+            let data_len = get_be(&h[layout::E_LEN]);
+            let reserved = get_be(&h[layout::E_RESERVED]);
+            let filemark = match kind {
+                layout::KIND_BLOCK => false,
+                layout::KIND_FILEMARK => true,
+                _ => {
+                    torn = Some("an entry of unknown kind");
+                    break;
+                }
+            };
+            if reserved != 0 || (filemark && data_len != 0) {
+                torn = Some("an invalid entry header");
+                break;
+            }
+            if len - off - layout::E_HEADER < data_len {
+                torn = Some("an incomplete block");
+                break;
+            }
+            if reader.seek_relative(data_len as i64).is_err() {
+                torn = Some("an unreadable block");
+                break;
+            }
+            c.push_entry(filemark, data_len as u32, off);
+            off += layout::E_HEADER + data_len;
+        }
+        if let Some(why) = torn {
+            log::warn!(
+                "{}: {why} at byte {off}; the tape ends (EOD) after object {}",
+                path.display(),
+                c.entries.len()
+            );
+            file.set_len(off)
+                .map_err(|e| bad(format!("cannot cut the torn tail at byte {off}: {e}")))?;
+        }
+        drop(reader);
+        c.media = Media::File {
+            file,
+            path: path.to_path_buf(),
+            end: off,
+        };
+        Ok(c)
+    }
+
+    fn push_entry(&mut self, filemark: bool, len: u32, offset: u64) {
+        let e = Entry {
+            filemark,
+            len,
+            offset,
+            used_before: self.used,
+            marks_before: self.marks,
+        };
+        self.used = self.used.saturating_add(e.cost());
+        self.marks += u64::from(filemark);
+        self.entries.push(e);
+    }
+
+    /// Sets the write-protect tab.
+    pub fn write_protected(mut self, write_protected: bool) -> Self {
+        self.write_protected = write_protected;
+        self
+    }
+
+    /// Whether the cartridge is write-protected.
+    pub fn is_write_protected(&self) -> bool {
+        self.write_protected
+    }
+
+    /// The barcode (volume identification).
+    pub fn barcode(&self) -> &str {
+        &self.barcode
+    }
+
+    /// Capacity in bytes.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// Early-warning size in bytes: early warning is this far from the end.
+    pub fn early_warning(&self) -> u64 {
+        self.early_warning
+    }
+
+    /// Logical objects on the tape: the object number of end of data.
+    pub fn object_count(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    /// Filemarks on the tape.
+    pub fn filemark_count(&self) -> u64 {
+        self.marks
+    }
+
+    /// Capacity used, in bytes.
+    pub fn used_bytes(&self) -> u64 {
+        self.used
+    }
+
+    /// The file, for a file-backed cartridge.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.media {
+            Media::Memory(_) => None,
+            Media::File { path, .. } => Some(path),
+        }
+    }
+
+    /// Logical object `n`, `None` at or after end of data.
+    pub fn object(&self, n: u64) -> Result<Option<TapeObject>, SimError> {
+        let Some(e) = self.entry(n) else {
+            return Ok(None);
+        };
+        if e.filemark {
+            return Ok(Some(TapeObject::Filemark));
+        }
+        self.read_block(n)
+            .map(|b| Some(TapeObject::Block(b)))
+            .map_err(|e| {
+                state_error(
+                    self.path().unwrap_or(Path::new("(memory)")),
+                    format!("cannot read object {n}: {e}"),
+                )
+            })
+    }
+
+    /// Flushes a file-backed cartridge to stable storage.
+    pub fn sync(&self) -> Result<(), SimError> {
+        match &self.media {
+            Media::Memory(_) => Ok(()),
+            Media::File { file, path, .. } => file
+                .sync_data()
+                .map_err(|e| state_error(path, format!("fsync: {e}"))),
+        }
+    }
+
+    fn entry(&self, n: u64) -> Option<&Entry> {
+        usize::try_from(n).ok().and_then(|i| self.entries.get(i))
+    }
+
+    /// Capacity used before object `p` (the whole tape's at or past EOD).
+    fn used_before(&self, p: u64) -> u64 {
+        self.entry(p).map_or(self.used, |e| e.used_before)
+    }
+
+    /// Filemarks before object `p`.
+    fn marks_before(&self, p: u64) -> u64 {
+        self.entry(p).map_or(self.marks, |e| e.marks_before)
+    }
+
+    /// The first object number after the `k`-th filemark (1-based; 0 for
+    /// BOP), `None` if the tape has fewer.
+    fn after_filemark(&self, k: u64) -> Option<u64> {
+        if k == 0 {
+            return Some(0);
+        }
+        if k > self.marks {
+            return None;
+        }
+        // The first p with marks_before(p) ≥ k; p = len when the k-th
+        // filemark is the last object.
+        let p = self.entries.partition_point(|e| e.marks_before < k);
+        Some(p as u64)
+    }
+
+    /// Whether `used` bytes are beyond the early-warning point.
+    fn beyond_early_warning(&self, used: u64) -> bool {
+        used >= self.capacity.saturating_sub(self.early_warning)
+    }
+
+    fn read_block(&self, n: u64) -> std::io::Result<Bytes> {
+        let e = self
+            .entry(n)
+            .ok_or_else(|| std::io::Error::other("no such object"))?;
+        match &self.media {
+            Media::Memory(data) => Ok(data[n as usize].clone()),
+            Media::File { file, .. } => {
+                let mut v = vec![0u8; e.len as usize];
+                file.read_exact_at(&mut v, e.offset + layout::E_HEADER)?;
+                Ok(Bytes::from(v))
+            }
+        }
+    }
+
+    /// Writes `object` at object number `p` (≤ EOD), erasing what follows.
+    fn write_at(&mut self, p: u64, object: TapeObject) -> std::io::Result<()> {
+        let p = usize::try_from(p).map_err(std::io::Error::other)?;
+        if p < self.entries.len() {
+            let e = self.entries[p];
+            self.entries.truncate(p);
+            self.used = e.used_before;
+            self.marks = e.marks_before;
+            match &mut self.media {
+                Media::Memory(data) => data.truncate(p),
+                Media::File { file, end, .. } => {
+                    file.set_len(e.offset)?;
+                    *end = e.offset;
+                }
+            }
+        }
+        let (filemark, data) = match object {
+            TapeObject::Block(b) => (false, b),
+            TapeObject::Filemark => (true, Bytes::new()),
+        };
+        let len = u32::try_from(data.len()).map_err(std::io::Error::other)?;
+        let offset = match &mut self.media {
+            Media::Memory(v) => {
+                v.push(data);
+                0
+            }
+            Media::File { file, end, .. } => {
+                let at = *end;
+                let mut h = [0u8; layout::E_HEADER as usize];
+                h[layout::E_KIND] = if filemark {
+                    layout::KIND_FILEMARK
+                } else {
+                    layout::KIND_BLOCK
+                };
+                put_be(&mut h[layout::E_LEN], u64::from(len));
+                file.write_all_at(&h, at)?;
+                file.write_all_at(&data, at + layout::E_HEADER)?;
+                *end = at + layout::E_HEADER + u64::from(len);
+                at
+            }
+        };
+        self.push_entry(filemark, len, offset);
+        Ok(())
+    }
+}
+
+impl Drop for Cartridge {
+    fn drop(&mut self) {
+        if let Media::File { file, path, .. } = &self.media {
+            if let Err(e) = file.sync_all() {
+                log::warn!("{}: fsync on close: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// Reads and checks the header of a cartridge file.
+fn read_header(file: &File, path: &Path) -> Result<CartridgeLabel, SimError> {
+    let bad = |r: String| state_error(path, r);
+    let len = file
+        .metadata()
+        .map_err(|e| bad(format!("cannot stat the cartridge file: {e}")))?
+        .len();
+    if len < layout::HEADER_LEN {
+        return Err(bad(format!(
+            "{len} bytes is too short for a cartridge file header"
+        )));
+    }
+    let mut header = [0u8; layout::HEADER_LEN as usize];
+    file.read_exact_at(&mut header, 0)
+        .map_err(|e| bad(format!("cannot read the header: {e}")))?;
+    if &header[layout::H_MAGIC] != layout::MAGIC {
+        return Err(bad("not a segcopy cartridge file (bad magic)".into()));
+    }
+    let version = get_be(&header[layout::H_VERSION]);
+    if version != layout::VERSION || get_be(&header[layout::H_LEN]) != layout::HEADER_LEN {
+        return Err(bad(format!(
+            "cartridge file format version {version} is not supported (only 1)"
+        )));
+    }
+    let barcode = String::from_utf8_lossy(&header[layout::H_BARCODE])
+        .trim_end_matches(' ')
+        .to_string();
+    check_barcode(&barcode).map_err(bad)?;
+    Ok(CartridgeLabel {
+        barcode,
+        capacity: get_be(&header[layout::H_CAPACITY]),
+        early_warning: get_be(&header[layout::H_EARLY_WARNING]),
+    })
+}
+
+/// Takes the exclusive lock of a cartridge file.
+fn lock(file: File, path: &Path) -> Result<Flock<File>, SimError> {
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
+        state_error(
+            path,
+            format!(
+                "the cartridge file is in use by another process or drive ({errno}); \
+                 one cartridge can be loaded in one place at a time"
+            ),
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Sense.
+
+/// Sense with the stream flags and, when given, INFORMATION (a signed
+/// residue, four bytes of two's complement; clamped to 32 bits).
+fn stream_sense(
+    key: SenseKey,
+    (asc, ascq): (u8, u8),
+    (filemark, eom, ili): (bool, bool, bool),
+    information: Option<i64>,
+) -> SenseData {
+    let mut s: FixedSense = SenseData::fixed(key, asc, ascq).with_stream_flags(filemark, eom, ili);
+    if let Some(i) = information {
+        let i = i.clamp(i64::from(i32::MIN), i64::from(u32::MAX));
+        s = s.with_information(i as u32);
+    }
+    s.into()
+}
+
+const FILEMARK_DETECTED: (u8, u8) = (0x00, 0x01);
+const END_OF_PARTITION: (u8, u8) = (0x00, 0x02);
+const BEGINNING_OF_PARTITION: (u8, u8) = (0x00, 0x04);
+const END_OF_DATA: (u8, u8) = (0x00, 0x05);
+const NO_FLAGS: (bool, bool, bool) = (false, false, false);
+
+fn not_present() -> SenseData {
+    SenseData::fixed(SenseKey::NotReady, 0x3a, 0x00).into()
+}
+
+fn write_protected() -> SenseData {
+    SenseData::fixed(SenseKey::DataProtect, 0x27, 0x00).into()
+}
+
+fn transfer_mismatch() -> SenseData {
+    SenseData::fixed(SenseKey::IllegalRequest, 0x0e, 0x03).into()
+}
+
+fn hardware_error() -> Completion {
+    check_sense(SenseData::fixed(SenseKey::HardwareError, 0x44, 0x00).into())
+}
+
+/// MEDIUM ERROR on a write (0C/00) or a read (11/00) with the residue.
+fn medium_error(write: bool, residue: i64) -> SenseData {
+    let asc = if write { (0x0c, 0x00) } else { (0x11, 0x00) };
+    stream_sense(SenseKey::MediumError, asc, NO_FLAGS, Some(residue))
+}
+
+fn volume_overflow(residue: i64) -> SenseData {
+    stream_sense(
+        SenseKey::VolumeOverflow,
+        END_OF_PARTITION,
+        (false, true, false),
+        Some(residue),
+    )
+}
+
+fn early_warning_sense() -> SenseData {
+    stream_sense(
+        SenseKey::NoSense,
+        END_OF_PARTITION,
+        (false, true, false),
+        Some(0),
+    )
+}
+
+fn completion(e: TargetError, transferred: usize, buffer: usize) -> Completion {
+    let resid = buffer.saturating_sub(transferred);
+    match e {
+        TargetError::Check(s) => {
+            Completion::check_condition(s.to_vec().unwrap_or_default(), transferred, resid)
+        }
+        TargetError::Gone | TargetError::Hang => {
+            let mut c = Completion::good(0);
+            c.host_status = if e == TargetError::Gone {
+                HostStatus::NoConnect
+            } else {
+                HostStatus::TimeOut
+            };
+            c.resid = buffer;
+            c
+        }
+    }
+}
+
+/// A data-in completion of `n` bytes of a buffer of `buffer` bytes.
+fn good_in(n: usize, buffer: usize) -> Completion {
+    let mut c = Completion::good(n);
+    c.resid = buffer.saturating_sub(n);
+    c
+}
+
+// ---------------------------------------------------------------------------
+// The drive.
+
+/// What the drive's mutex guards.
+#[derive(Debug)]
+struct DriveState {
+    cartridge: Option<Cartridge>,
+    /// Logical object number.
+    position: u64,
+    /// Block length from MODE SELECT; 0 is variable-block mode.
+    block_length: u32,
+    /// BUFFERED MODE from MODE SELECT (reported, not acted on).
+    buffered_mode: u8,
+}
+
+/// Why a write of objects stopped.
+enum WriteStop {
+    /// The medium ends before the object.
+    Overflow,
+    /// A medium error writing it.
+    Medium,
+    /// Something else, reported as is (no residue added).
+    Other(TargetError),
+}
+
+/// Why a read of an object did not return it.
+enum ReadStop {
+    /// A medium error reading it.
+    Medium,
+    /// The medium ends there.
+    EndOfMedium,
+    /// Something else, reported as is.
+    Other(TargetError),
+}
+
+/// What a read met at the position.
+enum Met {
+    Block(Bytes),
+    Filemark,
+    EndOfData,
+}
+
+/// A simulated tape drive.
+pub struct SimTapeDrive {
+    identity: Identity,
+    faults: Arc<FaultPlan>,
+    state: Mutex<DriveState>,
+}
+
+impl std::fmt::Debug for SimTapeDrive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimTapeDrive")
+            .field("name", &self.identity.name)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+/// The block limits the drive reports.
+fn block_limits() -> BlockLimits {
+    BlockLimits {
+        granularity: 0,
+        maximum_block_length_limit: MAX_BLOCK_LENGTH,
+        minimum_block_length_limit: MIN_BLOCK_LENGTH,
+    }
+}
+
+impl SimTapeDrive {
+    /// An empty drive named `name` (vendor SEGCOPY, product SIMTAPE, an
+    /// NAA 6 designator from the name), in variable-block mode, reporting
+    /// data-path events to `faults`.
+    pub fn new(name: &str, faults: Arc<FaultPlan>) -> Arc<SimTapeDrive> {
+        let mut identity = Identity::new(name, PeripheralDeviceType::SequentialAccess, "SIMTAPE");
+        identity.removable = true;
+        Arc::new(SimTapeDrive {
+            identity,
+            faults,
+            state: Mutex::new(DriveState {
+                cartridge: None,
+                position: 0,
+                block_length: 0,
+                buffered_mode: 1,
+            }),
+        })
+    }
+
+    /// Who the drive says it is.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DriveState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads `cartridge`, positioned at BOP. A cartridge already loaded is
+    /// unloaded and returned.
+    pub fn load(&self, cartridge: Cartridge) -> Option<Cartridge> {
+        let mut st = self.lock();
+        st.position = 0;
+        st.cartridge.replace(cartridge)
+    }
+
+    /// Unloads the cartridge (flushed) and returns it.
+    pub fn unload(&self) -> Option<Cartridge> {
+        let mut st = self.lock();
+        st.position = 0;
+        let c = st.cartridge.take();
+        if let Some(c) = &c {
+            if let Err(e) = c.sync() {
+                log::warn!("{}: unload: {e}", self.identity.name);
+            }
+        }
+        c
+    }
+
+    /// The loaded cartridge's barcode.
+    pub fn loaded_barcode(&self) -> Option<String> {
+        self.lock().cartridge.as_ref().map(|c| c.barcode.clone())
+    }
+
+    /// The block length (0: variable-block mode).
+    pub fn block_length(&self) -> u32 {
+        self.lock().block_length
+    }
+
+    /// Runs `f` on the loaded cartridge (for tests and reports).
+    pub fn with_cartridge<R>(&self, f: impl FnOnce(&Cartridge) -> R) -> Option<R> {
+        self.lock().cartridge.as_ref().map(f)
+    }
+
+    /// Writes `objects` one by one from the position; `Err` with how many
+    /// were written before the one that stopped.
+    fn put(
+        &self,
+        st: &mut DriveState,
+        objects: impl Iterator<Item = TapeObject>,
+    ) -> Result<(), (u64, WriteStop)> {
+        for (done, object) in objects.enumerate() {
+            let done = done as u64;
+            let Some(cart) = st.cartridge.as_mut() else {
+                return Err((done, WriteStop::Other(not_present().into())));
+            };
+            let pos = st.position;
+            let (cost, bytes) = match &object {
+                TapeObject::Block(b) => (b.len() as u64, b.len() as u64),
+                TapeObject::Filemark => (FILEMARK_BYTES, 0),
+            };
+            match self.faults.on_data(&self.identity.name, bytes, Some(pos)) {
+                None | Some(Effect::CannotMove) => {}
+                Some(Effect::MediumError) => return Err((done, WriteStop::Medium)),
+                Some(Effect::EndOfMedium) => {
+                    cart.end_of_medium = Some(cart.end_of_medium.map_or(pos, |e| e.min(pos)));
+                }
+                Some(Effect::Gone) => return Err((done, WriteStop::Other(TargetError::Gone))),
+                Some(Effect::Hang) => return Err((done, WriteStop::Other(TargetError::Hang))),
+                Some(Effect::Sense(s)) => return Err((done, WriteStop::Other(s.into()))),
+            }
+            let fits = cart
+                .used_before(pos)
+                .checked_add(cost)
+                .is_some_and(|u| u <= cart.capacity);
+            if !fits || cart.end_of_medium.is_some_and(|e| pos >= e) {
+                return Err((done, WriteStop::Overflow));
+            }
+            if let Err(e) = cart.write_at(pos, object) {
+                log::warn!("{}: writing object {pos}: {e}", self.identity.name);
+                return Err((done, WriteStop::Medium));
+            }
+            st.position = pos + 1;
+        }
+        Ok(())
+    }
+
+    /// Whether the loaded tape is beyond early warning.
+    fn early_warning(st: &DriveState) -> bool {
+        st.cartridge
+            .as_ref()
+            .is_some_and(|c| c.beyond_early_warning(c.used))
+    }
+
+    /// Writes blocks (`residue(done)` says what is left undone, for the
+    /// sense); `Ok(true)` beyond early warning.
+    fn write_blocks(
+        &self,
+        st: &mut DriveState,
+        blocks: impl Iterator<Item = Bytes>,
+        residue: impl Fn(u64) -> i64,
+    ) -> Result<bool, TargetError> {
+        match self.put(st, blocks.map(TapeObject::Block)) {
+            Ok(()) => Ok(SimTapeDrive::early_warning(st)),
+            Err((done, WriteStop::Overflow)) => Err(volume_overflow(residue(done)).into()),
+            Err((done, WriteStop::Medium)) => Err(medium_error(true, residue(done)).into()),
+            Err((_, WriteStop::Other(e))) => Err(e),
+        }
+    }
+
+    fn write_marks(&self, st: &mut DriveState, n: u32) -> Result<bool, TargetError> {
+        let objects = (0..n).map(|_| TapeObject::Filemark);
+        let r = match self.put(st, objects) {
+            Ok(()) => Ok(SimTapeDrive::early_warning(st)),
+            Err((done, WriteStop::Overflow)) => {
+                Err(volume_overflow(i64::from(n) - done as i64).into())
+            }
+            Err((done, WriteStop::Medium)) => {
+                Err(medium_error(true, i64::from(n) - done as i64).into())
+            }
+            Err((_, WriteStop::Other(e))) => Err(e),
+        };
+        if let Some(c) = &st.cartridge {
+            if let Err(e) = c.sync() {
+                log::warn!("{}: {e}", self.identity.name);
+            }
+        }
+        r
+    }
+
+    /// Reads the object at the position and moves past it (not past EOD).
+    fn next(&self, st: &mut DriveState) -> Result<Met, ReadStop> {
+        let Some(cart) = st.cartridge.as_mut() else {
+            return Err(ReadStop::Other(not_present().into()));
+        };
+        let pos = st.position;
+        let Some(e) = cart.entry(pos).copied() else {
+            return Ok(Met::EndOfData);
+        };
+        let bytes = if e.filemark { 0 } else { u64::from(e.len) };
+        match self.faults.on_data(&self.identity.name, bytes, Some(pos)) {
+            None | Some(Effect::CannotMove) => {}
+            Some(Effect::MediumError) => return Err(ReadStop::Medium),
+            Some(Effect::EndOfMedium) => {
+                cart.end_of_medium = Some(cart.end_of_medium.map_or(pos, |e| e.min(pos)));
+                return Err(ReadStop::EndOfMedium);
+            }
+            Some(Effect::Gone) => return Err(ReadStop::Other(TargetError::Gone)),
+            Some(Effect::Hang) => return Err(ReadStop::Other(TargetError::Hang)),
+            Some(Effect::Sense(s)) => return Err(ReadStop::Other(s.into())),
+        }
+        if cart.end_of_medium.is_some_and(|end| pos >= end) {
+            return Err(ReadStop::EndOfMedium);
+        }
+        let met = if e.filemark {
+            Met::Filemark
+        } else {
+            match cart.read_block(pos) {
+                Ok(b) => Met::Block(b),
+                Err(err) => {
+                    log::warn!("{}: reading object {pos}: {err}", self.identity.name);
+                    return Err(ReadStop::Medium);
+                }
+            }
+        };
+        st.position = pos + 1;
+        Ok(met)
+    }
+
+    fn read_stop(stop: ReadStop, residue: i64) -> TargetError {
+        match stop {
+            ReadStop::Medium => medium_error(false, residue).into(),
+            ReadStop::EndOfMedium => stream_sense(
+                SenseKey::MediumError,
+                END_OF_PARTITION,
+                (false, true, false),
+                Some(residue),
+            )
+            .into(),
+            ReadStop::Other(e) => e,
+        }
+    }
+
+    // -----------------------------------------------------------------------
+    // Commands.
+
+    fn execute(&self, cdb: &[u8], data: DataDirection<'_>) -> Completion {
+        let Some(&opcode) = cdb.first() else {
+            return invalid_opcode();
+        };
+        let mut st = self.lock();
+        let st = &mut *st;
+        match opcode {
+            ReadBlockLimitsCdb::OPCODE => match ReadBlockLimitsCdb::parse(cdb) {
+                Ok(c) => read_block_limits(&c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            ModeSense6Cdb::OPCODE => match ModeSense6Cdb::parse(cdb) {
+                Ok(c) => mode_sense(st, &c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            ModeSelect6Cdb::OPCODE => match ModeSelect6Cdb::parse(cdb) {
+                Ok(c) => mode_select(st, &c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Read6Cdb::OPCODE => match Read6Cdb::parse(cdb) {
+                Ok(c) => self.read6(st, &c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Write6Cdb::OPCODE => match Write6Cdb::parse(cdb) {
+                Ok(c) => self.write6(st, &c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            WriteFilemarks6Cdb::OPCODE => match WriteFilemarks6Cdb::parse(cdb) {
+                Ok(c) => self.write_filemarks6(st, &c),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Space6Cdb::OPCODE => match Space6Cdb::parse(cdb) {
+                Ok(c) => space6(st, &c),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            RewindCdb::OPCODE => match RewindCdb::parse(cdb) {
+                Ok(_) if st.cartridge.is_none() => check_sense(not_present()),
+                Ok(_) => {
+                    st.position = 0;
+                    Completion::good(0)
+                }
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Locate10Cdb::OPCODE => match Locate10Cdb::parse(cdb) {
+                Ok(c) if c.cp && c.partition != 0 => invalid_cdb_field(8, None),
+                Ok(c) => locate(
+                    st,
+                    LocateDestType::LogicalObject,
+                    c.logical_object_identifier.into(),
+                ),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Locate16Cdb::OPCODE => match Locate16Cdb::parse(cdb) {
+                Ok(c) if c.cp && c.partition != 0 => invalid_cdb_field(3, None),
+                Ok(Locate16Cdb {
+                    dest_type: LocateDestType::Unknown(_),
+                    ..
+                }) => invalid_cdb_field(1, Some(5)),
+                Ok(c) => locate(st, c.dest_type, c.logical_identifier),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            ReadPositionCdb::OPCODE => match ReadPositionCdb::parse(cdb) {
+                Ok(c) => read_position(st, &c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            _ => {
+                let not_ready = st.cartridge.is_none().then(|| check_sense(not_present()));
+                handle_common(&self.identity, cdb, data, not_ready).unwrap_or_else(invalid_opcode)
+            }
+        }
+    }
+
+    fn write6(&self, st: &mut DriveState, c: &Write6Cdb, data: DataDirection<'_>) -> Completion {
+        let Some(cart) = st.cartridge.as_ref() else {
+            return check_sense(not_present());
+        };
+        let bl = st.block_length;
+        if c.transfer.fixed() && bl == 0 {
+            return invalid_cdb_field(1, Some(0));
+        }
+        if let TransferLength::Bytes(n) = c.transfer {
+            if n > MAX_BLOCK_LENGTH {
+                return invalid_cdb_field(2, None);
+            }
+        }
+        let buf: &[u8] = match data {
+            DataDirection::ToDevice(b) => b,
+            _ => &[],
+        };
+        if buf.len() as u64 != c.transfer.byte_count(bl) {
+            return check_sense(transfer_mismatch());
+        }
+        if c.transfer.value() == 0 {
+            return Completion::good(0);
+        }
+        if cart.write_protected {
+            return check_sense(write_protected());
+        }
+        let all = Bytes::copy_from_slice(buf);
+        let r = match c.transfer {
+            TransferLength::Bytes(n) => {
+                self.write_blocks(st, std::iter::once(all), |_| i64::from(n))
+            }
+            TransferLength::Blocks(n) => {
+                let bl = bl as usize;
+                let blocks = (0..n as usize).map(|i| all.slice(i * bl..(i + 1) * bl));
+                self.write_blocks(st, blocks, |done| i64::from(n) - done as i64)
+            }
+        };
+        match r {
+            Ok(false) => Completion::good(buf.len()),
+            Ok(true) => Completion::check_condition(
+                early_warning_sense().to_vec().unwrap_or_default(),
+                buf.len(),
+                0,
+            ),
+            Err(e) => completion(e, 0, 0),
+        }
+    }
+
+    fn write_filemarks6(&self, st: &mut DriveState, c: &WriteFilemarks6Cdb) -> Completion {
+        let Some(cart) = st.cartridge.as_ref() else {
+            return check_sense(not_present());
+        };
+        if c.wsmk {
+            return invalid_cdb_field(1, Some(1));
+        }
+        if c.count > 0 && cart.write_protected {
+            return check_sense(write_protected());
+        }
+        match self.write_marks(st, c.count) {
+            Ok(false) => Completion::good(0),
+            Ok(true) => check_sense(early_warning_sense()),
+            Err(e) => completion(e, 0, 0),
+        }
+    }
+
+    fn read6(&self, st: &mut DriveState, c: &Read6Cdb, data: DataDirection<'_>) -> Completion {
+        if st.cartridge.is_none() {
+            return check_sense(not_present());
+        }
+        let bl = st.block_length;
+        if c.transfer.fixed() && bl == 0 {
+            return invalid_cdb_field(1, Some(0));
+        }
+        if c.transfer.fixed() && c.sili {
+            return invalid_cdb_field(1, Some(1));
+        }
+        let mut empty = [0u8; 0];
+        let buf: &mut [u8] = match data {
+            DataDirection::FromDevice(b) => b,
+            _ => &mut empty,
+        };
+        let buffer = buf.len();
+        if c.transfer.value() == 0 {
+            return good_in(0, buffer);
+        }
+        match c.transfer {
+            TransferLength::Bytes(t) => self.read_variable(st, t, c.sili, buf),
+            TransferLength::Blocks(n) => self.read_fixed(st, n, buf),
+        }
+    }
+
+    fn read_variable(&self, st: &mut DriveState, t: u32, sili: bool, buf: &mut [u8]) -> Completion {
+        let buffer = buf.len();
+        let asked = i64::from(t);
+        match self.next(st) {
+            Ok(Met::EndOfData) => check_sense(stream_sense(
+                SenseKey::BlankCheck,
+                END_OF_DATA,
+                NO_FLAGS,
+                Some(asked),
+            )),
+            Ok(Met::Filemark) => check_sense(stream_sense(
+                SenseKey::NoSense,
+                FILEMARK_DETECTED,
+                (true, false, false),
+                Some(asked),
+            )),
+            Ok(Met::Block(b)) => {
+                let n = b.len().min(t as usize).min(buffer);
+                buf[..n].copy_from_slice(&b[..n]);
+                let actual = b.len() as i64;
+                let suppressed = sili && (actual < asked || st.block_length == 0);
+                if actual == asked || suppressed {
+                    good_in(n, buffer)
+                } else {
+                    let s = stream_sense(
+                        SenseKey::NoSense,
+                        (0x00, 0x00),
+                        (false, false, true),
+                        Some(asked - actual),
+                    );
+                    Completion::check_condition(s.to_vec().unwrap_or_default(), n, buffer - n)
+                }
+            }
+            Err(stop) => completion(SimTapeDrive::read_stop(stop, asked), 0, buffer),
+        }
+    }
+
+    fn read_fixed(&self, st: &mut DriveState, n: u32, buf: &mut [u8]) -> Completion {
+        let buffer = buf.len();
+        let bl = st.block_length as usize;
+        let mut moved = 0usize;
+        for i in 0..n {
+            let left = i64::from(n - i);
+            let stop = |s: SenseData, moved: usize| completion(s.into(), moved, buffer);
+            match self.next(st) {
+                Ok(Met::EndOfData) => {
+                    return stop(
+                        stream_sense(SenseKey::BlankCheck, END_OF_DATA, NO_FLAGS, Some(left)),
+                        moved,
+                    )
+                }
+                Ok(Met::Filemark) => {
+                    return stop(
+                        stream_sense(
+                            SenseKey::NoSense,
+                            FILEMARK_DETECTED,
+                            (true, false, false),
+                            Some(left),
+                        ),
+                        moved,
+                    )
+                }
+                Ok(Met::Block(b)) if b.len() != bl => {
+                    return stop(
+                        stream_sense(
+                            SenseKey::NoSense,
+                            (0x00, 0x00),
+                            (false, false, true),
+                            Some(left),
+                        ),
+                        moved,
+                    )
+                }
+                Ok(Met::Block(b)) => {
+                    let start = (i as usize).saturating_mul(bl);
+                    if start < buffer {
+                        let k = bl.min(buffer - start);
+                        buf[start..start + k].copy_from_slice(&b[..k]);
+                        moved = start + k;
+                    }
+                }
+                Err(s) => return completion(SimTapeDrive::read_stop(s, left), moved, buffer),
+            }
+        }
+        good_in(moved, buffer)
+    }
+}
+
+fn read_block_limits(c: &ReadBlockLimitsCdb, data: DataDirection<'_>) -> Completion {
+    let bytes = if c.mloi {
+        BlockLimitsMloi {
+            maximum_logical_object_identifier: MAX_LOGICAL_OBJECT_IDENTIFIER,
+        }
+        .to_vec()
+    } else {
+        block_limits().to_vec()
+    };
+    match bytes {
+        Ok(b) => data_in(data, &b),
+        Err(_) => hardware_error(),
+    }
+}
+
+fn mode_sense(st: &DriveState, c: &ModeSense6Cdb, data: DataDirection<'_>) -> Completion {
+    if c.page_code != 0x00 && c.page_code != ModeSense6Cdb::ALL_PAGES {
+        return invalid_cdb_field(2, Some(5));
+    }
+    if c.subpage_code != 0 && !(c.page_code == ModeSense6Cdb::ALL_PAGES && c.subpage_code == 0xff) {
+        return invalid_cdb_field(3, None);
+    }
+    let (dsp, block_length) = match c.page_control {
+        PageControl::Saved => {
+            return check_sense(SenseData::fixed(SenseKey::IllegalRequest, 0x39, 0x00).into())
+        }
+        PageControl::Changeable => (
+            TapeDeviceSpecific {
+                write_protected: false,
+                buffered_mode: 0x07,
+                speed: 0,
+            },
+            0x00ff_ffff,
+        ),
+        PageControl::Default => (
+            TapeDeviceSpecific {
+                write_protected: false,
+                buffered_mode: 1,
+                speed: 0,
+            },
+            0,
+        ),
+        PageControl::Current => (
+            TapeDeviceSpecific {
+                write_protected: st.cartridge.as_ref().is_some_and(|c| c.write_protected),
+                buffered_mode: st.buffered_mode,
+                speed: 0,
+            },
+            st.block_length,
+        ),
+    };
+    let list = ModeParameterList6 {
+        kind: ModeListKind::Sense,
+        medium_type: 0,
+        device_specific: dsp.to_byte(),
+        block_descriptors: if c.dbd {
+            Vec::new()
+        } else {
+            vec![BlockDescriptor {
+                density_code: 0,
+                number_of_blocks: 0,
+                block_length,
+            }]
+        },
+        pages: Vec::new(),
+    };
+    match list.to_vec() {
+        Ok(b) => {
+            let n = b.len().min(usize::from(c.allocation_length));
+            data_in(data, &b[..n])
+        }
+        Err(_) => hardware_error(),
+    }
+}
+
+/// ILLEGAL REQUEST, INVALID FIELD IN PARAMETER LIST pointing at `byte`
+/// (and `bit`).
+fn invalid_param(byte: u16, bit: Option<u8>) -> Completion {
+    use crate::wire::sense::{FieldPointer, SenseKeySpecific};
+    check_sense(
+        SenseData::fixed(SenseKey::IllegalRequest, 0x26, 0x00)
+            .with_sense_key_specific(SenseKeySpecific::FieldPointer(FieldPointer {
+                command: false,
+                bit_pointer: bit,
+                field_pointer: byte,
+            }))
+            .into(),
+    )
+}
+
+/// Byte offsets in a MODE SELECT(6) list, for field pointers.
+mod select_field {
+    /// MODE DATA LENGTH (reserved in MODE SELECT).
+    pub const MODE_DATA_LENGTH: u16 = 0;
+    /// DEVICE-SPECIFIC PARAMETER.
+    pub const DEVICE_SPECIFIC: u16 = 2;
+    /// BLOCK DESCRIPTOR LENGTH.
+    pub const BLOCK_DESCRIPTOR_LENGTH: u16 = 3;
+    /// The first block descriptor's DENSITY CODE.
+    pub const DENSITY_CODE: u16 = 4;
+    /// The first block descriptor's BLOCK LENGTH.
+    pub const BLOCK_LENGTH: u16 = 9;
+    /// The first mode page after one block descriptor.
+    pub const FIRST_PAGE_AFTER_DESCRIPTOR: u16 = 12;
+    /// The first mode page with no block descriptor.
+    pub const FIRST_PAGE: u16 = 4;
+    /// MODE SELECT(6) CDB: PARAMETER LIST LENGTH.
+    pub const CDB_PARAMETER_LIST_LENGTH: u16 = 4;
+}
+
+fn mode_select(st: &mut DriveState, c: &ModeSelect6Cdb, data: DataDirection<'_>) -> Completion {
+    if c.sp {
+        return invalid_cdb_field(1, Some(0));
+    }
+    let plen = usize::from(c.parameter_list_length);
+    if plen == 0 {
+        return Completion::good(0);
+    }
+    let buf: &[u8] = match data {
+        DataDirection::ToDevice(b) => b,
+        _ => &[],
+    };
+    if buf.len() < plen {
+        return invalid_cdb_field(select_field::CDB_PARAMETER_LIST_LENGTH, None);
+    }
+    let list = match ModeParameterList6::parse(&buf[..plen]) {
+        Ok(l) => l,
+        Err(WireError::InvalidField {
+            field: "BLOCK DESCRIPTOR LENGTH",
+            ..
+        }) => return invalid_param(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
+        Err(WireError::InvalidField { .. }) => {
+            return invalid_param(select_field::MODE_DATA_LENGTH, None)
+        }
+        Err(_) => {
+            return check_sense(SenseData::fixed(SenseKey::IllegalRequest, 0x1a, 0x00).into())
+        }
+    };
+    if list.kind == ModeListKind::Sense {
+        // MODE DATA LENGTH is reserved in a MODE SELECT list.
+        return invalid_param(select_field::MODE_DATA_LENGTH, None);
+    }
+    let dsp = list.tape_device_specific();
+    if dsp.buffered_mode > 2 {
+        return invalid_param(select_field::DEVICE_SPECIFIC, Some(6));
+    }
+    if dsp.speed != 0 {
+        return invalid_param(select_field::DEVICE_SPECIFIC, Some(3));
+    }
+    let mut block_length = st.block_length;
+    match list.block_descriptors.as_slice() {
+        [] => {}
+        [d] => {
+            if d.density_code != 0 {
+                return invalid_param(select_field::DENSITY_CODE, None);
+            }
+            if d.block_length != 0 && !block_limits().allows(d.block_length) {
+                return invalid_param(select_field::BLOCK_LENGTH, None);
+            }
+            block_length = d.block_length;
+        }
+        _ => return invalid_param(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
+    }
+    if !list.pages.is_empty() {
+        let at = if list.block_descriptors.is_empty() {
+            select_field::FIRST_PAGE
+        } else {
+            select_field::FIRST_PAGE_AFTER_DESCRIPTOR
+        };
+        return invalid_param(at, Some(5));
+    }
+    st.block_length = block_length;
+    st.buffered_mode = dsp.buffered_mode;
+    Completion::good(plen)
+}
+
+fn space6(st: &mut DriveState, c: &Space6Cdb) -> Completion {
+    let Some(cart) = st.cartridge.as_ref() else {
+        return check_sense(not_present());
+    };
+    let count = i64::from(c.count);
+    let eod = cart.object_count();
+    let at_eod = |left: i64| {
+        check_sense(stream_sense(
+            SenseKey::BlankCheck,
+            END_OF_DATA,
+            NO_FLAGS,
+            Some(left),
+        ))
+    };
+    let at_bop = |left: i64| {
+        check_sense(stream_sense(
+            SenseKey::NoSense,
+            BEGINNING_OF_PARTITION,
+            (false, true, false),
+            Some(left),
+        ))
+    };
+    let at_mark = |left: i64| {
+        check_sense(stream_sense(
+            SenseKey::NoSense,
+            FILEMARK_DETECTED,
+            (true, false, false),
+            Some(left),
+        ))
+    };
+    match c.code {
+        SpaceCode::Blocks => {
+            let n = count.unsigned_abs();
+            for i in 0..n {
+                let left = (n - i) as i64;
+                let pos = st.position;
+                if count > 0 {
+                    let Some(e) = cart.entry(pos) else {
+                        return at_eod(left);
+                    };
+                    st.position = pos + 1;
+                    if e.filemark {
+                        return at_mark(left);
+                    }
+                } else {
+                    if pos == 0 {
+                        return at_bop(left);
+                    }
+                    st.position = pos - 1;
+                    if cart.entry(pos - 1).is_some_and(|e| e.filemark) {
+                        return at_mark(left);
+                    }
+                }
+            }
+            Completion::good(0)
+        }
+        SpaceCode::Filemarks => {
+            let before = cart.marks_before(st.position);
+            if count >= 0 {
+                let target = before.saturating_add(count as u64);
+                match cart.after_filemark(target) {
+                    Some(p) if count > 0 => {
+                        st.position = p;
+                        Completion::good(0)
+                    }
+                    Some(_) => Completion::good(0),
+                    None => {
+                        st.position = eod;
+                        at_eod(count - (cart.marks - before) as i64)
+                    }
+                }
+            } else {
+                let n = count.unsigned_abs();
+                if before < n {
+                    st.position = 0;
+                    return at_bop((n - before) as i64);
+                }
+                // Stop on the BOP side of the n-th filemark back.
+                match cart.after_filemark(before - n + 1) {
+                    Some(p) => {
+                        st.position = p - 1;
+                        Completion::good(0)
+                    }
+                    None => hardware_error(),
+                }
+            }
+        }
+        SpaceCode::EndOfData => {
+            st.position = eod;
+            Completion::good(0)
+        }
+        SpaceCode::SequentialFilemarks
+        | SpaceCode::Setmarks
+        | SpaceCode::SequentialSetmarks
+        | SpaceCode::Unknown(_) => invalid_cdb_field(1, Some(3)),
+    }
+}
+
+fn locate(st: &mut DriveState, dest: LocateDestType, id: u64) -> Completion {
+    let Some(cart) = st.cartridge.as_ref() else {
+        return check_sense(not_present());
+    };
+    let eod = cart.object_count();
+    let target = match dest {
+        LocateDestType::LogicalObject => (id <= eod).then_some(id),
+        LocateDestType::LogicalFile => cart.after_filemark(id),
+        LocateDestType::EndOfData => Some(eod),
+        LocateDestType::Unknown(_) => return invalid_cdb_field(1, Some(5)),
+    };
+    match target {
+        Some(p) => {
+            st.position = p;
+            Completion::good(0)
+        }
+        None => {
+            st.position = eod;
+            check_sense(stream_sense(
+                SenseKey::BlankCheck,
+                END_OF_DATA,
+                NO_FLAGS,
+                None,
+            ))
+        }
+    }
+}
+
+fn read_position(st: &DriveState, c: &ReadPositionCdb, data: DataDirection<'_>) -> Completion {
+    if let ReadPositionForm::Unknown(_) = c.form {
+        return invalid_cdb_field(1, Some(4));
+    }
+    if c.check_allocation_length().is_err() {
+        return invalid_cdb_field(7, None);
+    }
+    let Some(cart) = st.cartridge.as_ref() else {
+        return check_sense(not_present());
+    };
+    let pos = st.position;
+    let bop = pos == 0;
+    let eop = cart.beyond_early_warning(cart.used_before(pos));
+    let bytes = match c.form {
+        ReadPositionForm::ShortBlockId | ReadPositionForm::ShortVendorSpecific => {
+            let mut flags = ShortPositionFlags::empty();
+            flags.set(ShortPositionFlags::BOP, bop);
+            flags.set(ShortPositionFlags::EOP, eop);
+            let location = u32::try_from(pos).ok();
+            flags.set(ShortPositionFlags::PERR, location.is_none());
+            let location = location.unwrap_or(0);
+            ShortPosition {
+                flags,
+                partition_number: 0,
+                first_block_location: location,
+                last_block_location: location,
+                number_of_blocks_in_buffer: 0,
+                number_of_bytes_in_buffer: 0,
+            }
+            .to_vec()
+        }
+        ReadPositionForm::Long => {
+            let mut flags = LongPositionFlags::empty();
+            flags.set(LongPositionFlags::BOP, bop);
+            flags.set(LongPositionFlags::EOP, eop);
+            LongPosition {
+                flags,
+                partition_number: 0,
+                logical_object_number: pos,
+                logical_file_identifier: cart.marks_before(pos),
+                logical_set_identifier: 0,
+            }
+            .to_vec()
+        }
+        ReadPositionForm::Extended | ReadPositionForm::Unknown(_) => {
+            let mut flags = ExtendedPositionFlags::empty();
+            flags.set(ExtendedPositionFlags::BOP, bop);
+            flags.set(ExtendedPositionFlags::EOP, eop);
+            ExtendedPosition {
+                flags,
+                partition_number: 0,
+                number_of_logical_objects_in_buffer: 0,
+                first_logical_object_location: pos,
+                last_logical_object_location: pos,
+                number_of_bytes_in_buffer: 0,
+            }
+            .to_vec()
+        }
+    };
+    let Ok(bytes) = bytes else {
+        return hardware_error();
+    };
+    let n = match c.form {
+        ReadPositionForm::Extended => bytes.len().min(usize::from(c.allocation_length)),
+        _ => bytes.len(),
+    };
+    data_in(data, &bytes[..n])
+}
+
+impl Lu for SimTapeDrive {
+    fn name(&self) -> &str {
+        &self.identity.name
+    }
+
+    fn designators(&self) -> Vec<Designator> {
+        self.identity.designators()
+    }
+
+    fn command(&self, _fabric: &Fabric, cdb: &[u8], data: DataDirection<'_>) -> Completion {
+        self.execute(cdb, data)
+    }
+
+    fn stream(&self) -> Option<&dyn StreamTarget> {
+        Some(self)
+    }
+}
+
+impl StreamTarget for SimTapeDrive {
+    fn fixed_block_length(&self) -> Option<u32> {
+        Some(self.lock().block_length).filter(|&b| b != 0)
+    }
+
+    fn write(&self, data: Bytes) -> Result<bool, TargetError> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let Some(cart) = st.cartridge.as_ref() else {
+            return Err(not_present().into());
+        };
+        if data.is_empty() {
+            return Ok(SimTapeDrive::early_warning(st));
+        }
+        if cart.write_protected {
+            return Err(write_protected().into());
+        }
+        let bl = st.block_length as usize;
+        if bl == 0 {
+            if data.len() > MAX_BLOCK_LENGTH as usize {
+                let s: SenseData = SenseData::fixed(SenseKey::IllegalRequest, 0x24, 0x00).into();
+                return Err(s.into());
+            }
+            let n = data.len() as i64;
+            self.write_blocks(st, std::iter::once(data), |_| n)
+        } else {
+            if data.len() % bl != 0 {
+                return Err(transfer_mismatch().into());
+            }
+            let n = (data.len() / bl) as i64;
+            let blocks = (0..data.len() / bl).map(|i| data.slice(i * bl..(i + 1) * bl));
+            self.write_blocks(st, blocks, |done| n - done as i64)
+        }
+    }
+
+    fn read(&self) -> Result<StreamRead, TargetError> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        // What a failed read leaves undone: one block in fixed mode, the
+        // record in variable mode.
+        let residue = match st.block_length {
+            0 => st
+                .cartridge
+                .as_ref()
+                .and_then(|c| c.entry(st.position))
+                .map_or(0, |e| i64::from(e.len)),
+            _ => 1,
+        };
+        match self.next(st) {
+            Ok(Met::Block(b)) => Ok(StreamRead::Record(b)),
+            Ok(Met::Filemark) => Ok(StreamRead::Filemark),
+            Ok(Met::EndOfData) => Ok(StreamRead::EndOfData),
+            Err(stop) => Err(SimTapeDrive::read_stop(stop, residue)),
+        }
+    }
+
+    fn write_filemarks(&self, n: u32) -> Result<(), TargetError> {
+        let mut st = self.lock();
+        let st = &mut *st;
+        let Some(cart) = st.cartridge.as_ref() else {
+            return Err(not_present().into());
+        };
+        if n > 0 && cart.write_protected {
+            return Err(write_protected().into());
+        }
+        self.write_marks(st, n).map(|_| ())
+    }
+
+    fn position(&self) -> Result<u64, TargetError> {
+        let st = self.lock();
+        match st.cartridge {
+            Some(_) => Ok(st.position),
+            None => Err(not_present().into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(n: usize, fill: u8) -> TapeObject {
+        TapeObject::Block(Bytes::from(vec![fill; n]))
+    }
+
+    #[test]
+    fn writing_in_the_middle_erases_the_rest() {
+        let mut c = Cartridge::memory("T1", 1 << 20, 0);
+        c.write_at(0, block(10, 1)).unwrap();
+        c.write_at(1, TapeObject::Filemark).unwrap();
+        c.write_at(2, block(20, 2)).unwrap();
+        assert_eq!((c.object_count(), c.filemark_count()), (3, 1));
+        assert_eq!(c.used_bytes(), 30 + FILEMARK_BYTES);
+        c.write_at(1, block(5, 3)).unwrap();
+        assert_eq!((c.object_count(), c.filemark_count()), (2, 0));
+        assert_eq!(c.used_bytes(), 15);
+        assert_eq!(c.object(1).unwrap(), Some(block(5, 3)));
+        assert_eq!(c.object(2).unwrap(), None);
+    }
+
+    #[test]
+    fn after_filemark_finds_files() {
+        let mut c = Cartridge::memory("T1", 1 << 20, 0);
+        for (i, o) in [
+            block(1, 0),
+            TapeObject::Filemark,
+            TapeObject::Filemark,
+            block(1, 0),
+            TapeObject::Filemark,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            c.write_at(i as u64, o).unwrap();
+        }
+        assert_eq!(c.after_filemark(0), Some(0));
+        assert_eq!(c.after_filemark(1), Some(2));
+        assert_eq!(c.after_filemark(2), Some(3));
+        assert_eq!(c.after_filemark(3), Some(5));
+        assert_eq!(c.after_filemark(4), None);
+    }
+
+    #[test]
+    fn barcodes_are_volume_identifications() {
+        assert!(check_barcode("A00001L6").is_ok());
+        assert!(check_barcode("").is_err());
+        assert!(check_barcode("has space").is_err());
+        assert!(check_barcode(&"x".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn negative_residue_is_twos_complement() {
+        let s = stream_sense(SenseKey::NoSense, (0, 0), (false, false, true), Some(-512));
+        assert_eq!(s.information(), Some(0xffff_fe00));
+        assert!(s.ili());
+    }
+}
