@@ -15,6 +15,9 @@ pub struct Args {
 
 /// Runs `devices`.
 pub fn run(a: Args) -> Result<(), Failed> {
+    if let Some(ctx) = super::site::get() {
+        return site_devices(ctx, a.json);
+    }
     let found = scan_sg();
     if a.json {
         let v: Vec<_> = found.iter().map(to_json).collect();
@@ -34,6 +37,67 @@ pub fn run(a: Args) -> Result<(), Failed> {
     ));
     for d in &found {
         out(&line(d));
+    }
+    Ok(())
+}
+
+/// Lists the devices of the `--site` file, simulated and real.
+fn site_devices(ctx: &super::site::SiteCtx, json: bool) -> Result<(), Failed> {
+    use segcopy::site::Kind;
+    use segcopy::transport::commands::Scsi;
+    use segcopy::transport::discover::Identity;
+    let mut rows = Vec::new();
+    for name in ctx.site.device_names() {
+        let kind = ctx.site.kind_of(&name).unwrap_or(Kind::Disk);
+        let probe = super::open_device(&name)
+            .map_err(|f| f.message)
+            .and_then(|t| Identity::probe(&Scsi::new(t.as_ref())).map_err(|e| e.to_string()));
+        rows.push((name, kind, probe));
+    }
+    if json {
+        let v: Vec<_> = rows
+            .iter()
+            .map(|(n, k, p)| match p {
+                Ok(id) => json!({
+                    "name": n,
+                    "site_kind": k.to_string(),
+                    "simulated": *k != Kind::Real,
+                    "peripheral_device_type": id.inquiry.device_type.bits(),
+                    "type": id.inquiry.device_type.name(),
+                    "vendor": id.inquiry.vendor_str(),
+                    "product": id.inquiry.product_str(),
+                    "third_party_copy": id.advertises_xcopy(),
+                    "designator": id.cscd_designator().map(|d| d.to_string()),
+                    "blocks": id.capacity.and_then(|c| c.capacity_blocks()),
+                    "block_length": id.capacity.map(|c| c.block_length),
+                }),
+                Err(e) => json!({ "name": n, "site_kind": k.to_string(), "error": e }),
+            })
+            .collect();
+        out(&format!("{:#}\n", serde_json::Value::Array(v)));
+        return Ok(());
+    }
+    out(&format!(
+        "{:<12} {:<18} {:<6} {:<8} {:<16} {:<4} {}\n",
+        "NAME", "KIND", "TYPE", "VENDOR", "PRODUCT", "3PC", "DESIGNATOR (for E4h)"
+    ));
+    for (n, k, p) in rows {
+        let kind = format!("{}{}", if k == Kind::Real { "real " } else { "sim " }, k);
+        match p {
+            Ok(id) => out(&format!(
+                "{:<12} {:<18} {:<6} {:<8} {:<16} {:<4} {}\n",
+                n,
+                kind,
+                type_short(id.inquiry.device_type.bits()),
+                id.inquiry.vendor_str(),
+                id.inquiry.product_str(),
+                if id.advertises_xcopy() { "yes" } else { "no" },
+                id.cscd_designator()
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into())
+            )),
+            Err(e) => out(&format!("{n:<12} {kind:<18} cannot ask it: {e}\n")),
+        }
     }
     Ok(())
 }

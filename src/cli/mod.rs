@@ -11,6 +11,7 @@ mod devices;
 mod exit;
 mod inquiry;
 mod params;
+mod site;
 mod tape;
 mod xcopy;
 
@@ -22,6 +23,11 @@ pub struct Cli {
     /// RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+
+    /// A site file (TOML) describing simulated and real devices; device
+    /// arguments may then be names from it.
+    #[arg(long, global = true, value_name = "FILE")]
+    site: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -126,6 +132,15 @@ pub fn main() -> ExitCode {
         .format_timestamp(None)
         .format_target(false)
         .init();
+    if let Some(path) = &cli.site {
+        match site::load(path) {
+            Ok(ctx) => site::set(ctx),
+            Err(f) => {
+                eprintln!("segcopy: {}", f.message);
+                return ExitCode::from(f.code);
+            }
+        }
+    }
     let result = match cli.command {
         Command::Devices(a) => devices::run(a),
         Command::Inquiry(a) => inquiry::run(a),
@@ -143,7 +158,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Opens a device named on the command line.
+/// Opens a device named on the command line: a name from the site file
+/// (`--site`), or a /dev path.
 pub(crate) fn open_device(dev: &str) -> Result<Box<dyn segcopy::transport::Transport>, Failed> {
-    Ok(Box::new(segcopy::transport::SgTransport::open(dev)?))
+    match site::get() {
+        Some(ctx) => ctx.open(dev),
+        None => Ok(Box::new(segcopy::transport::SgTransport::open(dev)?)),
+    }
 }

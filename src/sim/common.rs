@@ -49,6 +49,10 @@ pub fn naa_for(name: &str) -> Vec<u8> {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
+    // splitmix64's finalizer spreads names that differ in one letter.
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
     let mut v = Vec::with_capacity(16);
     // NAA 6 | OUI (24 bits) | vendor specific identifier (36 bits) | extension (64 bits)
     let head: u64 = (6u64 << 60) | (u64::from(SIM_OUI) << 36) | (h >> 28);

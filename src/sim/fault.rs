@@ -21,7 +21,9 @@ use crate::wire::sense::SenseData;
 /// When a fault fires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
-    /// On the n-th command (from 1) the device receives from an initiator.
+    /// On the n-th command (from 1) the device receives from an initiator;
+    /// with [`Effect::CannotMove`], the n-th MOVE MEDIUM. (Medium effects
+    /// take [`Trigger::AfterBytes`] or [`Trigger::TapeBlock`] instead.)
     Command(u64),
     /// On the k-th segment descriptor (from 0, counted across commands) a
     /// copy manager processes.
@@ -100,6 +102,7 @@ enum Event {
 #[derive(Debug, Default)]
 struct Counters {
     commands: u64,
+    moves: u64,
     bytes: u64,
 }
 
@@ -260,12 +263,19 @@ impl FaultPlan {
         if s.gone.iter().any(|g| g == device) {
             return Some(Effect::Gone);
         }
-        let commands = {
-            let c = s.counters.entry(device.to_string()).or_default();
-            if ev == Event::Command {
-                c.commands += 1;
+        if !s.counters.contains_key(device) {
+            s.counters.insert(device.to_string(), Counters::default());
+        }
+        let (commands, moves) = match s.counters.get_mut(device) {
+            Some(c) => {
+                match ev {
+                    Event::Command => c.commands += 1,
+                    Event::Move => c.moves += 1,
+                    _ => {}
+                }
+                (c.commands, c.moves)
             }
-            c.commands
+            None => (0, 0),
         };
         let mut hit = None;
         for a in s.armed.iter_mut() {
@@ -273,7 +283,11 @@ impl FaultPlan {
                 continue;
             }
             let fires = match (&a.fault.trigger, ev) {
-                (Trigger::Command(n), Event::Command) => commands == *n,
+                // The n-th command; for a library that cannot move, the n-th move.
+                (Trigger::Command(n), Event::Command) => {
+                    commands == *n && applies(&a.fault.effect, ev)
+                }
+                (Trigger::Command(n), Event::Move) => moves == *n && applies(&a.fault.effect, ev),
                 (Trigger::Segment(k), Event::Segment(j)) => *k == j,
                 (Trigger::AfterBytes(n), Event::Data { total_bytes, .. }) => total_bytes >= *n,
                 (
@@ -395,6 +409,19 @@ mod tests {
         assert_eq!(p.on_command("t", 0x08), None);
         assert_eq!(p.on_data("t", 1, Some(0)), Some(Effect::MediumError));
         assert_eq!(p.on_data("t", 1, Some(1)), Some(Effect::MediumError));
+    }
+
+    #[test]
+    fn nth_move_cannot_move() {
+        let p = FaultPlan::new(vec![Fault::once(
+            "lib",
+            Trigger::Command(2),
+            Effect::CannotMove,
+        )]);
+        assert_eq!(p.on_command("lib", 0xa5), None, "a command is not a move");
+        assert_eq!(p.on_move("lib"), None);
+        assert_eq!(p.on_move("lib"), Some(Effect::CannotMove));
+        assert_eq!(p.on_move("lib"), None);
     }
 
     #[test]

@@ -649,7 +649,23 @@ impl Site {
                     "a random fault needs a seed so that runs repeat".into(),
                 );
             }
-            build::effect(self, i, f)?;
+            let effect = build::effect(self, i, f)?;
+            let data_trigger = f.after_bytes.is_some() || f.tape_block.is_some();
+            let fits = match effect {
+                crate::sim::Effect::CannotMove => f.segment.is_none() && !data_trigger,
+                crate::sim::Effect::MediumError | crate::sim::Effect::EndOfMedium => {
+                    f.command.is_none() && f.segment.is_none()
+                }
+                crate::sim::Effect::Sense(_) => !data_trigger,
+                crate::sim::Effect::Hang | crate::sim::Effect::Gone => true,
+            };
+            if !fits {
+                return self.err(
+                    f.effect.span(),
+                    format!("fault[{i}].effect"),
+                    format!("effect {:?} cannot follow this trigger: cannot-move takes command (the n-th move), always or per_million; medium-error and end-of-medium take after_bytes, tape_block, always or per_million; sense takes command, segment, always or per_million", f.effect.get_ref()),
+                );
+            }
         }
         Ok(())
     }
