@@ -1,0 +1,117 @@
+//! The simulator must not be the bottleneck of anything we measure: 1 GiB
+//! copied block→stream through the simulated copy manager in 1 MiB
+//! segments (one EXTENDED COPY each, 00h descriptor, 1 MiB records), and a
+//! plain memcpy of the same 1 GiB in the same run. Criterion prints both
+//! throughputs; their ratio is the figure (target ≥ 40 %).
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use segcopy::sim::cm::{CopyManager, Profile};
+use segcopy::sim::disk::{Backing, SimDisk};
+use segcopy::sim::tape::{Cartridge, SimTapeDrive};
+use segcopy::sim::{BlockTarget, Fabric, FaultPlan};
+use segcopy::transport::{DataDirection, Transport};
+use segcopy::wire::cscd::{CscdDescriptor, IdentificationCscd};
+use segcopy::wire::segment::{BlockStream, SegmentDescriptor, SegmentFlags};
+use segcopy::wire::ssc::RewindCdb;
+use segcopy::wire::xcopy::{ExtendedCopyCdb, ListIdUsage, ParameterList};
+use segcopy::wire::Repr;
+
+const GIB: u64 = 1 << 30;
+const SEGMENT: u64 = 1 << 20;
+
+fn block_to_stream(c: &mut Criterion) {
+    let faults = Arc::new(FaultPlan::default());
+    let mut fabric = Fabric::with_faults(Arc::clone(&faults));
+    let disk = SimDisk::new(
+        "bench-disk",
+        512,
+        GIB / 512,
+        Backing::Memory,
+        Arc::clone(&faults),
+    )
+    .unwrap();
+    // A pattern, so the copy moves real bytes.
+    let chunk: Vec<u8> = (0..SEGMENT).map(|i| (i * 7 + 3) as u8).collect();
+    for s in 0..GIB / SEGMENT {
+        disk.write_blocks(s * SEGMENT / 512, &chunk).unwrap();
+    }
+    let drive = SimTapeDrive::new("bench-drive", Arc::clone(&faults));
+    drive.load(Cartridge::memory("BENCH1L6", 2 * GIB, 16 << 20));
+    let cm = CopyManager::standalone("bench-cm", Profile::standard());
+    let (disk_id, drive_id) = (
+        disk.identity().designators()[0].clone(),
+        drive.identity().designators()[0].clone(),
+    );
+    fabric.add(disk).unwrap();
+    fabric.add(drive).unwrap();
+    fabric.add(cm).unwrap();
+    let fabric = Arc::new(fabric);
+    let cm = fabric.transport("bench-cm").unwrap();
+    let tape = fabric.transport("bench-drive").unwrap();
+
+    let lists: Vec<(Vec<u8>, Vec<u8>)> = (0..GIB / SEGMENT)
+        .map(|s| {
+            let mut l = ParameterList::new(0, ListIdUsage::None);
+            l.cscds = vec![
+                CscdDescriptor::Identification(IdentificationCscd::block(&disk_id, 0, 512)),
+                CscdDescriptor::Identification(IdentificationCscd::stream(&drive_id, false, 0)),
+            ];
+            l.segments = vec![SegmentDescriptor::BlockToStream(BlockStream {
+                flags: SegmentFlags::empty(),
+                source: 0,
+                destination: 1,
+                stream_transfer_length: SEGMENT as u32,
+                blocks: (SEGMENT / 512) as u16,
+                lba: s * SEGMENT / 512,
+            })];
+            let bytes = l.to_vec().unwrap();
+            (
+                ExtendedCopyCdb::new(bytes.len() as u32).to_vec().unwrap(),
+                bytes,
+            )
+        })
+        .collect();
+    let rewind = RewindCdb::new().to_vec().unwrap();
+
+    let mut g = c.benchmark_group("sim_1gib");
+    g.throughput(Throughput::Bytes(GIB));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(20));
+    g.bench_function("block_to_stream_1MiB_segments", |b| {
+        b.iter_batched(
+            || {
+                let c = tape
+                    .execute(&rewind, DataDirection::None, Duration::from_secs(60))
+                    .unwrap();
+                assert!(c.check().is_ok(), "rewind");
+            },
+            |()| {
+                for (cdb, list) in &lists {
+                    let c = cm
+                        .execute(cdb, DataDirection::ToDevice(list), Duration::from_secs(60))
+                        .unwrap();
+                    assert!(c.check().is_ok(), "EXTENDED COPY failed: {:02x?}", c.sense);
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    let src = vec![0x5au8; GIB as usize];
+    let mut dst = vec![0u8; GIB as usize];
+    dst.fill(1); // touch every page, as the simulator's pages are by the warm-up
+    g.bench_function("memcpy", |b| {
+        b.iter(|| {
+            dst.copy_from_slice(black_box(&src));
+            black_box(&dst);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, block_to_stream);
+criterion_main!(benches);
