@@ -37,4 +37,36 @@ if [ "$n" -ge 20 ] && [ -s "$LAB_OUT/lio/behaviour.tsv" ]; then
 else
     fail behaviour-table "only $n cases ran (exit $rc)"
 fi
+
+# The same table against the simulator's LIO profile, in the same guest:
+# it must answer every case as LIO just did (outcome and sense bytes).
+cat > /tmp/lio-profile.toml <<'SITE'
+[site]
+state_dir = "memory"
+[[disk]]
+name = "cm0"
+capacity = "128 MiB"
+copy_manager = "lio"
+[[disk]]
+name = "lun1"
+capacity = "128 MiB"
+copy_manager = "lio"
+[[disk]]
+name = "lun4k"
+block_size = 4096
+capacity = "64 MiB"
+copy_manager = "lio"
+SITE
+$SEGCOPY --site /tmp/lio-profile.toml conform --cm cm0 --other lun1 --four-k lun4k \
+    --write-ok --record "$LAB_OUT/lio/sim-behaviour.tsv" > /tmp/sim-table 2>&1
+simrc=$?
+grep -v '^#' "$LAB_OUT/lio/behaviour.tsv" | sort > /tmp/lio.rows
+grep -v '^#' "$LAB_OUT/lio/sim-behaviour.tsv" 2>/dev/null | sort > /tmp/sim.rows
+if [ -s /tmp/lio.rows ] && cmp -s /tmp/lio.rows /tmp/sim.rows; then
+    pass behaviour-sim-agrees-with-lio "the simulator's LIO profile answered all $(wc -l < /tmp/lio.rows) cases with LIO's outcome and sense bytes (segcopy --site exit $simrc)"
+else
+    lab_log "differences (< LIO, > simulator):"
+    diff /tmp/lio.rows /tmp/sim.rows | sed 's/^/    /' | head -40
+    fail behaviour-sim-agrees-with-lio "the simulator's LIO profile differs from LIO on $(diff /tmp/lio.rows /tmp/sim.rows | grep -c '^<') case(s) (segcopy --site exit $simrc)"
+fi
 lab_exit
