@@ -50,5 +50,35 @@ fn parameter_lists(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parameter_lists);
+fn sense(c: &mut Criterion) {
+    use segcopy::wire::sense::{
+        ForwardedSense, SegmentPointer, SenseData, SenseDataSource, SenseKey, SenseKeySpecific,
+    };
+    // LIO's COPY ABORTED as the lab captured it, and a descriptor-format
+    // COPY ABORTED with a segment pointer and forwarded sense.
+    let fixed: Vec<u8> = vec![
+        0x70, 0, 0x0a, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0x0d, 0x02, 0, 0, 0, 0,
+    ];
+    let inner: SenseData = SenseData::fixed(SenseKey::MediumError, 0x0c, 0x00).into();
+    let descriptor: SenseData = SenseData::descriptor(SenseKey::CopyAborted, 0x0d, 0x01)
+        .with_failed_segment(3)
+        .with_sense_key_specific(SenseKeySpecific::SegmentPointer(SegmentPointer {
+            segment_descriptor: true,
+            bit_pointer: None,
+            field_pointer: 12,
+        }))
+        .with_forwarded(ForwardedSense::new(SenseDataSource::CopyDestination, 2, &inner).unwrap())
+        .into();
+    let descriptor = descriptor.to_vec().unwrap();
+    let mut g = c.benchmark_group("sense_parse");
+    g.bench_function("fixed_copy_aborted", |b| {
+        b.iter(|| SenseData::parse(black_box(&fixed)).unwrap())
+    });
+    g.bench_function("descriptor_forwarded", |b| {
+        b.iter(|| SenseData::parse(black_box(&descriptor)).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parameter_lists, sense);
 criterion_main!(benches);
