@@ -14,6 +14,7 @@ pub use sg::{
     CommandError, Completion, DataDirection, DriverStatus, HostStatus, ScsiStatus, SgDevice,
 };
 
+pub mod changer;
 pub mod commands;
 pub mod discover;
 pub mod tape;

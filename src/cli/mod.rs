@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod changer;
 mod conform;
 mod devices;
 mod exit;
@@ -48,6 +49,8 @@ enum Command {
     /// Run the EXTENDED COPY behaviour table (hand-made parameter lists)
     /// against a copy manager; writes to the --other LU.
     Conform(conform::Args),
+    /// A tape library in the manner of mtx: status, load, unload, move.
+    Changer(changer::Args),
     /// Tape drive operations (SSC), in the manner of mt: status, setblk,
     /// write, read, weof, rewind, fsf/bsf/fsr/bsr/eod, locate, tell.
     Tape(tape::Args),
@@ -148,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::Xcopy(a) => xcopy::run(a),
         Command::Tape(a) => tape::run(a),
         Command::Conform(a) => conform::run(a),
+        Command::Changer(a) => changer::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
