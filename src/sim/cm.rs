@@ -683,6 +683,23 @@ impl CopyManager {
         );
     }
 
+    /// Resolves the CSCD a segment names at `byte` (4: source, 6:
+    /// destination) to a reachable LU, or the COPY ABORTED that says why not.
+    fn end<'f>(
+        &'f self,
+        fabric: &'f Fabric,
+        c: &Checked<'_>,
+        index: u16,
+        byte: u16,
+    ) -> Result<End<'f>, SegFail> {
+        self.resolve(fabric, c, index)
+            .map(|(lu, params)| End { lu, params, byte })
+            .map_err(|_| SegFail::Abort {
+                code: NOT_REACHABLE,
+                byte,
+            })
+    }
+
     /// Moves one segment's data; returns the bytes moved.
     fn one_segment(
         &self,
@@ -691,25 +708,11 @@ impl CopyManager {
         seg: &SegmentDescriptor,
     ) -> Result<u64, SegFail> {
         let lim = &self.profile.limits;
-        let unreachable = |byte| SegFail::Abort {
-            code: NOT_REACHABLE,
-            byte,
-        };
-        let wrong_type = |byte| SegFail::Abort {
-            code: WRONG_DEVICE_TYPE,
-            byte,
-        };
         let max_stream = lim.max_stream_device_transfer_size;
         match seg {
             SegmentDescriptor::BlockToBlock(d) => {
-                let (s, _) = self
-                    .resolve(fabric, c, d.source)
-                    .map_err(|_| unreachable(4))?;
-                let (t, _) = self
-                    .resolve(fabric, c, d.destination)
-                    .map_err(|_| unreachable(6))?;
-                let src = s.block().ok_or_else(|| wrong_type(4))?;
-                let dst = t.block().ok_or_else(|| wrong_type(6))?;
+                let src = self.end(fabric, c, d.source, 4)?.block()?;
+                let dst = self.end(fabric, c, d.destination, 6)?.block()?;
                 let counted = if d.flags.contains(segment::SegmentFlags::DC) {
                     dst
                 } else {
@@ -728,50 +731,32 @@ impl CopyManager {
                 copy_blocks(src, d.source_lba, dst, d.destination_lba, bytes)
             }
             SegmentDescriptor::BlockToStream(d) => {
-                let (s, _) = self
-                    .resolve(fabric, c, d.source)
-                    .map_err(|_| unreachable(4))?;
-                let (t, tp) = self
-                    .resolve(fabric, c, d.destination)
-                    .map_err(|_| unreachable(6))?;
-                let src = s.block().ok_or_else(|| wrong_type(4))?;
-                let dst = t.stream().ok_or_else(|| wrong_type(6))?;
+                let src = self.end(fabric, c, d.source, 4)?.block()?;
+                let to = self.end(fabric, c, d.destination, 6)?;
+                let dst = to.stream()?;
                 let bytes = u64::from(d.blocks) * u64::from(src.block_length());
                 check_segment_length(bytes, lim)?;
                 let xfer = transfer_length(d.stream_transfer_length, dst, max_stream)?;
-                block_to_stream(src, d.lba, bytes, dst, xfer, pad(&tp))
+                block_to_stream(src, d.lba, bytes, dst, xfer, to.pad())
             }
             SegmentDescriptor::StreamToBlock(d) => {
-                let (s, _) = self
-                    .resolve(fabric, c, d.source)
-                    .map_err(|_| unreachable(4))?;
-                let (t, _) = self
-                    .resolve(fabric, c, d.destination)
-                    .map_err(|_| unreachable(6))?;
-                let src = s.stream().ok_or_else(|| wrong_type(4))?;
-                let dst = t.block().ok_or_else(|| wrong_type(6))?;
+                let src = self.end(fabric, c, d.source, 4)?.stream()?;
+                let dst = self.end(fabric, c, d.destination, 6)?.block()?;
                 let bytes = u64::from(d.blocks) * u64::from(dst.block_length());
                 check_segment_length(bytes, lim)?;
                 stream_to_block(src, dst, d.lba, bytes)
             }
             SegmentDescriptor::StreamToStream(d) => {
-                let (s, _) = self
-                    .resolve(fabric, c, d.source)
-                    .map_err(|_| unreachable(4))?;
-                let (t, tp) = self
-                    .resolve(fabric, c, d.destination)
-                    .map_err(|_| unreachable(6))?;
-                let src = s.stream().ok_or_else(|| wrong_type(4))?;
-                let dst = t.stream().ok_or_else(|| wrong_type(6))?;
+                let src = self.end(fabric, c, d.source, 4)?.stream()?;
+                let to = self.end(fabric, c, d.destination, 6)?;
+                let dst = to.stream()?;
                 check_segment_length(u64::from(d.byte_count), lim)?;
                 let xfer = transfer_length(d.destination_transfer_length, dst, max_stream)?;
-                stream_to_stream(src, dst, u64::from(d.byte_count), xfer, pad(&tp))
+                stream_to_stream(src, dst, u64::from(d.byte_count), xfer, to.pad())
             }
             SegmentDescriptor::InlineToStream(d) => {
-                let (t, tp) = self
-                    .resolve(fabric, c, d.destination)
-                    .map_err(|_| unreachable(6))?;
-                let dst = t.stream().ok_or_else(|| wrong_type(6))?;
+                let to = self.end(fabric, c, d.destination, 6)?;
+                let dst = to.stream()?;
                 let start = d.inline_offset as usize;
                 let end = start.checked_add(d.inline_bytes as usize);
                 let Some(data) = end.and_then(|e| c.inline.get(start..e)) else {
@@ -781,7 +766,7 @@ impl CopyManager {
                     });
                 };
                 let xfer = transfer_length(d.stream_transfer_length, dst, max_stream)?;
-                write_stream(dst, Bytes::copy_from_slice(data), xfer, pad(&tp))
+                write_stream(dst, Bytes::copy_from_slice(data), xfer, to.pad())
             }
             SegmentDescriptor::Raw { .. } => Err(SegFail::Abort {
                 code: UNSUPPORTED_SEGMENT,
@@ -835,6 +820,38 @@ impl CopyManager {
     }
 }
 
+/// One end of a segment: the LU a CSCD names, its device parameters, and
+/// the byte of the segment descriptor that names it (for segment pointers).
+struct End<'f> {
+    lu: &'f dyn Lu,
+    params: DeviceParams,
+    byte: u16,
+}
+
+impl<'f> End<'f> {
+    fn wrong_type(&self) -> SegFail {
+        SegFail::Abort {
+            code: WRONG_DEVICE_TYPE,
+            byte: self.byte,
+        }
+    }
+
+    fn block(&self) -> Result<&'f dyn BlockTarget, SegFail> {
+        self.lu.block().ok_or_else(|| self.wrong_type())
+    }
+
+    fn stream(&self) -> Result<&'f dyn StreamTarget, SegFail> {
+        self.lu.stream().ok_or_else(|| self.wrong_type())
+    }
+
+    fn pad(&self) -> bool {
+        matches!(
+            self.params,
+            DeviceParams::Stream { pad: true, .. } | DeviceParams::Block { pad: true, .. }
+        )
+    }
+}
+
 fn timed_out() -> Completion {
     let mut c = Completion::good(0);
     c.host_status = HostStatus::TimeOut;
@@ -845,13 +862,6 @@ fn no_connect() -> Completion {
     let mut c = Completion::good(0);
     c.host_status = HostStatus::NoConnect;
     c
-}
-
-fn pad(p: &DeviceParams) -> bool {
-    matches!(
-        p,
-        DeviceParams::Stream { pad: true, .. } | DeviceParams::Block { pad: true, .. }
-    )
 }
 
 fn check_segment_length(bytes: u64, lim: &OperatingParameters) -> Result<(), SegFail> {
