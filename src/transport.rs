@@ -113,30 +113,24 @@ impl Transport for SgTransport {
     }
 }
 
-impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn execute(
-        &self,
-        cdb: &[u8],
-        data: DataDirection<'_>,
-        timeout: Duration,
-    ) -> Result<Completion, TransportError> {
-        (**self).execute(cdb, data, timeout)
-    }
+/// A shared or boxed transport is a transport.
+macro_rules! forward_transport {
+    ($($wrapper:ident)::+) => {
+        impl<T: Transport + ?Sized> Transport for $($wrapper)::+<T> {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+            fn execute(
+                &self,
+                cdb: &[u8],
+                data: DataDirection<'_>,
+                timeout: Duration,
+            ) -> Result<Completion, TransportError> {
+                (**self).execute(cdb, data, timeout)
+            }
+        }
+    };
 }
 
-impl<T: Transport + ?Sized> Transport for Box<T> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn execute(
-        &self,
-        cdb: &[u8],
-        data: DataDirection<'_>,
-        timeout: Duration,
-    ) -> Result<Completion, TransportError> {
-        (**self).execute(cdb, data, timeout)
-    }
-}
+forward_transport!(std::sync::Arc);
+forward_transport!(Box);
