@@ -25,7 +25,7 @@ use segcopy::wire::smc::{
 };
 use segcopy::wire::ssc::{
     ModeParameterList6, ModeSense6Cdb, PageControl, Read6Cdb, ReadPositionCdb, ReadPositionForm,
-    Write6Cdb, WriteFilemarks6Cdb,
+    RewindCdb, Write6Cdb, WriteFilemarks6Cdb,
 };
 use segcopy::wire::Repr;
 
@@ -609,6 +609,7 @@ fn the_same_cartridge_in_the_same_drive_after_a_restart() {
         assert_eq!(long_position(&d1), 2);
     }
     assert!(dir.join("tapes/TAPE02L6.tape").exists());
+    assert!(dir.join("drives/drive1.json").exists());
     let map = std::fs::read_to_string(dir.join("lib0.elements.json")).unwrap();
     assert!(map.contains("\"address\": 257"), "{map}");
     {
@@ -625,10 +626,17 @@ fn the_same_cartridge_in_the_same_drive_after_a_restart() {
         let drive = d.drives().nth(1).unwrap();
         assert_eq!(drive.barcode.as_deref(), Some("TAPE02L6"));
         assert_eq!(drive.source_slot, Some(SLOT0 + 1));
-        // Loaded, at BOP, with what was written.
+        // Loaded, where the last process left it (after the filemark, at
+        // EOD), with what was written.
         let d1 = s.drive(1);
         good(&tur(&d1));
-        assert_eq!(long_position(&d1), 0);
+        assert_eq!(long_position(&d1), 2);
+        let (c, _) = data_in(&d1, &cdb(&Read6Cdb::variable(4000)), 4000);
+        sense(&c, SenseKey::BlankCheck, 0x00, 0x05);
+        good(
+            &d1.execute(&cdb(&RewindCdb::new()), DataDirection::None, T)
+                .unwrap(),
+        );
         let (c, buf) = data_in(&d1, &cdb(&Read6Cdb::variable(4000)), 4000);
         good(&c);
         assert_eq!(buf, rec);

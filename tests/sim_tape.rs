@@ -2,7 +2,8 @@
 //! command it answers with the exact status, sense and data SSC-4 gives,
 //! the faults that concern a tape (medium error at block b, end of medium
 //! after n blocks, gone, hang, random at a seed), the copy-manager data
-//! path, and cartridge files surviving a "process restart".
+//! path, cartridge files surviving a "process restart", and a drive that
+//! keeps its state in a file when asked.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1075,6 +1076,70 @@ fn a_cartridge_file_survives_a_restart() {
     assert!(e.to_string().contains("barcode TAPE01"), "{e}");
     let e = Cartridge::open(&path, "TAPE01", MIB, 0).unwrap_err();
     assert!(e.to_string().contains("capacity"), "{e}");
+}
+
+/// A drive outside a library keeps its state only when asked to
+/// (`keep_state`); `resume` with nothing saved leaves the position unknown.
+#[test]
+fn a_standalone_drive_keeps_its_state_when_asked() {
+    let dir = tmp_dir("keep");
+    let state = dir.join("t0.json");
+    let tape = dir.join("K.tape");
+    let open = || Cartridge::open(&tape, "K", MIB, 0).unwrap();
+    {
+        let r = rig_with(None, vec![]);
+        r.drive.keep_state(&state).unwrap();
+        // One keeper per file.
+        let other = SimTapeDrive::new("t1", Arc::new(FaultPlan::default()));
+        let e = other.keep_state(&state).unwrap_err();
+        assert!(e.to_string().contains("in use"), "{e}");
+        r.drive.load(open());
+        good(&set_block_length(&r.t, 100));
+        good(&write_fixed(&r.t, 2, &pattern(200, 1)));
+    }
+    {
+        let r = rig_with(None, vec![]);
+        r.drive.keep_state(&state).unwrap();
+        assert_eq!(r.drive.block_length(), 100);
+        assert!(r.drive.resume(open()).is_none());
+        assert_eq!(position(&r.t), 2);
+        good(&filemarks(&r.t, 1));
+        // A load is at BOP.
+        let c = r.drive.unload().unwrap();
+        r.drive.load(c);
+        assert_eq!(position(&r.t), 0);
+        good(&locate(&r.t, 3));
+    }
+    {
+        let r = rig_with(None, vec![]);
+        r.drive.keep_state(&state).unwrap();
+        r.drive.resume(open());
+        assert_eq!(position(&r.t), 3);
+    }
+    // Nothing kept: the drive does not know where it is.
+    let r = rig_with(None, vec![]);
+    r.drive.resume(open());
+    let (c, buf) = data_in(
+        &r.t,
+        &cdb(&ReadPositionCdb::new(ReadPositionForm::Long)),
+        32,
+    );
+    good(&c);
+    assert_eq!(buf[0] & 0x0c, 0x0c, "LONU and MPU");
+    let lost = |c: &Completion| sense(c, SenseKey::MediumError, 0x3b, 0x00);
+    lost(&filemarks(&r.t, 1));
+    lost(&read_var(&r.t, 100).0);
+    let s = r.fabric.lu("t0").unwrap().stream().unwrap();
+    assert!(matches!(s.position(), Err(TargetError::Check(_))));
+    assert!(matches!(s.read(), Err(TargetError::Check(_))));
+    assert!(matches!(
+        s.write(Bytes::from_static(b"x")),
+        Err(TargetError::Check(_))
+    ));
+    good(&locate(&r.t, 0));
+    let (c, buf) = data_in(&r.t, &cdb(&Read6Cdb::variable(100)), 100);
+    good(&c);
+    assert_eq!(buf, pattern(200, 1)[..100]);
 }
 
 /// The file format, byte for byte.

@@ -46,12 +46,21 @@
 //! — which barcode is in which element, and where it came from — is
 //! `<state>/<library>.elements.json`, rewritten (write, fsync, rename)
 //! after every move, so a new process finds every cartridge where the last
-//! one left it, those in drives loaded (at BOP). A map, once there, wins
-//! over the configured placement; configured cartridges it does not name
-//! go to their slot (or the first free one). The library holds an
-//! exclusive lock on `<state>/<library>.lock` while it exists: one process
-//! at a time serves a library's state. Without a state directory the
-//! cartridges are in memory and nothing outlives the process.
+//! one left it. Each drive keeps its own state — block length, buffered
+//! mode, and the loaded cartridge's position — in
+//! `<state>/drives/<drive>.json` ([`SimTapeDrive::keep_state`]), so a
+//! cartridge the map puts in a drive is resumed where the drive was
+//! ([`SimTapeDrive::resume`]: at the saved position if the state is of
+//! that cartridge and the cartridge has not changed since, otherwise with
+//! the position unknown until the host rewinds or locates), not at BOP
+//! where the next write would erase it. MOVE MEDIUM into a drive loads at
+//! BOP, as a real load does, and out of a drive forgets the position; the
+//! block length stays with the drive. A map, once there, wins over the
+//! configured placement; configured cartridges it does not name go to
+//! their slot (or the first free one). The library holds an exclusive lock
+//! on `<state>/<library>.lock` while it exists: one process at a time
+//! serves a library's state. Without a state directory the cartridges are
+//! in memory and nothing outlives the process.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -391,6 +400,11 @@ impl SimLibrary {
             for spec in &lib.specs {
                 ensure_tape_file(&st.dir, spec)?;
             }
+            // Before the map loads cartridges into them: the drives get
+            // back their mode, and the positions to resume.
+            for d in &lib.drives {
+                d.keep_state(&drive_state_path(&st.dir, &d.identity().name)?)?;
+            }
         }
         {
             let mut els = lib.lock();
@@ -496,8 +510,9 @@ impl SimLibrary {
                 rest: Some(AtRest::File),
             };
             if let Some(i) = e.drive {
+                // It stayed in the drive: resumed where the drive was.
                 let cart = self.open_cartridge(&held.barcode)?;
-                if let Some(prev) = self.drives[i].load(cart) {
+                if let Some(prev) = self.drives[i].resume(cart) {
                     return Err(bad(format!(
                         "drive {} already holds cartridge {}",
                         self.drives[i].identity().name,
@@ -815,16 +830,19 @@ fn host(status: HostStatus) -> Completion {
     c
 }
 
+/// Whether `name` can name a file in the state directory: 1 to 32
+/// printable ASCII characters, no spaces or `/`, not `.` or `..`.
+fn usable_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'/')
+        && name != "."
+        && name != ".."
+}
+
 /// Barcodes also name files: no spaces, no `/`, not `.` or `..`.
 fn check_spec_barcode(barcode: &str) -> Result<(), String> {
-    let ok = !barcode.is_empty()
-        && barcode.len() <= 32
-        && barcode
-            .bytes()
-            .all(|b| (0x21..0x7f).contains(&b) && b != b'/')
-        && barcode != "."
-        && barcode != "..";
-    if ok {
+    if usable_file_name(barcode) {
         Ok(())
     } else {
         Err(format!(
@@ -855,7 +873,9 @@ fn ensure_tape_file(dir: &Path, spec: &TapeSpec) -> Result<(), SimError> {
         return Err(state_error(
             &path,
             format!(
-                "the cartridge file is {} with capacity {} and early warning {} but the                  configuration says {} with {} and {}; fix the configuration or move the                  file away",
+                "the cartridge file is {} with capacity {} and early warning {} but the \
+                 configuration says {} with {} and {}; fix the configuration or move the \
+                 file away",
                 have.0, have.1, have.2, want.0, want.1, want.2
             ),
         ));
@@ -863,11 +883,28 @@ fn ensure_tape_file(dir: &Path, spec: &TapeSpec) -> Result<(), SimError> {
     Ok(())
 }
 
+/// Where drive `name` keeps its state: `<state>/drives/<name>.json`.
+fn drive_state_path(dir: &Path, name: &str) -> Result<PathBuf, SimError> {
+    let drives = dir.join("drives");
+    if !usable_file_name(name) {
+        return Err(state_error(
+            &drives,
+            format!(
+                "drive {name:?} cannot name its state file: give it a name of 1 to 32 \
+                 printable ASCII characters without spaces or '/'"
+            ),
+        ));
+    }
+    Ok(drives.join(format!("{name}.json")))
+}
+
 /// Creates the state directory and takes the library's lock.
 fn open_state(dir: &Path, name: &str) -> Result<State, SimError> {
-    let tapes = dir.join("tapes");
-    std::fs::create_dir_all(&tapes)
-        .map_err(|e| state_error(&tapes, format!("cannot create the state directory: {e}")))?;
+    for sub in ["tapes", "drives"] {
+        let d = dir.join(sub);
+        std::fs::create_dir_all(&d)
+            .map_err(|e| state_error(&d, format!("cannot create the state directory: {e}")))?;
+    }
     let path = dir.join(format!("{name}.lock"));
     let file = OpenOptions::new()
         .read(true)
