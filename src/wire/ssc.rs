@@ -2515,6 +2515,14 @@ impl Repr for ModeParameterList6 {
         let v = ModeHeader6View::new_checked(buf)?;
         let mdl = v.mode_data_length();
         let (kind, total) = match mdl {
+            // A MODE SELECT(6) list: its length is the CDB's one-byte
+            // PARAMETER LIST LENGTH, so it cannot exceed 255 bytes.
+            0 if buf.len() > usize::from(u8::MAX) => {
+                return Err(WireError::Inconsistent {
+                    what: Self::WHAT,
+                    reason: "a MODE SELECT(6) parameter list is at most 255 bytes",
+                })
+            }
             0 => (ModeListKind::Select, buf.len()),
             1..=2 => {
                 return Err(WireError::InvalidField {
@@ -2614,6 +2622,22 @@ impl Repr for ModeParameterList6 {
 
 #[cfg(test)]
 mod tests {
+    /// Found by `cargo fuzz run ssc`: a 259-byte list with MODE DATA
+    /// LENGTH 0 parsed as a MODE SELECT(6) list that could not be emitted
+    /// (its length does not fit the one-byte PARAMETER LIST LENGTH).
+    #[test]
+    fn mode_select_list_over_255_bytes_is_rejected() {
+        let mut b = vec![0u8; 259];
+        b[2] = 0xa7;
+        assert!(matches!(
+            ModeParameterList6::parse(&b),
+            Err(WireError::Inconsistent { .. })
+        ));
+        assert!(!crate::wire::check_reparse::<ModeParameterList6>(&b));
+        b.truncate(254); // header + 125 empty pages: a list that fits
+        assert!(crate::wire::check_reparse::<ModeParameterList6>(&b));
+    }
+
     use super::*;
     use proptest::collection::vec;
     use proptest::prelude::*;
