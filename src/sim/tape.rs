@@ -1190,13 +1190,22 @@ impl SimTapeDrive {
     pub fn resume(&self, cartridge: Cartridge) -> Option<Cartridge> {
         let mut st = self.lock();
         let saved = std::mem::replace(&mut st.saved, Err(NOTHING_SAVED.into()));
+        // Said once, when the position is lost; later commands find it
+        // still unknown and say so only in the log's info level.
+        let already_unknown = matches!(&saved, Ok(m) if m.position.is_none());
         match saved_position(saved, &cartridge) {
             Ok(p) => {
                 st.position = p;
                 st.lost = false;
             }
             Err(why) => {
-                log::warn!(
+                let level = if already_unknown {
+                    log::Level::Info
+                } else {
+                    log::Level::Warn
+                };
+                log::log!(
+                    level,
                     "{}: cartridge {} is loaded, but its position is unknown: {why}; \
                      reads, writes, filemarks and relative spacing are refused until \
                      the tape is rewound, located or spaced to end of data",

@@ -61,7 +61,7 @@ pub mod build;
 
 /// A mistake in a site file: file, line, field, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {field}: {message}", file.display())]
+#[error("{}", self.describe())]
 pub struct SiteError {
     /// The site file.
     pub file: PathBuf,
@@ -71,6 +71,24 @@ pub struct SiteError {
     pub field: String,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+impl SiteError {
+    /// `FILE:LINE: FIELD: MESSAGE`, or `FILE: MESSAGE` for the file as a
+    /// whole (it cannot be read, or the mistake has no line).
+    fn describe(&self) -> String {
+        if self.line == 0 {
+            format!("{}: {}", self.file.display(), self.message)
+        } else {
+            format!(
+                "{}:{}: {}: {}",
+                self.file.display(),
+                self.line,
+                self.field,
+                self.message
+            )
+        }
+    }
 }
 
 /// A size in a site file: a number of bytes, or a string such as "256 MiB".
