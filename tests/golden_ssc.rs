@@ -3,9 +3,10 @@
 //! byte into a buffer pre-filled with A5h, and decodes to the values its
 //! comments give.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use segcopy::wire::hexfile;
 use segcopy::wire::ssc::{
     BlockLimits, BlockLimitsMloi, BlockPosition, ExtendedPosition, ExtendedPositionFlags,
     Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, ModeListKind, ModeParameterList6,
@@ -15,34 +16,10 @@ use segcopy::wire::ssc::{
 };
 use segcopy::wire::Repr;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/wire");
-
 /// Every fixture of `fixtures/wire/<kind>/`, parsed as `R` and emitted
-/// back byte for byte; keyed by file name. The directory must not be empty.
+/// back byte for byte (`common::round_trip`), keyed by file name.
 fn round_trip<R: Repr + std::fmt::Debug>(kind: &str) -> BTreeMap<String, R> {
-    let dir = format!("{FIXTURES}/{kind}");
-    let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|x| x.to_str()) != Some("hex") {
-            continue;
-        }
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let bytes = hexfile::parse(&text).unwrap_or_else(|e| panic!("{kind}/{name}: {e}"));
-        let r = R::parse(&bytes).unwrap_or_else(|e| panic!("{kind}/{name}: {e}"));
-        assert_eq!(r.buffer_len(), bytes.len(), "{kind}/{name}: buffer_len");
-        let mut emitted = vec![0xa5u8; bytes.len()];
-        r.emit(&mut emitted)
-            .unwrap_or_else(|e| panic!("{kind}/{name}: emit: {e}"));
-        assert_eq!(
-            emitted, bytes,
-            "{kind}/{name}: emit differs from the fixture"
-        );
-        out.insert(name, r);
-    }
-    assert!(!out.is_empty(), "no fixtures in {dir}");
-    out
+    common::round_trip::<R>(kind).into_iter().collect()
 }
 
 #[test]
