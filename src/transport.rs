@@ -17,6 +17,7 @@ pub use sg::{
 pub mod changer;
 pub mod commands;
 pub mod discover;
+pub mod fault;
 pub mod tape;
 
 /// Why a command got no SCSI answer.
@@ -30,6 +31,18 @@ pub enum TransportError {
     Gone {
         /// The device's name.
         device: String,
+    },
+    /// A fault plan could not encode the answer it was to give (a bug in
+    /// the plan's answer, surfaced rather than sent as empty bytes).
+    #[error("{device}: the fault plan could not encode {what}: {source}")]
+    Injected {
+        /// The device's name.
+        device: String,
+        /// What it was encoding.
+        what: &'static str,
+        /// Why it failed.
+        #[source]
+        source: crate::wire::WireError,
     },
     /// The request cannot be sent (a CDB or buffer the transport refuses).
     #[error("{device}: {reason}")]

@@ -56,6 +56,7 @@ pub fn for_transport(e: &TransportError) -> u8 {
         TransportError::Sg(_) => FILE_ERROR,
         TransportError::Gone { .. } => OTHER,
         TransportError::Rejected { .. } => SYNTAX,
+        TransportError::Injected { .. } => OTHER,
     }
 }
 

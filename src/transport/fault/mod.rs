@@ -1,0 +1,696 @@
+//! Fault injection in front of any device, simulated or real — the
+//! [`FaultInjector`] wraps a [`Transport`] the way smoltcp's
+//! `phy::FaultInjector` wraps a network device, and answers for the device
+//! when a fault of the site's [`FaultPlan`] fires.
+//!
+//! What it sees is what an initiator sends, so that is what it can break:
+//! - every command counts for [`Trigger::Command`]; a `Sense`, `Hang` or
+//!   `Gone` effect answers it without sending it;
+//! - EXTENDED COPY (LID1): each segment descriptor counts for
+//!   [`Trigger::Segment`]. When descriptor `i` of a command is struck, the
+//!   descriptors before it are sent on their own (the device does that part
+//!   of the copy for real), then the command ends as SPC-4 says a copy
+//!   manager ends a copy that failed at a segment: COPY ABORTED with `i`
+//!   in COMMAND-SPECIFIC INFORMATION (SPC-4 6.4.3, "the segment number"),
+//!   a given sense of another key forwarded in a sense-data descriptor
+//!   (SPC-4 4.5.2.x, 0Ch) under THIRD-PARTY DEVICE FAILURE (0D/01). With
+//!   LIST ID USAGE hold, COPY STATUS and FAILED SEGMENT DETAILS for that
+//!   list are then answered as the device would hold them;
+//! - READ (16) / WRITE (16), and on a tape READ (6) / WRITE (6) / WRITE
+//!   FILEMARKS (6), report their bytes for [`Trigger::AfterBytes`] and, on a
+//!   tape, each logical object's position for [`Trigger::TapeBlock`] (asked
+//!   with READ POSITION, only while such a fault is armed; a drive that
+//!   cannot tell — BPU — gets a warning and the fault cannot be placed).
+//!   The blocks before the point where a medium error strikes are
+//!   transferred for real, then MEDIUM ERROR reports the failing LBA
+//!   (block devices, SBC-3) or the residue (tapes, SSC-4); an end of medium
+//!   is VOLUME OVERFLOW with EOM, and stays: no later write reaches past it;
+//! - MOVE MEDIUM counts for [`Effect::CannotMove`]: HARDWARE ERROR,
+//!   MECHANICAL POSITIONING ERROR (15/01).
+//!
+//! Nothing sleeps: a hang is reported the way an initiator sees it, as a
+//! time-out (DID_TIME_OUT). A device that went away answers no more
+//! commands ([`TransportError::Gone`]); one that vanished while a command
+//! ran ends that command with DID_NO_CONNECT.
+//!
+//! Third-party I/O that a copy manager does on its own (reading the source
+//! LU, writing the tape) never crosses this host's transport. For real
+//! devices it cannot be broken from here; the simulator reports its own
+//! third-party data path to the same [`FaultPlan`] (see
+//! `crate::sim::datapath`), so a tape fault strikes a simulated copy the same
+//! way it strikes this host's WRITE.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use log::{debug, warn};
+
+use super::commands::Scsi;
+use super::tape::Tape;
+use super::{Completion, DataDirection, HostStatus, Transport, TransportError};
+use crate::wire::inquiry::PeripheralDeviceType;
+use crate::wire::rcr::{
+    CopyManagerStatus, CopyStatus, FailedSegmentDetails, ReceiveCopyResultsCdb, ServiceAction,
+    TransferCountUnits,
+};
+use crate::wire::sbc::{Read16Cdb, Write16Cdb};
+use crate::wire::sense::{
+    ForwardedSense, SegmentPointer, SenseData, SenseDataSource, SenseKey, SenseKeySpecific,
+};
+use crate::wire::smc::MoveMediumCdb;
+use crate::wire::ssc::{Read6Cdb, ReadPositionForm, TransferLength, Write6Cdb, WriteFilemarks6Cdb};
+use crate::wire::xcopy::{ExtendedCopyCdb, ListIdUsage, ParameterList};
+use crate::wire::{Repr, WireError};
+
+mod plan;
+
+pub use plan::{mix64, DataHit, Effect, Fault, FaultPlan, Trigger};
+
+// ---------------------------------------------------------------------------
+// The answers a fault gives (shared with the simulator's data path).
+
+/// MEDIUM ERROR on a block device: UNRECOVERED READ ERROR (11/00) or WRITE
+/// ERROR (0C/00), INFORMATION the failing LBA (descriptor format when it
+/// does not fit the four bytes of fixed format).
+pub fn block_medium_error(read: bool, lba: u64) -> SenseData {
+    let (asc, ascq) = if read { (0x11, 0x00) } else { (0x0c, 0x00) };
+    match u32::try_from(lba) {
+        Ok(l) => SenseData::fixed(SenseKey::MediumError, asc, ascq)
+            .with_information(l)
+            .into(),
+        Err(_) => SenseData::descriptor(SenseKey::MediumError, asc, ascq)
+            .with_information(lba)
+            .into(),
+    }
+}
+
+/// Tape sense with the stream flags and INFORMATION the residue (SSC-4:
+/// requested minus done, in blocks in fixed mode or bytes in variable
+/// mode; four bytes of two's complement, clamped).
+pub fn stream_sense(
+    key: SenseKey,
+    (asc, ascq): (u8, u8),
+    (filemark, eom, ili): (bool, bool, bool),
+    residue: Option<i64>,
+) -> SenseData {
+    let mut s = SenseData::fixed(key, asc, ascq).with_stream_flags(filemark, eom, ili);
+    if let Some(i) = residue {
+        let i = i.clamp(i64::from(i32::MIN), i64::from(u32::MAX));
+        s = s.with_information(i as u32);
+    }
+    s.into()
+}
+
+/// END-OF-PARTITION/MEDIUM DETECTED (00/02).
+const END_OF_PARTITION: (u8, u8) = (0x00, 0x02);
+
+/// MEDIUM ERROR on a tape write (0C/00) or read (11/00) with the residue.
+pub fn tape_medium_error(write: bool, residue: i64) -> SenseData {
+    let asc = if write { (0x0c, 0x00) } else { (0x11, 0x00) };
+    stream_sense(
+        SenseKey::MediumError,
+        asc,
+        (false, false, false),
+        Some(residue),
+    )
+}
+
+/// VOLUME OVERFLOW, EOM, END-OF-PARTITION/MEDIUM DETECTED, with the
+/// residue: a write met the end of the medium.
+pub fn volume_overflow(residue: i64) -> SenseData {
+    stream_sense(
+        SenseKey::VolumeOverflow,
+        END_OF_PARTITION,
+        (false, true, false),
+        Some(residue),
+    )
+}
+
+/// MEDIUM ERROR, EOM, END-OF-PARTITION/MEDIUM DETECTED: a read met the
+/// physical end of the medium (SSC-4 4.2.x).
+pub fn read_past_end_of_medium(residue: i64) -> SenseData {
+    stream_sense(
+        SenseKey::MediumError,
+        END_OF_PARTITION,
+        (false, true, false),
+        Some(residue),
+    )
+}
+
+/// HARDWARE ERROR, MECHANICAL POSITIONING ERROR (15/01): a library could
+/// not move a cartridge.
+pub fn cannot_move() -> SenseData {
+    SenseData::fixed(SenseKey::HardwareError, 0x15, 0x01).into()
+}
+
+/// How an EXTENDED COPY that failed at segment descriptor `index` ends:
+/// a COPY ABORTED sense is kept with `index` put in COMMAND-SPECIFIC
+/// INFORMATION; any other sense is what a copy target answered, forwarded
+/// under COPY ABORTED, THIRD-PARTY DEVICE FAILURE (0D/01) with a segment
+/// pointer into the failed descriptor.
+pub fn copy_aborted_at(index: u16, given: &SenseData) -> SenseData {
+    match given {
+        SenseData::Fixed(f) if f.sense_key == SenseKey::CopyAborted => {
+            f.clone().with_failed_segment(index).into()
+        }
+        SenseData::Descriptor(d) if d.sense_key == SenseKey::CopyAborted => {
+            d.clone().with_failed_segment(index).into()
+        }
+        other => {
+            let mut d = SenseData::descriptor(SenseKey::CopyAborted, 0x0d, 0x01)
+                .with_failed_segment(index)
+                .with_sense_key_specific(SenseKeySpecific::SegmentPointer(SegmentPointer {
+                    segment_descriptor: true,
+                    bit_pointer: None,
+                    field_pointer: 0,
+                }));
+            if let Ok(fw) = ForwardedSense::new(SenseDataSource::Unknown, 0x02, other) {
+                d = d.with_forwarded(fw);
+            }
+            d.into()
+        }
+    }
+}
+
+/// COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE (0D/02) at `index`.
+fn not_reachable_at(index: u16) -> SenseData {
+    SenseData::fixed(SenseKey::CopyAborted, 0x0d, 0x02)
+        .with_failed_segment(index)
+        .into()
+}
+
+// ---------------------------------------------------------------------------
+// The wrapper.
+
+/// What a device holds for a list whose EXTENDED COPY a fault ended.
+#[derive(Debug, Clone)]
+struct Held {
+    status: CopyStatus,
+    sense: Vec<u8>,
+}
+
+/// A device behind a fault plan: forwards every command to `inner`, and
+/// answers for it when a fault fires (see the module documentation).
+pub struct FaultInjector<T> {
+    inner: T,
+    plan: Arc<FaultPlan>,
+    device: String,
+    /// Whether the device is a tape (asked once, with INQUIRY, the first
+    /// time a command with a tape meaning needs it).
+    tape: OnceLock<bool>,
+    held: Mutex<HashMap<u8, Held>>,
+    warned_position: AtomicBool,
+}
+
+impl<T> std::fmt::Debug for FaultInjector<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FaultInjector({})", self.device)
+    }
+}
+
+impl<T: Transport> FaultInjector<T> {
+    /// Puts `plan`'s faults for `device` (its name in the site) in front of
+    /// `inner`.
+    pub fn new(inner: T, plan: Arc<FaultPlan>, device: &str) -> Self {
+        FaultInjector {
+            inner,
+            plan,
+            device: device.to_string(),
+            tape: OnceLock::new(),
+            held: Mutex::new(HashMap::new()),
+            warned_position: AtomicBool::new(false),
+        }
+    }
+
+    /// The device underneath.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+
+    /// The name the plan knows the device by.
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &Arc<FaultPlan> {
+        &self.plan
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<u8, Held>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn gone(&self) -> TransportError {
+        TransportError::Gone {
+            device: self.inner.name().to_string(),
+        }
+    }
+
+    fn encode(&self, what: &'static str, r: &impl Repr) -> Result<Vec<u8>, TransportError> {
+        r.to_vec().map_err(|source| TransportError::Injected {
+            device: self.inner.name().to_string(),
+            what,
+            source,
+        })
+    }
+
+    /// CHECK CONDITION with `sense`, `transferred` of a `buffer`-byte data
+    /// buffer moved.
+    fn check(
+        &self,
+        sense: &SenseData,
+        transferred: usize,
+        buffer: usize,
+    ) -> Result<Completion, TransportError> {
+        let raw = self.encode("sense data", sense)?;
+        debug!(
+            "{}: fault plan answers CHECK CONDITION: {sense}",
+            self.inner.name()
+        );
+        Ok(Completion::check_condition(
+            raw,
+            transferred,
+            buffer.saturating_sub(transferred),
+        ))
+    }
+
+    /// Whether the device is a tape, asked once.
+    fn is_tape(&self) -> bool {
+        *self.tape.get_or_init(|| {
+            match Scsi::new(&self.inner as &dyn Transport).inquiry() {
+                Ok((q, _)) => q.device_type == PeripheralDeviceType::SequentialAccess,
+                Err(e) => {
+                    warn!("{}: fault plan: INQUIRY failed ({e}); READ(6)/WRITE(6) are not treated as tape commands", self.inner.name());
+                    false
+                }
+            }
+        })
+    }
+
+    /// The tape's block position, if it tells (READ POSITION, short form).
+    fn position(&self) -> Option<u64> {
+        let told = Tape::new(&self.inner as &dyn Transport)
+            .read_position(ReadPositionForm::ShortBlockId)
+            .ok()
+            .and_then(|p| p.trusted_block());
+        if told.is_none() && !self.warned_position.swap(true, Ordering::Relaxed) {
+            warn!(
+                "{}: the drive does not report its position (READ POSITION), so a tape_block \
+                 fault or an injected end of medium cannot be placed on it",
+                self.inner.name()
+            );
+        }
+        told
+    }
+
+    fn extended_copy(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        let list = match &data {
+            DataDirection::ToDevice(b) => ParameterList::parse(b).ok(),
+            _ => None,
+        };
+        let Some(list) = list else {
+            // Not a list the plan can count segments in: the device judges it.
+            return self.inner.execute(cdb, data, timeout);
+        };
+        // A new copy under a list identifier replaces what was held for it.
+        self.held().remove(&list.list_id);
+        let struck = (0..list.segments.len())
+            .find_map(|i| self.plan.on_segment(&self.device).map(|e| (i, e)));
+        let Some((i, effect)) = struck else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        let index = u16::try_from(i).unwrap_or(u16::MAX);
+        let buffer = data.len();
+        if i > 0 {
+            // The device copies the segments before the struck one.
+            let mut head = list.clone();
+            head.segments.truncate(i);
+            let bytes = self.encode("EXTENDED COPY parameter list", &head)?;
+            let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+            let head_cdb = self.encode("EXTENDED COPY CDB", &ExtendedCopyCdb::new(len))?;
+            let c = self
+                .inner
+                .execute(&head_cdb, DataDirection::ToDevice(&bytes), timeout)?;
+            if c.check().is_err() {
+                return Ok(c);
+            }
+        }
+        let sense = match effect {
+            Effect::Hang => return Ok(host(HostStatus::TimeOut, buffer)),
+            Effect::Gone => return Ok(host(HostStatus::NoConnect, buffer)),
+            Effect::Sense(s) => copy_aborted_at(index, &s),
+            Effect::MediumError => copy_aborted_at(index, &tape_medium_error(true, 0)),
+            Effect::EndOfMedium => copy_aborted_at(index, &volume_overflow(0)),
+            Effect::CannotMove => not_reachable_at(index),
+        };
+        if list.list_id_usage == ListIdUsage::Hold {
+            let (units, transfer_count) = if i > 0 {
+                Scsi::new(&self.inner as &dyn Transport)
+                    .copy_status(list.list_id)
+                    .map(|s| (s.units, s.transfer_count))
+                    .unwrap_or((TransferCountUnits::Power1024(0), 0))
+            } else {
+                (TransferCountUnits::Power1024(0), 0)
+            };
+            let raw = self.encode("sense data", &sense)?;
+            self.held().insert(
+                list.list_id,
+                Held {
+                    status: CopyStatus {
+                        hdd: false,
+                        status: CopyManagerStatus::CompletedWithErrors,
+                        segments_processed: index,
+                        units,
+                        transfer_count,
+                    },
+                    sense: raw,
+                },
+            );
+        }
+        self.check(&sense, 0, buffer)
+    }
+
+    /// COPY STATUS and FAILED SEGMENT DETAILS of a list a fault ended.
+    fn receive_copy_results(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        let Ok(c) = ReceiveCopyResultsCdb::parse(cdb) else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        let held = self.held().get(&c.list_id).cloned();
+        let answer = match (c.service_action, held) {
+            (ServiceAction::CopyStatus, Some(h)) => self.encode("COPY STATUS", &h.status)?,
+            (ServiceAction::FailedSegmentDetails, Some(h)) => self.encode(
+                "FAILED SEGMENT DETAILS",
+                &FailedSegmentDetails::new(0x02, h.sense),
+            )?,
+            _ => return self.inner.execute(cdb, data, timeout),
+        };
+        Ok(data_in(data, &answer, c.allocation_length))
+    }
+
+    fn move_medium(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        match self.plan.on_move(&self.device) {
+            Some(Effect::CannotMove) => self.check(&cannot_move(), 0, data.len()),
+            _ => self.inner.execute(cdb, data, timeout),
+        }
+    }
+
+    /// READ (16) and WRITE (16).
+    fn block_transfer(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        let shape = match cdb[0] {
+            Read16Cdb::OPCODE => Read16Cdb::parse(cdb)
+                .ok()
+                .map(|c| (true, c.lba, c.transfer_length)),
+            _ => Write16Cdb::parse(cdb)
+                .ok()
+                .map(|c| (false, c.lba, c.transfer_length)),
+        };
+        let buffer = data.len();
+        let bytes = buffer as u64;
+        let Some((read, lba, blocks)) = shape.filter(|s| s.2 > 0 && bytes > 0) else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        let Some(hit) = self.plan.on_data(&self.device, bytes, None) else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        let blocks = u64::from(blocks);
+        // A buffer of another shape than the CDB's: strike at its start.
+        let bl = if bytes % blocks == 0 {
+            bytes / blocks
+        } else {
+            bytes
+        };
+        let at = (hit.offset / bl).min(blocks - 1);
+        let sense = match hit.effect {
+            Effect::Gone => return Ok(host(HostStatus::NoConnect, buffer)),
+            Effect::Hang => return Ok(host(HostStatus::TimeOut, buffer)),
+            Effect::EndOfMedium | Effect::CannotMove => {
+                return self.inner.execute(cdb, data, timeout)
+            }
+            Effect::MediumError => block_medium_error(read, lba.saturating_add(at)),
+            Effect::Sense(s) => s,
+        };
+        let done = usize::try_from(at * bl).unwrap_or(buffer).min(buffer);
+        if at > 0 {
+            let n = u32::try_from(at).unwrap_or(u32::MAX);
+            let head_cdb = if read {
+                let mut c = Read16Cdb::parse(cdb).map_err(|e| self.bad_cdb(e))?;
+                c.transfer_length = n;
+                self.encode("READ (16) CDB", &c)?
+            } else {
+                let mut c = Write16Cdb::parse(cdb).map_err(|e| self.bad_cdb(e))?;
+                c.transfer_length = n;
+                self.encode("WRITE (16) CDB", &c)?
+            };
+            if let Some(c) = self.send_head(&head_cdb, data, done, timeout)? {
+                return Ok(c);
+            }
+        }
+        self.check(&sense, done, buffer)
+    }
+
+    fn bad_cdb(&self, source: WireError) -> TransportError {
+        TransportError::Injected {
+            device: self.inner.name().to_string(),
+            what: "a CDB it had parsed",
+            source,
+        }
+    }
+
+    /// Sends the first `done` bytes of `data` with `cdb`; `Some` (the
+    /// device's own answer) if that did not end GOOD.
+    fn send_head(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        done: usize,
+        timeout: Duration,
+    ) -> Result<Option<Completion>, TransportError> {
+        let buffer = data.len();
+        let head = match data {
+            DataDirection::FromDevice(b) => DataDirection::FromDevice(&mut b[..done]),
+            DataDirection::ToDevice(b) => DataDirection::ToDevice(&b[..done]),
+            DataDirection::None => DataDirection::None,
+        };
+        let mut c = self.inner.execute(cdb, head, timeout)?;
+        if c.check().is_err() {
+            c.resid = buffer.saturating_sub(c.transferred);
+            return Ok(Some(c));
+        }
+        Ok(None)
+    }
+
+    /// READ (6), WRITE (6) and WRITE FILEMARKS (6) to a tape.
+    fn tape_transfer(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        let buffer = data.len();
+        let op = match cdb[0] {
+            Read6Cdb::OPCODE => Read6Cdb::parse(cdb).ok().map(TapeOp::Read),
+            Write6Cdb::OPCODE => Write6Cdb::parse(cdb).ok().map(TapeOp::Write),
+            _ => WriteFilemarks6Cdb::parse(cdb).ok().map(TapeOp::Marks),
+        };
+        let Some(op) = op else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        // Objects this command moves, and the bytes of each.
+        let (objects, each): (u64, u64) = match &op {
+            TapeOp::Read(c) => shape(c.transfer, buffer),
+            TapeOp::Write(c) => shape(c.transfer, buffer),
+            TapeOp::Marks(c) => (u64::from(c.count), 0),
+        };
+        if objects == 0 {
+            return self.inner.execute(cdb, data, timeout);
+        }
+        let writing = !matches!(op, TapeOp::Read(_));
+        let mut pos = if self.plan.wants_position(&self.device) {
+            self.position()
+        } else {
+            None
+        };
+        let end = self.plan.medium_end(&self.device);
+        let mut struck = None;
+        for i in 0..objects {
+            let here = pos.map(|p| p + i);
+            if let (Some(h), Some(e)) = (here, end) {
+                if h >= e {
+                    struck = Some((i, Effect::EndOfMedium));
+                    break;
+                }
+            }
+            if let Some(hit) = self.plan.on_data(&self.device, each, here) {
+                if hit.effect != Effect::CannotMove {
+                    struck = Some((i, hit.effect));
+                    break;
+                }
+            }
+        }
+        let Some((i, effect)) = struck else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        if effect == Effect::EndOfMedium && self.plan.medium_end(&self.device).is_none() {
+            // Struck by bytes, not at a known block: find where it is.
+            if pos.is_none() {
+                pos = self.position();
+            }
+            if let Some(p) = pos {
+                self.plan.end_medium(&self.device, p + i);
+            }
+        }
+        let residue = match &op {
+            TapeOp::Read(Read6Cdb {
+                transfer: TransferLength::Bytes(n),
+                ..
+            })
+            | TapeOp::Write(Write6Cdb {
+                transfer: TransferLength::Bytes(n),
+                ..
+            }) => i64::from(*n),
+            _ => (objects - i) as i64,
+        };
+        let done = usize::try_from(i * each).unwrap_or(buffer).min(buffer);
+        let sense = match effect {
+            Effect::Gone => return Ok(host(HostStatus::NoConnect, buffer)),
+            Effect::Hang => return Ok(host(HostStatus::TimeOut, buffer)),
+            Effect::Sense(s) => s,
+            Effect::MediumError => tape_medium_error(writing, residue),
+            Effect::EndOfMedium if writing => volume_overflow(residue),
+            Effect::EndOfMedium => read_past_end_of_medium(residue),
+            Effect::CannotMove => return self.inner.execute(cdb, data, timeout),
+        };
+        if i > 0 {
+            let n = u32::try_from(i).unwrap_or(u32::MAX);
+            let head_cdb = match op {
+                TapeOp::Read(mut c) => {
+                    c.transfer = TransferLength::Blocks(n);
+                    self.encode("READ (6) CDB", &c)?
+                }
+                TapeOp::Write(mut c) => {
+                    c.transfer = TransferLength::Blocks(n);
+                    self.encode("WRITE (6) CDB", &c)?
+                }
+                TapeOp::Marks(mut c) => {
+                    c.count = n;
+                    self.encode("WRITE FILEMARKS (6) CDB", &c)?
+                }
+            };
+            if let Some(c) = self.send_head(&head_cdb, data, done, timeout)? {
+                return Ok(c);
+            }
+        }
+        self.check(&sense, done, buffer)
+    }
+}
+
+/// A tape command the injector can cut short.
+enum TapeOp {
+    Read(Read6Cdb),
+    Write(Write6Cdb),
+    Marks(WriteFilemarks6Cdb),
+}
+
+/// (objects, bytes each) of a READ/WRITE (6) over a `buffer`-byte buffer:
+/// in fixed mode the CDB's blocks (the buffer must hold whole blocks, else
+/// the device judges it alone); in variable mode one record.
+fn shape(t: TransferLength, buffer: usize) -> (u64, u64) {
+    let bytes = buffer as u64;
+    match t {
+        TransferLength::Blocks(0) | TransferLength::Bytes(0) => (0, 0),
+        TransferLength::Blocks(n) if bytes % u64::from(n) == 0 && bytes > 0 => {
+            (u64::from(n), bytes / u64::from(n))
+        }
+        TransferLength::Blocks(_) => (0, 0),
+        TransferLength::Bytes(n) => (1, u64::from(n)),
+    }
+}
+
+/// A completion with this host status and nothing moved.
+fn host(status: HostStatus, buffer: usize) -> Completion {
+    let mut c = Completion::good(0);
+    c.host_status = status;
+    c.resid = buffer;
+    c
+}
+
+/// GOOD with `bytes` in a data-in buffer, cut by the allocation length.
+fn data_in(data: DataDirection<'_>, bytes: &[u8], allocation: u32) -> Completion {
+    match data {
+        DataDirection::FromDevice(buf) => {
+            let n = bytes
+                .len()
+                .min(buf.len())
+                .min(usize::try_from(allocation).unwrap_or(usize::MAX));
+            buf[..n].copy_from_slice(&bytes[..n]);
+            let mut c = Completion::good(n);
+            c.resid = buf.len() - n;
+            c
+        }
+        _ => Completion::good(0),
+    }
+}
+
+impl<T: Transport> Transport for FaultInjector<T> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn execute(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        let Some(&opcode) = cdb.first() else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        if !self.plan.concerns(&self.device) {
+            return self.inner.execute(cdb, data, timeout);
+        }
+        match self.plan.on_command(&self.device) {
+            Some(Effect::Gone) => return Err(self.gone()),
+            Some(Effect::Hang) => return Ok(host(HostStatus::TimeOut, data.len())),
+            Some(Effect::Sense(s)) => return self.check(&s, 0, data.len()),
+            _ => {}
+        }
+        match opcode {
+            ExtendedCopyCdb::OPCODE if cdb.get(1).map(|b| b & 0x1f) == Some(0) => {
+                self.extended_copy(cdb, data, timeout)
+            }
+            ReceiveCopyResultsCdb::OPCODE => self.receive_copy_results(cdb, data, timeout),
+            MoveMediumCdb::OPCODE => self.move_medium(cdb, data, timeout),
+            Read16Cdb::OPCODE | Write16Cdb::OPCODE => self.block_transfer(cdb, data, timeout),
+            Read6Cdb::OPCODE | Write6Cdb::OPCODE | WriteFilemarks6Cdb::OPCODE if self.is_tape() => {
+                self.tape_transfer(cdb, data, timeout)
+            }
+            _ => self.inner.execute(cdb, data, timeout),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
