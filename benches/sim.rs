@@ -13,7 +13,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use segcopy::sim::cm::{CopyManager, Profile};
 use segcopy::sim::disk::{Backing, SimDisk};
 use segcopy::sim::tape::{Cartridge, SimTapeDrive};
-use segcopy::sim::{BlockTarget, Fabric, FaultPlan};
+use segcopy::sim::{BlockTarget, Fabric};
+use segcopy::transport::fault::FaultPlan;
 use segcopy::transport::{DataDirection, Transport};
 use segcopy::wire::cscd::{CscdDescriptor, IdentificationCscd};
 use segcopy::wire::segment::{BlockStream, SegmentDescriptor, SegmentFlags};
@@ -27,20 +28,13 @@ const SEGMENT: u64 = 1 << 20;
 fn block_to_stream(c: &mut Criterion) {
     let faults = Arc::new(FaultPlan::default());
     let mut fabric = Fabric::with_faults(Arc::clone(&faults));
-    let disk = SimDisk::new(
-        "bench-disk",
-        512,
-        GIB / 512,
-        Backing::Memory,
-        Arc::clone(&faults),
-    )
-    .unwrap();
+    let disk = SimDisk::new("bench-disk", 512, GIB / 512, Backing::Memory).unwrap();
     // A pattern, so the copy moves real bytes.
     let chunk: Vec<u8> = (0..SEGMENT).map(|i| (i * 7 + 3) as u8).collect();
     for s in 0..GIB / SEGMENT {
         disk.write_blocks(s * SEGMENT / 512, &chunk).unwrap();
     }
-    let drive = SimTapeDrive::new("bench-drive", Arc::clone(&faults));
+    let drive = SimTapeDrive::new("bench-drive");
     drive.load(Cartridge::memory("BENCH1L6", 2 * GIB, 16 << 20));
     let cm = CopyManager::standalone("bench-cm", Profile::standard());
     let (disk_id, drive_id) = (

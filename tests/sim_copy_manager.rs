@@ -13,8 +13,9 @@ use segcopy::engine::xcopy::{endpoint, run_plan};
 use segcopy::sim::cm::{CopyManager, Profile};
 use segcopy::sim::disk::{Backing, SimDisk};
 use segcopy::sim::tape::{Cartridge, SimTapeDrive};
-use segcopy::sim::{BlockTarget, Effect, Fabric, Fault, FaultPlan, SimTransport, Trigger};
+use segcopy::sim::{BlockTarget, Fabric, SimTransport};
 use segcopy::transport::commands::{Scsi, XCOPY_TIMEOUT};
+use segcopy::transport::fault::{Effect, Fault, FaultPlan, Trigger};
 use segcopy::transport::tape::{BlockMode, Tape};
 use segcopy::transport::{Completion, DataDirection, HostStatus, ScsiStatus, Transport};
 use segcopy::wire::cscd::{CscdDescriptor, IdentificationCscd};
@@ -44,25 +45,11 @@ impl San {
         let plan = faults;
         let faults = Arc::new(FaultPlan::default());
         let mut fabric = Fabric::with_faults(Arc::clone(&faults));
-        let d0 = SimDisk::new(
-            "d0",
-            512,
-            64 * MIB / 512,
-            Backing::Memory,
-            Arc::clone(&faults),
-        )
-        .unwrap();
-        let d1 = SimDisk::new(
-            "d1",
-            512,
-            64 * MIB / 512,
-            Backing::Memory,
-            Arc::clone(&faults),
-        )
-        .unwrap();
-        let t0 = SimTapeDrive::new("t0", Arc::clone(&faults));
+        let d0 = SimDisk::new("d0", 512, 64 * MIB / 512, Backing::Memory).unwrap();
+        let d1 = SimDisk::new("d1", 512, 64 * MIB / 512, Backing::Memory).unwrap();
+        let t0 = SimTapeDrive::new("t0");
         t0.load(Cartridge::memory("CART00L6", 256 * MIB, 8 * MIB));
-        let t1 = SimTapeDrive::new("t1", Arc::clone(&faults));
+        let t1 = SimTapeDrive::new("t1");
         t1.load(Cartridge::memory("CART01L6", 256 * MIB, 8 * MIB));
         let pattern: Vec<u8> = (0..4 * MIB).map(|i| (i % 251) as u8).collect();
         for k in 0..16 {

@@ -11,7 +11,8 @@ use std::time::Duration;
 use proptest::prelude::*;
 use segcopy::sim::common::naa_for;
 use segcopy::sim::disk::{Backing, SimDisk};
-use segcopy::sim::{Effect, Fabric, Fault, FaultPlan, SimTransport, TargetError, Trigger};
+use segcopy::sim::{BlockTarget, Fabric, SimTransport, TargetError};
+use segcopy::transport::fault::{Effect, Fault, FaultPlan, Trigger};
 use segcopy::transport::{
     Completion, DataDirection, HostStatus, ScsiStatus, Transport, TransportError,
 };
@@ -29,7 +30,7 @@ fn fabric_with(disks: &[(&str, u32, u64)], faults: Vec<Fault>) -> Arc<Fabric> {
     let plan = Arc::new(FaultPlan::new(faults));
     let mut f = Fabric::with_faults(Arc::clone(&plan));
     for &(name, bl, blocks) in disks {
-        let d = SimDisk::new(name, bl, blocks, Backing::Memory, Arc::clone(&plan)).unwrap();
+        let d = SimDisk::new(name, bl, blocks, Backing::Memory).unwrap();
         f.add(d).unwrap();
     }
     Arc::new(f)
@@ -461,11 +462,12 @@ fn random_medium_errors_are_the_same_for_the_same_seed() {
 fn the_copy_manager_data_path() {
     let plan = Arc::new(FaultPlan::default());
     let mut f = Fabric::with_faults(Arc::clone(&plan));
-    f.add(SimDisk::new("d", 512, 16, Backing::Memory, f.fault_plan()).unwrap())
+    f.add(SimDisk::new("d", 512, 16, Backing::Memory).unwrap())
         .unwrap();
     let f = Arc::new(f);
     let lu = f.lu("d").unwrap();
-    let b = lu.block().unwrap();
+    // The data path a copy manager gets: the disk's, behind the fault plan.
+    let b = f.block_path(lu.as_ref()).unwrap();
     assert_eq!((b.block_length(), b.capacity_blocks()), (512, 16));
     assert!(lu.stream().is_none());
     let data = pattern(1024, 9);
@@ -483,7 +485,7 @@ fn the_copy_manager_data_path() {
     let e = b.write_blocks(0, &data[..100]).unwrap_err();
     let TargetError::Check(s) = e else { panic!() };
     assert_eq!(s.asc_ascq(), Some((0x0e, 0x03)));
-    // Faults added at run time reach the disk through the shared plan.
+    // Faults added at run time reach the data path through the shared plan.
     plan.add(Fault::once("d", Trigger::AfterBytes(1), Effect::Hang));
     assert_eq!(b.read_blocks(0, &mut back), Err(TargetError::Hang));
     plan.add(Fault::once(
@@ -509,8 +511,7 @@ fn a_file_backed_disk_survives_a_restart() {
     let path = dir.join("disk0.img");
     let data = pattern(3 * 4096, 11);
     {
-        let plan = Arc::new(FaultPlan::default());
-        let d = SimDisk::new("disk0", 4096, 1024, Backing::File(path.clone()), plan).unwrap();
+        let d = SimDisk::new("disk0", 4096, 1024, Backing::File(path.clone())).unwrap();
         assert_eq!(d.path(), Some(path.as_path()));
         let mut f = Fabric::new();
         f.add(d).unwrap();
@@ -523,14 +524,7 @@ fn a_file_backed_disk_survives_a_restart() {
     // Sparse, and exactly the capacity.
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 1024 * 4096);
     {
-        let d = SimDisk::new(
-            "disk0",
-            4096,
-            1024,
-            Backing::File(path.clone()),
-            Arc::default(),
-        )
-        .unwrap();
+        let d = SimDisk::new("disk0", 4096, 1024, Backing::File(path.clone())).unwrap();
         let mut f = Fabric::new();
         f.add(d).unwrap();
         let t = Arc::new(f).transport("disk0").unwrap();
@@ -541,14 +535,7 @@ fn a_file_backed_disk_survives_a_restart() {
         assert!(read(&t, 0, 1, 4096).1.iter().all(|&b| b == 0));
     }
     // Another capacity for the same file is refused, saying why.
-    let e = SimDisk::new(
-        "disk0",
-        512,
-        1024,
-        Backing::File(path.clone()),
-        Arc::default(),
-    )
-    .unwrap_err();
+    let e = SimDisk::new("disk0", 512, 1024, Backing::File(path.clone())).unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("disk0.img"), "{msg}");
     assert!(msg.contains("holds 4194304 bytes"), "{msg}");

@@ -12,7 +12,8 @@ use proptest::prelude::*;
 use segcopy::sim::common::naa_for;
 use segcopy::sim::library::{SimLibrary, TapeSpec};
 use segcopy::sim::tape::SimTapeDrive;
-use segcopy::sim::{Effect, Fabric, Fault, FaultPlan, SimTransport, Trigger};
+use segcopy::sim::{Fabric, SimTransport};
+use segcopy::transport::fault::{Effect, Fault, FaultPlan, Trigger};
 use segcopy::transport::{
     Completion, DataDirection, HostStatus, ScsiStatus, Transport, TransportError,
 };
@@ -51,9 +52,9 @@ impl Site {
 fn site(state: Option<&Path>, faults: Vec<Fault>) -> Result<Site, segcopy::sim::SimError> {
     let plan = Arc::new(FaultPlan::new(faults));
     let mut f = Fabric::with_faults(Arc::clone(&plan));
-    let d0 = SimTapeDrive::new("drive0", Arc::clone(&plan));
-    let d1 = SimTapeDrive::new("drive1", Arc::clone(&plan));
-    let mut b = SimLibrary::builder("lib0", Arc::clone(&plan))
+    let d0 = SimTapeDrive::new("drive0");
+    let d1 = SimTapeDrive::new("drive1");
+    let mut b = SimLibrary::builder("lib0")
         .slots(4)
         .import_export(1)
         .drive(d0.clone())
@@ -687,8 +688,7 @@ fn a_cartridge_file_of_another_capacity_is_refused() {
         good(&move_medium(&s.t, SLOT0, DRIVE0));
         good(&move_medium(&s.t, DRIVE0, SLOT0));
     }
-    let plan = Arc::new(FaultPlan::default());
-    let e = SimLibrary::builder("lib0", plan)
+    let e = SimLibrary::builder("lib0")
         .slots(4)
         .tape_in_slot(TapeSpec::new("TAPE01L6", 2 << 20, 0), 0)
         .state_dir(&dir)

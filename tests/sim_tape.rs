@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use proptest::prelude::*;
+use segcopy::sim::datapath::FaultyStream;
 use segcopy::sim::tape::{Cartridge, SimTapeDrive, TapeObject, FILEMARK_BYTES};
-use segcopy::sim::{
-    Effect, Fabric, Fault, FaultPlan, SimTransport, StreamRead, StreamTarget, TargetError, Trigger,
-};
+use segcopy::sim::{Fabric, SimTransport, StreamRead, StreamTarget, TargetError};
+use segcopy::transport::fault::{Effect, Fault, FaultPlan, Trigger};
 use segcopy::transport::{
     Completion, DataDirection, HostStatus, ScsiStatus, Transport, TransportError,
 };
@@ -40,7 +40,7 @@ struct Rig {
 
 fn rig_with(cart: Option<Cartridge>, faults: Vec<Fault>) -> Rig {
     let plan = Arc::new(FaultPlan::new(faults));
-    let drive = SimTapeDrive::new("t0", Arc::clone(&plan));
+    let drive = SimTapeDrive::new("t0");
     if let Some(c) = cart {
         assert!(drive.load(c).is_none());
     }
@@ -49,6 +49,15 @@ fn rig_with(cart: Option<Cartridge>, faults: Vec<Fault>) -> Rig {
     let fabric = Arc::new(f);
     let t = fabric.transport("t0").unwrap();
     Rig { fabric, drive, t }
+}
+
+impl Rig {
+    /// The drive's data path as a copy manager gets it: behind the fault
+    /// plan.
+    fn path(&self) -> FaultyStream<'_> {
+        let lu = self.fabric.lu("t0").unwrap();
+        self.fabric.stream_path(lu.as_ref()).unwrap()
+    }
 }
 
 fn rig(capacity: u64, early_warning: u64) -> Rig {
@@ -868,7 +877,7 @@ fn end_of_medium_after_n_blocks() {
     good(&write_var(&r.t, &[9; 64]));
     assert_eq!(position(&r.t), 3);
     // And the data path sees the same end.
-    let e = r.drive.write(Bytes::from_static(&[1; 8])).unwrap_err();
+    let e = r.path().write(Bytes::from_static(&[1; 8])).unwrap_err();
     let TargetError::Check(s) = e else { panic!() };
     assert_eq!(s.sense_key(), Some(SenseKey::VolumeOverflow));
 }
@@ -878,7 +887,7 @@ fn end_of_medium_while_reading_is_a_medium_error_with_eom() {
     let r = rig(MIB, 0);
     good(&write_var(&r.t, &[0; 16]));
     good(&write_var(&r.t, &[1; 16]));
-    // Added at run time, through the plan the fabric shares with the drive.
+    // Added at run time, through the plan the fabric puts in front of the drive.
     r.fabric.faults().add(Fault::once(
         "t0",
         Trigger::TapeBlock(1),
@@ -892,7 +901,7 @@ fn end_of_medium_while_reading_is_a_medium_error_with_eom() {
     assert_eq!(c.transferred, 0);
     assert_eq!(position(&r.t), 1);
     // The medium now ends there for the data path too.
-    let e = r.drive.read().unwrap_err();
+    let e = r.path().read().unwrap_err();
     let TargetError::Check(s) = e else { panic!() };
     assert_eq!(s.asc_ascq(), Some((0x00, 0x02)));
 }
@@ -917,9 +926,9 @@ fn gone_and_hang_on_the_data_path() {
         r.t.execute(&cdb(&TestUnitReadyCdb::new()), DataDirection::None, T)
             .unwrap_err();
     assert!(matches!(e, TransportError::Gone { .. }), "{e}");
-    assert_eq!(r.drive.position(), Ok(2));
+    assert_eq!(r.path().position(), Ok(2));
     assert_eq!(
-        r.drive.write(Bytes::from_static(b"x")),
+        r.path().write(Bytes::from_static(b"x")),
         Err(TargetError::Gone)
     );
 }
@@ -1090,7 +1099,7 @@ fn a_standalone_drive_keeps_its_state_when_asked() {
         let r = rig_with(None, vec![]);
         r.drive.keep_state(&state).unwrap();
         // One keeper per file.
-        let other = SimTapeDrive::new("t1", Arc::new(FaultPlan::default()));
+        let other = SimTapeDrive::new("t1");
         let e = other.keep_state(&state).unwrap_err();
         assert!(e.to_string().contains("in use"), "{e}");
         r.drive.load(open());

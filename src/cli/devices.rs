@@ -42,7 +42,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
 }
 
 /// Lists the devices of the `--site` file, simulated and real.
-fn site_devices(ctx: &super::site::SiteCtx, json: bool) -> Result<(), Failed> {
+fn site_devices(ctx: &segcopy::site::Loaded, json: bool) -> Result<(), Failed> {
     use segcopy::site::Kind;
     use segcopy::transport::commands::Scsi;
     use segcopy::transport::discover::Identity;

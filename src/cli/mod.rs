@@ -137,7 +137,7 @@ pub fn main() -> ExitCode {
         .init();
     if let Some(path) = &cli.site {
         match site::load(path) {
-            Ok(ctx) => site::set(ctx),
+            Ok(loaded) => site::set(loaded),
             Err(f) => {
                 eprintln!("segcopy: {}", f.message);
                 return ExitCode::from(f.code);
@@ -166,7 +166,7 @@ pub fn main() -> ExitCode {
 /// (`--site`), or a /dev path.
 pub(crate) fn open_device(dev: &str) -> Result<Box<dyn segcopy::transport::Transport>, Failed> {
     match site::get() {
-        Some(ctx) => ctx.open(dev),
+        Some(loaded) => site::open(loaded, dev),
         None => Ok(Box::new(segcopy::transport::SgTransport::open(dev)?)),
     }
 }

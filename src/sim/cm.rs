@@ -37,8 +37,9 @@ use std::sync::{Arc, Mutex};
 use bytes::{Bytes, BytesMut};
 
 use super::common::{self, check, check_sense, data_in, Identity};
-use super::{BlockTarget, Effect, Fabric, Lu, StreamRead, StreamTarget, TargetError};
-use crate::transport::{Completion, DataDirection, HostStatus};
+use super::datapath::{FaultyBlock, FaultyStream};
+use super::{BlockTarget, Fabric, Lu, StreamRead, StreamTarget, TargetError};
+use crate::transport::{Completion, DataDirection};
 use crate::wire::cscd::{self, CscdDescriptor, DeviceParams};
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::rcr::{
@@ -135,9 +136,6 @@ struct Held {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Segment descriptors started, counted across commands (fault plans
-    /// trigger on this count).
-    segments_total: u64,
     held: HashMap<u8, Held>,
 }
 
@@ -525,31 +523,20 @@ impl CopyManager {
         let Some(remote) = remote.and_then(|n| self.find_3pc(fabric, n)) else {
             return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2);
         };
-        let Some(me) = self.block() else {
+        let Some(me) = fabric.block_path(self) else {
             return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2);
         };
-        let Some(other) = remote.block() else {
+        let Some(other) = fabric.block_path(remote.as_ref()) else {
             return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2);
         };
         let (src, dst): (&dyn BlockTarget, &dyn BlockTarget) = if origin_is_dst {
-            (other, me)
+            (&other, &me)
         } else {
-            (me, other)
+            (&me, &other)
         };
         if src.block_length() != dst.block_length() {
             let (k, a, q) = LU_COMMUNICATION_FAILURE;
             return check(k, a, q);
-        }
-        let k = {
-            let mut s = self.lock();
-            s.segments_total += 1;
-            s.segments_total - 1
-        };
-        match fabric.faults().on_segment(self.name(), k) {
-            Some(Effect::Hang) => return timed_out(),
-            Some(Effect::Gone) => return no_connect(),
-            Some(_) => return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2),
-            None => {}
         }
         let bl = u64::from(src.block_length());
         match copy_blocks(
@@ -608,25 +595,7 @@ impl CopyManager {
             bytes: 0,
         };
         for (i, seg) in c.segments.iter().enumerate() {
-            let k = {
-                let mut s = self.lock();
-                s.segments_total += 1;
-                s.segments_total - 1
-            };
-            let result = match fabric.faults().on_segment(self.name(), k) {
-                Some(Effect::Hang) => return timed_out(),
-                Some(Effect::Gone) => return no_connect(),
-                Some(Effect::Sense(s)) => Err(SegFail::Target {
-                    source: SenseDataSource::Unknown,
-                    error: TargetError::Check(s),
-                }),
-                Some(_) => Err(SegFail::Target {
-                    source: SenseDataSource::Unknown,
-                    error: TargetError::Gone,
-                }),
-                None => self.one_segment(fabric, c, seg),
-            };
-            match result {
+            match self.one_segment(fabric, c, seg) {
                 Ok(bytes) => {
                     done.segments += 1;
                     done.bytes += bytes;
@@ -693,7 +662,12 @@ impl CopyManager {
         byte: u16,
     ) -> Result<End<'f>, SegFail> {
         self.resolve(fabric, c, index)
-            .map(|(lu, params)| End { lu, params, byte })
+            .map(|(lu, params)| End {
+                fabric,
+                lu,
+                params,
+                byte,
+            })
             .map_err(|_| SegFail::Abort {
                 code: NOT_REACHABLE,
                 byte,
@@ -713,10 +687,10 @@ impl CopyManager {
             SegmentDescriptor::BlockToBlock(d) => {
                 let src = self.end(fabric, c, d.source, 4)?.block()?;
                 let dst = self.end(fabric, c, d.destination, 6)?.block()?;
-                let counted = if d.flags.contains(segment::SegmentFlags::DC) {
-                    dst
+                let counted: &dyn BlockTarget = if d.flags.contains(segment::SegmentFlags::DC) {
+                    &dst
                 } else {
-                    src
+                    &src
                 };
                 let bytes = u64::from(d.blocks) * u64::from(counted.block_length());
                 check_segment_length(bytes, lim)?;
@@ -728,7 +702,7 @@ impl CopyManager {
                         byte: 10,
                     });
                 }
-                copy_blocks(src, d.source_lba, dst, d.destination_lba, bytes)
+                copy_blocks(&src, d.source_lba, &dst, d.destination_lba, bytes)
             }
             SegmentDescriptor::BlockToStream(d) => {
                 let src = self.end(fabric, c, d.source, 4)?.block()?;
@@ -736,23 +710,23 @@ impl CopyManager {
                 let dst = to.stream()?;
                 let bytes = u64::from(d.blocks) * u64::from(src.block_length());
                 check_segment_length(bytes, lim)?;
-                let xfer = transfer_length(d.stream_transfer_length, dst, max_stream)?;
-                block_to_stream(src, d.lba, bytes, dst, xfer, to.pad())
+                let xfer = transfer_length(d.stream_transfer_length, &dst, max_stream)?;
+                block_to_stream(&src, d.lba, bytes, &dst, xfer, to.pad())
             }
             SegmentDescriptor::StreamToBlock(d) => {
                 let src = self.end(fabric, c, d.source, 4)?.stream()?;
                 let dst = self.end(fabric, c, d.destination, 6)?.block()?;
                 let bytes = u64::from(d.blocks) * u64::from(dst.block_length());
                 check_segment_length(bytes, lim)?;
-                stream_to_block(src, dst, d.lba, bytes)
+                stream_to_block(&src, &dst, d.lba, bytes)
             }
             SegmentDescriptor::StreamToStream(d) => {
                 let src = self.end(fabric, c, d.source, 4)?.stream()?;
                 let to = self.end(fabric, c, d.destination, 6)?;
                 let dst = to.stream()?;
                 check_segment_length(u64::from(d.byte_count), lim)?;
-                let xfer = transfer_length(d.destination_transfer_length, dst, max_stream)?;
-                stream_to_stream(src, dst, u64::from(d.byte_count), xfer, to.pad())
+                let xfer = transfer_length(d.destination_transfer_length, &dst, max_stream)?;
+                stream_to_stream(&src, &dst, u64::from(d.byte_count), xfer, to.pad())
             }
             SegmentDescriptor::InlineToStream(d) => {
                 let to = self.end(fabric, c, d.destination, 6)?;
@@ -765,8 +739,8 @@ impl CopyManager {
                         byte: 12,
                     });
                 };
-                let xfer = transfer_length(d.stream_transfer_length, dst, max_stream)?;
-                write_stream(dst, Bytes::copy_from_slice(data), xfer, to.pad())
+                let xfer = transfer_length(d.stream_transfer_length, &dst, max_stream)?;
+                write_stream(&dst, Bytes::copy_from_slice(data), xfer, to.pad())
             }
             SegmentDescriptor::Raw { .. } => Err(SegFail::Abort {
                 code: UNSUPPORTED_SEGMENT,
@@ -823,6 +797,7 @@ impl CopyManager {
 /// One end of a segment: the LU a CSCD names, its device parameters, and
 /// the byte of the segment descriptor that names it (for segment pointers).
 struct End<'f> {
+    fabric: &'f Fabric,
     lu: &'f dyn Lu,
     params: DeviceParams,
     byte: u16,
@@ -836,12 +811,18 @@ impl<'f> End<'f> {
         }
     }
 
-    fn block(&self) -> Result<&'f dyn BlockTarget, SegFail> {
-        self.lu.block().ok_or_else(|| self.wrong_type())
+    /// The LU's block data path, behind the fault plan.
+    fn block(&self) -> Result<FaultyBlock<'f>, SegFail> {
+        self.fabric
+            .block_path(self.lu)
+            .ok_or_else(|| self.wrong_type())
     }
 
-    fn stream(&self) -> Result<&'f dyn StreamTarget, SegFail> {
-        self.lu.stream().ok_or_else(|| self.wrong_type())
+    /// The LU's stream data path, behind the fault plan.
+    fn stream(&self) -> Result<FaultyStream<'f>, SegFail> {
+        self.fabric
+            .stream_path(self.lu)
+            .ok_or_else(|| self.wrong_type())
     }
 
     fn pad(&self) -> bool {
@@ -850,18 +831,6 @@ impl<'f> End<'f> {
             DeviceParams::Stream { pad: true, .. } | DeviceParams::Block { pad: true, .. }
         )
     }
-}
-
-fn timed_out() -> Completion {
-    let mut c = Completion::good(0);
-    c.host_status = HostStatus::TimeOut;
-    c
-}
-
-fn no_connect() -> Completion {
-    let mut c = Completion::good(0);
-    c.host_status = HostStatus::NoConnect;
-    c
 }
 
 fn check_segment_length(bytes: u64, lim: &OperatingParameters) -> Result<(), SegFail> {

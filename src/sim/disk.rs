@@ -22,18 +22,9 @@
 //!   with exactly that sense (`TCM_INVALID_FIELD_IN_COMMAND_IU`);
 //! - a wrong-length CDB for a known opcode is INVALID FIELD IN CDB (24/00).
 //!
-//! Faults (from the shared [`FaultPlan`], under the disk's name): each READ
-//! or WRITE — through a command or through the [`BlockTarget`] data path a
-//! copy manager uses — reports its bytes with [`FaultPlan::on_data`]. A
-//! `MediumError` is MEDIUM ERROR with UNRECOVERED READ ERROR (11/00) on a
-//! read or WRITE ERROR (0C/00) on a write, INFORMATION holding the failing
-//! LBA: the block where an [`Trigger::AfterBytes`] count was reached,
-//! otherwise the transfer's first block. Blocks before the failing one are
-//! transferred. `Gone` and `Hang` are [`TargetError::Gone`] and
-//! [`TargetError::Hang`] on the data path, and a completion with host
-//! status DID_NO_CONNECT or DID_TIME_OUT through a command; a `Sense` effect
-//! is that CHECK CONDITION. `EndOfMedium` and `CannotMove` mean nothing to a
-//! disk and are ignored.
+//! Faults are not the disk's business: the fabric puts the site's fault
+//! plan in front of its commands ([`crate::transport::fault`]) and its data
+//! path ([`crate::sim::datapath`]).
 //!
 //! Storage: in memory, the capacity is cut into 1 MiB chunks, each behind
 //! its own lock and allocated (zeroed) on first write, so a large sparse
@@ -50,9 +41,9 @@ use std::sync::{Arc, RwLock};
 
 use super::common::Identity;
 use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
-use super::fault::{Effect, FaultPlan, Trigger};
 use super::{BlockTarget, Fabric, Lu, SimError, TargetError};
-use crate::transport::{Completion, DataDirection, HostStatus};
+use crate::transport::fault::block_medium_error;
+use crate::transport::{Completion, DataDirection};
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::sbc::{Read16Cdb, ReadCapacity16, ReadCapacity16Cdb, Write16Cdb};
 use crate::wire::sense::{SenseData, SenseKey};
@@ -88,7 +79,6 @@ pub struct SimDisk {
     block_length: u32,
     capacity_blocks: u64,
     store: Store,
-    faults: Arc<FaultPlan>,
 }
 
 impl std::fmt::Debug for SimDisk {
@@ -175,20 +165,6 @@ impl MemStore {
     }
 }
 
-/// Whether a transfer reads or writes (for the sense of a medium error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dir {
-    Read,
-    Write,
-}
-
-/// A transfer that stopped: how many whole blocks went before it stopped,
-/// and why.
-struct Stopped {
-    blocks_done: u64,
-    error: TargetError,
-}
-
 fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
     SimError::State {
         path: path.display().to_string(),
@@ -207,42 +183,18 @@ fn transfer_mismatch() -> SenseData {
     SenseData::fixed(SenseKey::IllegalRequest, 0x0e, 0x03).into()
 }
 
-/// A completion for a data-path error met while serving a command.
-fn error_completion(e: TargetError, transferred: usize, buffer: usize) -> Completion {
-    let resid = buffer.saturating_sub(transferred);
-    match e {
-        TargetError::Check(s) => {
-            Completion::check_condition(s.to_vec().unwrap_or_default(), transferred, resid)
-        }
-        TargetError::Gone => {
-            let mut c = Completion::good(0);
-            c.host_status = HostStatus::NoConnect;
-            c.resid = buffer;
-            c
-        }
-        TargetError::Hang => {
-            let mut c = Completion::good(0);
-            c.host_status = HostStatus::TimeOut;
-            c.resid = buffer;
-            c
-        }
-    }
-}
-
 impl SimDisk {
     /// A disk named `name` (identity from the name: vendor SEGCOPY,
     /// product SIMDISK, an NAA 6 designator that is the same on every run)
-    /// of `capacity_blocks` blocks of `block_length` (512 or 4096) bytes,
-    /// reporting data-path events to `faults`.
+    /// of `capacity_blocks` blocks of `block_length` (512 or 4096) bytes.
     pub fn new(
         name: &str,
         block_length: u32,
         capacity_blocks: u64,
         backing: Backing,
-        faults: Arc<FaultPlan>,
     ) -> Result<Arc<SimDisk>, SimError> {
         let identity = Identity::new(name, PeripheralDeviceType::DirectAccessBlock, "SIMDISK");
-        SimDisk::with_identity(identity, block_length, capacity_blocks, backing, faults)
+        SimDisk::with_identity(identity, block_length, capacity_blocks, backing)
     }
 
     /// A disk as [`SimDisk::new`] makes it, answering INQUIRY as
@@ -252,7 +204,6 @@ impl SimDisk {
         block_length: u32,
         capacity_blocks: u64,
         backing: Backing,
-        faults: Arc<FaultPlan>,
     ) -> Result<Arc<SimDisk>, SimError> {
         let config = |reason: String| SimError::Config {
             device: identity.name.clone(),
@@ -289,7 +240,6 @@ impl SimDisk {
             block_length,
             capacity_blocks,
             store,
-            faults,
         }))
     }
 
@@ -376,21 +326,10 @@ impl SimDisk {
         }
         // What fits in the initiator's buffer moves; the rest is residual.
         let n = usize::try_from(len).unwrap_or(usize::MAX).min(buffer);
-        match self.transfer(Dir::Read, c.lba, blocks) {
-            Ok(()) => {
-                self.read_bytes(off, &mut buf[..n]);
-                let mut done = Completion::good(n);
-                done.resid = buffer - n;
-                done
-            }
-            Err(stop) => {
-                let before = usize::try_from(stop.blocks_done * u64::from(self.block_length))
-                    .unwrap_or(usize::MAX)
-                    .min(n);
-                self.read_bytes(off, &mut buf[..before]);
-                error_completion(stop.error, before, buffer)
-            }
-        }
+        self.read_bytes(off, &mut buf[..n]);
+        let mut done = Completion::good(n);
+        done.resid = buffer - n;
+        done
     }
 
     fn write16(&self, c: &Write16Cdb, data: DataDirection<'_>) -> Completion {
@@ -409,73 +348,10 @@ impl SimDisk {
         if blocks == 0 {
             return Completion::good(0);
         }
-        match self.transfer(Dir::Write, c.lba, blocks) {
-            Ok(()) => {
-                if let Err(s) = self.write_bytes(off, buf, c.fua) {
-                    return check_sense(s);
-                }
-                Completion::good(buf.len())
-            }
-            Err(stop) => {
-                let before = usize::try_from(stop.blocks_done * u64::from(self.block_length))
-                    .unwrap_or(usize::MAX)
-                    .min(buf.len());
-                if let Err(s) = self.write_bytes(off, &buf[..before], c.fua) {
-                    return check_sense(s);
-                }
-                error_completion(stop.error, before, 0)
-            }
+        if let Err(s) = self.write_bytes(off, buf, c.fua) {
+            return check_sense(s);
         }
-    }
-
-    /// Reports a transfer of `blocks` blocks from `lba` to the fault plan;
-    /// `Err` when a fault stops it, with how many blocks go first.
-    fn transfer(&self, dir: Dir, lba: u64, blocks: u64) -> Result<(), Stopped> {
-        let bytes = blocks.saturating_mul(u64::from(self.block_length));
-        let Some(effect) = self.faults.on_data(&self.identity.name, bytes, None) else {
-            return Ok(());
-        };
-        let at = self.failing_block(bytes, blocks);
-        let error = match effect {
-            Effect::MediumError => {
-                let (asc, ascq) = match dir {
-                    Dir::Read => (0x11, 0x00),
-                    Dir::Write => (0x0c, 0x00),
-                };
-                let failing = lba.saturating_add(at);
-                TargetError::Check(medium_error(asc, ascq, failing))
-            }
-            Effect::Gone => TargetError::Gone,
-            Effect::Hang => TargetError::Hang,
-            Effect::Sense(s) => TargetError::Check(s),
-            Effect::EndOfMedium | Effect::CannotMove => return Ok(()),
-        };
-        let blocks_done = match error {
-            TargetError::Check(_) => at,
-            _ => 0,
-        };
-        Err(Stopped { blocks_done, error })
-    }
-
-    /// Which block of a `blocks`-block, `bytes`-byte transfer a fault that
-    /// just fired failed at: where the byte count of an
-    /// [`Trigger::AfterBytes`] fault was reached in it, else the first.
-    fn failing_block(&self, bytes: u64, blocks: u64) -> u64 {
-        let name = &self.identity.name;
-        let after = self.faults.data_bytes(name);
-        let before = after.saturating_sub(bytes);
-        self.faults
-            .faults()
-            .iter()
-            .filter(|f| &f.device == name)
-            .filter_map(|f| match f.trigger {
-                Trigger::AfterBytes(n) if n > before && n <= after => Some(n),
-                _ => None,
-            })
-            .min()
-            .map_or(0, |n| {
-                ((n - before - 1) / u64::from(self.block_length)).min(blocks - 1)
-            })
+        Completion::good(buf.len())
     }
 
     fn read_bytes(&self, off: u64, buf: &mut [u8]) {
@@ -515,7 +391,7 @@ impl SimDisk {
                 done.map_err(|e| {
                     log::warn!("{}: write at {off}: {e}", path.display());
                     let lba = off / u64::from(self.block_length);
-                    medium_error(0x0c, 0x00, lba)
+                    block_medium_error(false, lba)
                 })
             }
         }
@@ -531,20 +407,6 @@ impl SimDisk {
         let blocks = (len / bl) as u64;
         let (off, _) = self.range(lba, blocks)?;
         Ok((off, blocks))
-    }
-}
-
-/// MEDIUM ERROR with `asc`/`ascq` and INFORMATION = `lba` (the fixed
-/// format's four bytes when it fits, else descriptor format, whose
-/// INFORMATION is eight bytes, as SPC-4 prescribes for LBAs past 2^32).
-fn medium_error(asc: u8, ascq: u8, lba: u64) -> SenseData {
-    match u32::try_from(lba) {
-        Ok(l) => SenseData::fixed(SenseKey::MediumError, asc, ascq)
-            .with_information(l)
-            .into(),
-        Err(_) => SenseData::descriptor(SenseKey::MediumError, asc, ascq)
-            .with_information(lba)
-            .into(),
     }
 }
 
@@ -612,18 +474,8 @@ impl BlockTarget for SimDisk {
         if blocks == 0 {
             return Ok(());
         }
-        match self.transfer(Dir::Read, lba, blocks) {
-            Ok(()) => {
-                self.read_bytes(off, buf);
-                Ok(())
-            }
-            Err(stop) => {
-                let before = (stop.blocks_done * u64::from(self.block_length)) as usize;
-                let before = before.min(buf.len());
-                self.read_bytes(off, &mut buf[..before]);
-                Err(stop.error)
-            }
-        }
+        self.read_bytes(off, buf);
+        Ok(())
     }
 
     fn write_blocks(&self, lba: u64, data: &[u8]) -> Result<(), TargetError> {
@@ -631,30 +483,22 @@ impl BlockTarget for SimDisk {
         if blocks == 0 {
             return Ok(());
         }
-        match self.transfer(Dir::Write, lba, blocks) {
-            Ok(()) => Ok(self.write_bytes(off, data, false)?),
-            Err(stop) => {
-                let before = (stop.blocks_done * u64::from(self.block_length)) as usize;
-                self.write_bytes(off, &data[..before.min(data.len())], false)?;
-                Err(stop.error)
-            }
-        }
+        Ok(self.write_bytes(off, data, false)?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::fault::Fault;
 
-    fn disk(blocks: u64, faults: Arc<FaultPlan>) -> Arc<SimDisk> {
-        SimDisk::new("d", 512, blocks, Backing::Memory, faults).unwrap()
+    fn disk(blocks: u64) -> Arc<SimDisk> {
+        SimDisk::new("d", 512, blocks, Backing::Memory).unwrap()
     }
 
     #[test]
     fn memory_chunks_span_and_stay_sparse() {
         // Three chunks and a bit; write across the first boundary.
-        let d = disk(3 * 2048 + 7, Arc::default());
+        let d = disk(3 * 2048 + 7);
         let data: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
         d.write_blocks(2044, &data).unwrap();
         let mut back = vec![0xa5u8; 4096];
@@ -681,36 +525,12 @@ mod tests {
     }
 
     #[test]
-    fn after_bytes_fails_at_the_block_that_crosses() {
-        let plan = Arc::new(FaultPlan::new(vec![Fault::once(
-            "d",
-            Trigger::AfterBytes(3 * 512 + 1),
-            Effect::MediumError,
-        )]));
-        let d = disk(64, plan);
-        let mut buf = vec![0u8; 2 * 512];
-        d.read_blocks(10, &mut buf).unwrap();
-        // This read moves bytes 1024..4096 of the disk's total; the 1537th
-        // byte is at offset 512 of it, in its block 1: LBA 21.
-        let mut buf = vec![0u8; 6 * 512];
-        let e = d.read_blocks(20, &mut buf).unwrap_err();
-        let TargetError::Check(s) = e else {
-            panic!("{e:?}")
-        };
-        assert_eq!(s.sense_key(), Some(SenseKey::MediumError));
-        assert_eq!(s.asc_ascq(), Some((0x11, 0x00)));
-        assert_eq!(s.information(), Some(21));
-        // Fired once: the next read is clean.
-        d.read_blocks(20, &mut buf).unwrap();
-    }
-
-    #[test]
     fn refuses_shapes_it_cannot_simulate() {
-        let e = SimDisk::new("x", 520, 8, Backing::Memory, Arc::default()).unwrap_err();
+        let e = SimDisk::new("x", 520, 8, Backing::Memory).unwrap_err();
         assert!(e.to_string().contains("use 512 or 4096"), "{e}");
-        assert!(SimDisk::new("x", 512, 0, Backing::Memory, Arc::default()).is_err());
-        assert!(SimDisk::new("x", 4096, u64::MAX / 1024, Backing::Memory, Arc::default()).is_err());
-        let d = disk(8, Arc::default());
+        assert!(SimDisk::new("x", 512, 0, Backing::Memory).is_err());
+        assert!(SimDisk::new("x", 4096, u64::MAX / 1024, Backing::Memory).is_err());
+        let d = disk(8);
         assert!(d.write_blocks(0, &[0u8; 100]).is_err());
     }
 }

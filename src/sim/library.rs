@@ -35,11 +35,10 @@
 //! than 0) is ILLEGAL REQUEST, INVALID ELEMENT ADDRESS (21/01); an empty
 //! source is MEDIUM SOURCE ELEMENT EMPTY (3B/0E); a full destination is
 //! MEDIUM DESTINATION ELEMENT FULL (3B/0D); INVERT is INVALID FIELD IN CDB
-//! (the media have one side). A `CannotMove` fault is HARDWARE ERROR,
-//! MECHANICAL POSITIONING ERROR (15/01) — the SPC-4 additional sense code
-//! for a mechanism that could not reach its position, which SPC-4's code
-//! table marks for medium changers — and the cartridge stays where it was.
-//! `Gone`, `Hang` and `Sense` faults on a move answer as for any command.
+//! (the media have one side). Injected faults (a library that cannot
+//! move: [`crate::transport::fault::cannot_move`]) are answered by the
+//! fault plan in front of the library; the cartridge then stays where it
+//! was.
 //!
 //! Persistence: with a state directory, cartridges are the files
 //! `<state>/tapes/<barcode>.tape` (see [`Cartridge`]) and the element map
@@ -75,10 +74,9 @@ use super::common::Identity;
 use super::common::{
     check, check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode,
 };
-use super::fault::{Effect, FaultPlan};
 use super::tape::{Cartridge, SimTapeDrive};
 use super::{Fabric, Lu, SimError};
-use crate::transport::{Completion, DataDirection, HostStatus};
+use crate::transport::{Completion, DataDirection};
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::sense::{SenseData, SenseKey};
 use crate::wire::smc::{
@@ -132,7 +130,6 @@ impl TapeSpec {
 #[derive(Debug)]
 pub struct LibraryBuilder {
     name: String,
-    faults: Arc<FaultPlan>,
     slots: u16,
     import_export: u16,
     drives: Vec<Arc<SimTapeDrive>>,
@@ -236,7 +233,6 @@ struct State {
 /// A simulated tape library.
 pub struct SimLibrary {
     identity: Identity,
-    faults: Arc<FaultPlan>,
     drives: Vec<Arc<SimTapeDrive>>,
     specs: Vec<TapeSpec>,
     page: ElementAddressAssignmentPage,
@@ -276,11 +272,10 @@ impl SimLibrary {
     /// The first storage element (slot).
     pub const FIRST_SLOT: u16 = 1024;
 
-    /// Starts a library named `name` reporting moves to `faults`.
-    pub fn builder(name: &str, faults: Arc<FaultPlan>) -> LibraryBuilder {
+    /// Starts a library named `name`.
+    pub fn builder(name: &str) -> LibraryBuilder {
         LibraryBuilder {
             name: name.to_string(),
-            faults,
             slots: 0,
             import_export: 0,
             drives: Vec::new(),
@@ -389,7 +384,6 @@ impl SimLibrary {
         };
         let lib = SimLibrary {
             identity,
-            faults: b.faults,
             drives: b.drives,
             specs: b.tapes.iter().map(|(t, _)| t.clone()).collect(),
             page,
@@ -704,14 +698,6 @@ impl SimLibrary {
         if c.transport_element_address != SimLibrary::TRANSPORT {
             return check(SenseKey::IllegalRequest, 0x21, 0x01);
         }
-        match self.faults.on_move(&self.identity.name) {
-            None => {}
-            Some(Effect::CannotMove) => return check(SenseKey::HardwareError, 0x15, 0x01),
-            Some(Effect::Sense(s)) => return check_sense(s),
-            Some(Effect::Gone) => return host(HostStatus::NoConnect),
-            Some(Effect::Hang) => return host(HostStatus::TimeOut),
-            Some(Effect::MediumError) | Some(Effect::EndOfMedium) => {}
-        }
         match self.move_medium(c.source_address, c.destination_address) {
             Ok(()) => Completion::good(0),
             Err(s) => check_sense(s),
@@ -822,12 +808,6 @@ impl SimLibrary {
             Err(_) => check(SenseKey::HardwareError, 0x44, 0x00),
         }
     }
-}
-
-fn host(status: HostStatus) -> Completion {
-    let mut c = Completion::good(0);
-    c.host_status = status;
-    c
 }
 
 /// Whether `name` can name a file in the state directory: 1 to 32
@@ -966,10 +946,9 @@ mod tests {
     use super::*;
 
     fn lib(slots: u16) -> Arc<SimLibrary> {
-        let f = Arc::new(FaultPlan::default());
-        SimLibrary::builder("lib", Arc::clone(&f))
+        SimLibrary::builder("lib")
             .slots(slots)
-            .drive(SimTapeDrive::new("d0", Arc::clone(&f)))
+            .drive(SimTapeDrive::new("d0"))
             .tape(TapeSpec::new("A1", 1 << 20, 0))
             .tape_in_slot(TapeSpec::new("A2", 1 << 20, 0), 3)
             .build()
@@ -993,8 +972,7 @@ mod tests {
 
     #[test]
     fn refuses_bad_configurations() {
-        let f = Arc::new(FaultPlan::default());
-        let full = SimLibrary::builder("l", Arc::clone(&f))
+        let full = SimLibrary::builder("l")
             .slots(1)
             .tape(TapeSpec::new("A", 1, 0))
             .tape(TapeSpec::new("B", 1, 0))
@@ -1004,7 +982,7 @@ mod tests {
             full.to_string().contains("no free slot for cartridge B"),
             "{full}"
         );
-        let twice = SimLibrary::builder("l", Arc::clone(&f))
+        let twice = SimLibrary::builder("l")
             .slots(2)
             .tape(TapeSpec::new("A", 1, 0))
             .tape(TapeSpec::new("A", 1, 0))

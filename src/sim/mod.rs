@@ -10,14 +10,19 @@
 //!
 //! Shape:
 //! - a [`Fabric`] owns every logical unit ([`Lu`]) by name and designator,
-//!   the links between them (who can reach whom) and the [`fault::FaultPlan`];
-//! - [`SimTransport`] is one LU seen as a [`Transport`]: it applies the
-//!   fault plan's transport-level effects (gone, hang) and hands the CDB to
-//!   the LU;
+//!   the links between them (who can reach whom) and the site's
+//!   [`FaultPlan`];
+//! - [`SimLun`] is one LU seen as a [`Transport`]; the fabric hands it out
+//!   as a [`SimTransport`], behind the same
+//!   [`FaultInjector`](crate::transport::fault::FaultInjector) that puts a
+//!   site's faults in front of real devices;
 //! - a copy manager moves data through the typed data paths
 //!   [`BlockTarget`] and [`StreamTarget`] of the LUs it resolves, which
 //!   answer with the sense the target itself would return, so it can be
-//!   forwarded.
+//!   forwarded; the fabric wraps them in [`datapath`]'s fault-plan
+//!   wrappers, the one place third-party I/O meets the plan.
+//!
+//! No device consults the fault plan itself.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,19 +30,19 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::transport::{Completion, DataDirection, HostStatus, Transport, TransportError};
+use crate::transport::fault::{FaultInjector, FaultPlan};
+use crate::transport::{Completion, DataDirection, Transport, TransportError};
 use crate::wire::sense::SenseData;
 use crate::wire::vpd::Designator;
-use crate::wire::Repr;
 
 pub mod cm;
 pub mod common;
+pub mod datapath;
 pub mod disk;
-pub mod fault;
 pub mod library;
 pub mod tape;
 
-pub use fault::{Effect, Fault, FaultPlan, Trigger};
+use datapath::{FaultyBlock, FaultyStream};
 
 /// Why a data-path call on a target did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +99,11 @@ pub trait StreamTarget: Send + Sync {
     fn write_filemarks(&self, n: u32) -> Result<(), TargetError>;
     /// The current logical object number (block position).
     fn position(&self) -> Result<u64, TargetError>;
+    /// The length of the object at the position, if the device can tell
+    /// without reading it (for counting bytes before a read).
+    fn next_len(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// One simulated logical unit.
@@ -125,7 +135,8 @@ pub struct Fabric {
     /// Undirected links between node names (LUs and switches). Empty:
     /// everything reaches everything.
     links: Vec<(String, String)>,
-    /// Shared with the devices, whose data paths report to it.
+    /// The site's fault plan, in front of every LU's commands and data
+    /// path.
     faults: Arc<FaultPlan>,
 }
 
@@ -150,8 +161,8 @@ impl Fabric {
         Fabric::with_faults(Arc::new(FaultPlan::default()))
     }
 
-    /// An empty fabric reporting to `faults`, the plan its devices were
-    /// (or will be) built with.
+    /// An empty fabric whose LUs' commands and data paths go through
+    /// `faults`.
     pub fn with_faults(faults: Arc<FaultPlan>) -> Self {
         Fabric {
             lus: Vec::new(),
@@ -177,8 +188,8 @@ impl Fabric {
         self.links.push((a.to_string(), b.to_string()));
     }
 
-    /// Replaces the faults and counters of the plan in place, so devices
-    /// holding it (see [`Fabric::fault_plan`]) see the new one.
+    /// Replaces the faults and counters of the plan in place, so every
+    /// transport handed out (see [`Fabric::fault_plan`]) sees the new one.
     pub fn set_faults(&mut self, plan: FaultPlan) {
         self.faults.replace(plan);
     }
@@ -188,8 +199,8 @@ impl Fabric {
         &self.faults
     }
 
-    /// The fault plan, shared: give it to devices built for this fabric
-    /// (disks, tape drives, libraries report their data-path events to it).
+    /// The fault plan, shared (real devices of the same site go behind it
+    /// too).
     pub fn fault_plan(&self) -> Arc<FaultPlan> {
         Arc::clone(&self.faults)
     }
@@ -246,13 +257,30 @@ impl Fabric {
         self.faults.is_gone(name)
     }
 
-    /// One LU as a transport.
+    /// One LU as a transport, behind the fault plan.
     pub fn transport(self: &Arc<Self>, name: &str) -> Option<SimTransport> {
-        self.by_name.get(name).map(|&i| SimTransport {
-            fabric: Arc::clone(self),
-            index: i,
-            name: name.to_string(),
+        self.by_name.get(name).map(|&i| {
+            let lun = SimLun {
+                fabric: Arc::clone(self),
+                index: i,
+                name: name.to_string(),
+            };
+            FaultInjector::new(lun, self.fault_plan(), name)
         })
+    }
+
+    /// An LU's block data path behind the fault plan (what a copy manager
+    /// reads and writes), if it is a block device.
+    pub fn block_path<'f>(&'f self, lu: &'f dyn Lu) -> Option<FaultyBlock<'f>> {
+        lu.block()
+            .map(|b| FaultyBlock::new(lu.name(), b, &self.faults))
+    }
+
+    /// An LU's stream data path behind the fault plan, if it is a tape
+    /// drive.
+    pub fn stream_path<'f>(&'f self, lu: &'f dyn Lu) -> Option<FaultyStream<'f>> {
+        lu.stream()
+            .map(|s| FaultyStream::new(lu.name(), s, &self.faults))
     }
 }
 
@@ -280,28 +308,31 @@ pub enum SimError {
     },
 }
 
-/// A simulated LU as a [`Transport`].
+/// A simulated LU as it is handed out: behind the site's fault plan.
+pub type SimTransport = FaultInjector<SimLun>;
+
+/// A simulated LU as a [`Transport`], with no fault plan in front.
 #[derive(Clone)]
-pub struct SimTransport {
+pub struct SimLun {
     fabric: Arc<Fabric>,
     index: usize,
     name: String,
 }
 
-impl std::fmt::Debug for SimTransport {
+impl std::fmt::Debug for SimLun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SimTransport({})", self.name)
+        write!(f, "SimLun({})", self.name)
     }
 }
 
-impl SimTransport {
+impl SimLun {
     /// The fabric it belongs to.
     pub fn fabric(&self) -> &Arc<Fabric> {
         &self.fabric
     }
 }
 
-impl Transport for SimTransport {
+impl Transport for SimLun {
     fn name(&self) -> &str {
         &self.name
     }
@@ -317,28 +348,6 @@ impl Transport for SimTransport {
                 device: self.name.clone(),
                 reason: "a CDB must be 1 to 32 bytes",
             });
-        }
-        match self.fabric.faults.on_command(&self.name, cdb[0]) {
-            Some(Effect::Gone) => {
-                return Err(TransportError::Gone {
-                    device: self.name.clone(),
-                })
-            }
-            Some(Effect::Hang) => {
-                // The command does not complete: the initiator's time-out
-                // fires and the adapter reports it (no sleeping here).
-                let mut c = Completion::good(0);
-                c.host_status = HostStatus::TimeOut;
-                return Ok(c);
-            }
-            Some(Effect::Sense(s)) => {
-                return Ok(Completion::check_condition(
-                    s.to_vec().unwrap_or_default(),
-                    0,
-                    data.len(),
-                ))
-            }
-            _ => {}
         }
         let lu = &self.fabric.lus[self.index];
         Ok(lu.command(&self.fabric, cdb, data))

@@ -2,7 +2,7 @@
 //! devices exist) the fabric.
 
 use super::{FaultSpec, Site, SiteError};
-use crate::sim::{Effect, Fault, FaultPlan, Trigger};
+use crate::transport::fault::{Effect, Fault, FaultPlan, Trigger};
 use crate::wire::sense::{SenseData, SenseKey};
 
 /// The effect of fault `i`, checked.
@@ -148,7 +148,7 @@ impl Site {
     /// process) unless it is `"memory"`.
     pub fn build_fabric(&self) -> Result<Arc<Fabric>, SiteError> {
         let faults = Arc::new(self.fault_plan()?);
-        let mut fabric = Fabric::with_faults(Arc::clone(&faults));
+        let mut fabric = Fabric::with_faults(faults);
         let disks_dir = if self.disk.is_empty() {
             None
         } else {
@@ -169,7 +169,7 @@ impl Site {
                 (_, Some(dir)) => disk::Backing::File(dir.join(format!("{name}.img"))),
             };
             let blocks = d.capacity.get_ref().0 / u64::from(bs);
-            let sim = SimDisk::new(name, bs, blocks, backing, Arc::clone(&faults))
+            let sim = SimDisk::new(name, bs, blocks, backing)
                 .map_err(|e| self.sim_error(d.name.span(), "disk", e))?;
             let lu: Arc<dyn crate::sim::Lu> = match d.copy_manager {
                 Some(p) => {
@@ -191,7 +191,7 @@ impl Site {
         }
         let mut drives: HashMap<String, Arc<SimTapeDrive>> = HashMap::new();
         for d in &self.drive {
-            let drive = SimTapeDrive::new(d.name.get_ref(), Arc::clone(&faults));
+            let drive = SimTapeDrive::new(d.name.get_ref());
             drives.insert(d.name.get_ref().clone(), Arc::clone(&drive));
             fabric
                 .add(drive)
@@ -206,7 +206,7 @@ impl Site {
                     "at most 65,535 slots".into(),
                 )
             })?;
-            let mut b = SimLibrary::builder(name, Arc::clone(&faults)).slots(slots);
+            let mut b = SimLibrary::builder(name).slots(slots);
             for dr in &l.drives {
                 if let Some(d) = drives.get(dr.get_ref()) {
                     b = b.drive(Arc::clone(d));

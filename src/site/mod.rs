@@ -57,7 +57,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::transport::fault::Effect;
+
 pub mod build;
+pub mod open;
+
+pub use open::{Loaded, OpenError};
 
 /// A mistake in a site file: file, line, field, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -670,12 +675,12 @@ impl Site {
             let effect = build::effect(self, i, f)?;
             let data_trigger = f.after_bytes.is_some() || f.tape_block.is_some();
             let fits = match effect {
-                crate::sim::Effect::CannotMove => f.segment.is_none() && !data_trigger,
-                crate::sim::Effect::MediumError | crate::sim::Effect::EndOfMedium => {
+                Effect::CannotMove => f.segment.is_none() && !data_trigger,
+                Effect::MediumError | Effect::EndOfMedium => {
                     f.command.is_none() && f.segment.is_none()
                 }
-                crate::sim::Effect::Sense(_) => !data_trigger,
-                crate::sim::Effect::Hang | crate::sim::Effect::Gone => true,
+                Effect::Sense(_) => !data_trigger,
+                Effect::Hang | Effect::Gone => true,
             };
             if !fits {
                 return self.err(

@@ -129,6 +129,18 @@ fn scan_sg_in(dev: &Path, sysfs: &Path) -> Vec<FoundDevice> {
         .collect()
 }
 
+/// The `/dev/sg*` node whose logical unit has the designator `hex` (the
+/// value in hex, as `segcopy devices` prints it, with or without `0x`;
+/// any case), by probing every node.
+pub fn find_by_designator(hex: &str) -> Option<PathBuf> {
+    let want = hex.trim_start_matches("0x").to_ascii_lowercase();
+    scan_sg().into_iter().find_map(|d| {
+        let id = d.probe.as_ref().ok()?;
+        let value = id.cscd_designator().map(|x| hex::encode(&x.value))?;
+        (value == want).then_some(d.path)
+    })
+}
+
 /// The `/dev/sdX` (or `/dev/stN`) that sits on the same SCSI device.
 fn upper_node(device_dir: &Path) -> Option<PathBuf> {
     for class in ["block", "scsi_tape"] {

@@ -166,8 +166,6 @@ pub struct Cartridge {
     pub(super) used: u64,
     pub(super) marks: u64,
     media: Media,
-    /// Where an `EndOfMedium` fault made the medium end (object number).
-    pub(super) end_of_medium: Option<u64>,
 }
 
 impl std::fmt::Debug for Cartridge {
@@ -212,7 +210,6 @@ impl Cartridge {
             used: 0,
             marks: 0,
             media: Media::Memory(Vec::new()),
-            end_of_medium: None,
         }
     }
 
@@ -319,7 +316,6 @@ impl Cartridge {
             used: 0,
             marks: 0,
             media: Media::Memory(Vec::new()),
-            end_of_medium: None,
         };
         let mut reader = BufReader::with_capacity(1 << 16, &*file);
         reader

@@ -90,20 +90,11 @@
 //!
 //! # Faults
 //!
-//! Each block or filemark read or written — through a command or through
-//! the [`StreamTarget`] data path a copy manager uses — reports to the
-//! [`FaultPlan`] under the drive's name with its logical object number, so
-//! [`Trigger::TapeBlock`]`(b)` fires at object `b`. `MediumError` is MEDIUM
-//! ERROR, WRITE ERROR (0C/00) on a write and UNRECOVERED READ ERROR (11/00)
-//! on a read, INFORMATION the residue, the position left before the failing
-//! object; `EndOfMedium` makes the medium end at that object: the write and
-//! every later one at or past it is VOLUME OVERFLOW, and a read there is
-//! MEDIUM ERROR, END-OF-PARTITION/MEDIUM DETECTED (00/02) with EOM; `Gone`
-//! and `Hang` are [`TargetError::Gone`] / [`TargetError::Hang`] (through a
-//! command, host status DID_NO_CONNECT / DID_TIME_OUT); `Sense` is that
-//! CHECK CONDITION.
-//!
-//! [`Trigger::TapeBlock`]: super::fault::Trigger::TapeBlock
+//! The drive knows what a real drive knows: its cartridge's capacity and
+//! early warning, and medium errors of the cartridge file itself. Injected
+//! faults are not its business: the fabric puts the site's fault plan in
+//! front of its commands ([`crate::transport::fault`]) and of the
+//! [`StreamTarget`] data path copy managers use ([`crate::sim::datapath`]).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -112,11 +103,11 @@ use bytes::Bytes;
 
 use super::common::Identity;
 use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
-use super::fault::{Effect, FaultPlan};
 use super::{Fabric, Lu, SimError, StreamRead, StreamTarget, TargetError};
+use crate::transport::fault::{stream_sense, tape_medium_error as medium_error, volume_overflow};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
-use crate::wire::sense::{FixedSense, SenseData, SenseKey};
+use crate::wire::sense::{SenseData, SenseKey};
 use crate::wire::ssc::{
     BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags,
     Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, ModeListKind,
@@ -151,22 +142,6 @@ fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
 // ---------------------------------------------------------------------------
 // Sense.
 
-/// Sense with the stream flags and, when given, INFORMATION (a signed
-/// residue, four bytes of two's complement; clamped to 32 bits).
-fn stream_sense(
-    key: SenseKey,
-    (asc, ascq): (u8, u8),
-    (filemark, eom, ili): (bool, bool, bool),
-    information: Option<i64>,
-) -> SenseData {
-    let mut s: FixedSense = SenseData::fixed(key, asc, ascq).with_stream_flags(filemark, eom, ili);
-    if let Some(i) = information {
-        let i = i.clamp(i64::from(i32::MIN), i64::from(u32::MAX));
-        s = s.with_information(i as u32);
-    }
-    s.into()
-}
-
 const FILEMARK_DETECTED: (u8, u8) = (0x00, 0x01);
 const END_OF_PARTITION: (u8, u8) = (0x00, 0x02);
 const BEGINNING_OF_PARTITION: (u8, u8) = (0x00, 0x04);
@@ -187,21 +162,6 @@ fn transfer_mismatch() -> SenseData {
 
 fn hardware_error() -> Completion {
     check_sense(SenseData::fixed(SenseKey::HardwareError, 0x44, 0x00).into())
-}
-
-/// MEDIUM ERROR on a write (0C/00) or a read (11/00) with the residue.
-fn medium_error(write: bool, residue: i64) -> SenseData {
-    let asc = if write { (0x0c, 0x00) } else { (0x11, 0x00) };
-    stream_sense(SenseKey::MediumError, asc, NO_FLAGS, Some(residue))
-}
-
-fn volume_overflow(residue: i64) -> SenseData {
-    stream_sense(
-        SenseKey::VolumeOverflow,
-        END_OF_PARTITION,
-        (false, true, false),
-        Some(residue),
-    )
 }
 
 fn early_warning_sense() -> SenseData {
@@ -282,8 +242,6 @@ enum WriteStop {
 enum ReadStop {
     /// A medium error reading it.
     Medium,
-    /// The medium ends there.
-    EndOfMedium,
     /// Something else, reported as is.
     Other(TargetError),
 }
@@ -298,7 +256,6 @@ enum Met {
 /// A simulated tape drive.
 pub struct SimTapeDrive {
     identity: Identity,
-    faults: Arc<FaultPlan>,
     state: Mutex<DriveState>,
 }
 
@@ -322,14 +279,12 @@ fn block_limits() -> BlockLimits {
 
 impl SimTapeDrive {
     /// An empty drive named `name` (vendor SEGCOPY, product SIMTAPE, an
-    /// NAA 6 designator from the name), in variable-block mode, reporting
-    /// data-path events to `faults`.
-    pub fn new(name: &str, faults: Arc<FaultPlan>) -> Arc<SimTapeDrive> {
+    /// NAA 6 designator from the name), in variable-block mode.
+    pub fn new(name: &str) -> Arc<SimTapeDrive> {
         let mut identity = Identity::new(name, PeripheralDeviceType::SequentialAccess, "SIMTAPE");
         identity.removable = true;
         Arc::new(SimTapeDrive {
             identity,
-            faults,
             state: Mutex::new(DriveState {
                 cartridge: None,
                 position: 0,
@@ -458,25 +413,15 @@ impl SimTapeDrive {
                 return Err((done, WriteStop::Other(position_lost().into())));
             }
             let pos = st.position;
-            let (cost, bytes) = match &object {
-                TapeObject::Block(b) => (b.len() as u64, b.len() as u64),
-                TapeObject::Filemark => (FILEMARK_BYTES, 0),
+            let cost = match &object {
+                TapeObject::Block(b) => b.len() as u64,
+                TapeObject::Filemark => FILEMARK_BYTES,
             };
-            match self.faults.on_data(&self.identity.name, bytes, Some(pos)) {
-                None | Some(Effect::CannotMove) => {}
-                Some(Effect::MediumError) => return Err((done, WriteStop::Medium)),
-                Some(Effect::EndOfMedium) => {
-                    cart.end_of_medium = Some(cart.end_of_medium.map_or(pos, |e| e.min(pos)));
-                }
-                Some(Effect::Gone) => return Err((done, WriteStop::Other(TargetError::Gone))),
-                Some(Effect::Hang) => return Err((done, WriteStop::Other(TargetError::Hang))),
-                Some(Effect::Sense(s)) => return Err((done, WriteStop::Other(s.into()))),
-            }
             let fits = cart
                 .used_before(pos)
                 .checked_add(cost)
                 .is_some_and(|u| u <= cart.capacity);
-            if !fits || cart.end_of_medium.is_some_and(|e| pos >= e) {
+            if !fits {
                 return Err((done, WriteStop::Overflow));
             }
             if let Err(e) = cart.write_at(pos, object) {
@@ -543,21 +488,6 @@ impl SimTapeDrive {
         let Some(e) = cart.entry(pos).copied() else {
             return Ok(Met::EndOfData);
         };
-        let bytes = if e.filemark { 0 } else { u64::from(e.len) };
-        match self.faults.on_data(&self.identity.name, bytes, Some(pos)) {
-            None | Some(Effect::CannotMove) => {}
-            Some(Effect::MediumError) => return Err(ReadStop::Medium),
-            Some(Effect::EndOfMedium) => {
-                cart.end_of_medium = Some(cart.end_of_medium.map_or(pos, |e| e.min(pos)));
-                return Err(ReadStop::EndOfMedium);
-            }
-            Some(Effect::Gone) => return Err(ReadStop::Other(TargetError::Gone)),
-            Some(Effect::Hang) => return Err(ReadStop::Other(TargetError::Hang)),
-            Some(Effect::Sense(s)) => return Err(ReadStop::Other(s.into())),
-        }
-        if cart.end_of_medium.is_some_and(|end| pos >= end) {
-            return Err(ReadStop::EndOfMedium);
-        }
         let met = if e.filemark {
             Met::Filemark
         } else {
@@ -576,13 +506,6 @@ impl SimTapeDrive {
     fn read_stop(stop: ReadStop, residue: i64) -> TargetError {
         match stop {
             ReadStop::Medium => medium_error(false, residue).into(),
-            ReadStop::EndOfMedium => stream_sense(
-                SenseKey::MediumError,
-                END_OF_PARTITION,
-                (false, true, false),
-                Some(residue),
-            )
-            .into(),
             ReadStop::Other(e) => e,
         }
     }
@@ -1339,6 +1262,13 @@ impl StreamTarget for SimTapeDrive {
         let r = self.stream_write_filemarks(&mut st, n);
         self.persist(&mut st);
         r
+    }
+
+    fn next_len(&self) -> Option<u64> {
+        let st = self.lock();
+        let c = st.cartridge.as_ref().filter(|_| !st.lost)?;
+        c.entry(st.position)
+            .map(|e| if e.filemark { 0 } else { u64::from(e.len) })
     }
 
     fn position(&self) -> Result<u64, TargetError> {

@@ -40,9 +40,8 @@
 //! `crate::sim::datapath`), so a tape fault strikes a simulated copy the same
 //! way it strikes this host's WRITE.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use log::{debug, warn};
@@ -66,7 +65,7 @@ use crate::wire::{Repr, WireError};
 
 mod plan;
 
-pub use plan::{mix64, DataHit, Effect, Fault, FaultPlan, Trigger};
+pub use plan::{mix64, DataHit, Effect, Fault, FaultPlan, Held, Trigger};
 
 // ---------------------------------------------------------------------------
 // The answers a fault gives (shared with the simulator's data path).
@@ -184,13 +183,6 @@ fn not_reachable_at(index: u16) -> SenseData {
 // ---------------------------------------------------------------------------
 // The wrapper.
 
-/// What a device holds for a list whose EXTENDED COPY a fault ended.
-#[derive(Debug, Clone)]
-struct Held {
-    status: CopyStatus,
-    sense: Vec<u8>,
-}
-
 /// A device behind a fault plan: forwards every command to `inner`, and
 /// answers for it when a fault fires (see the module documentation).
 pub struct FaultInjector<T> {
@@ -200,7 +192,6 @@ pub struct FaultInjector<T> {
     /// Whether the device is a tape (asked once, with INQUIRY, the first
     /// time a command with a tape meaning needs it).
     tape: OnceLock<bool>,
-    held: Mutex<HashMap<u8, Held>>,
     warned_position: AtomicBool,
 }
 
@@ -219,7 +210,6 @@ impl<T: Transport> FaultInjector<T> {
             plan,
             device: device.to_string(),
             tape: OnceLock::new(),
-            held: Mutex::new(HashMap::new()),
             warned_position: AtomicBool::new(false),
         }
     }
@@ -237,10 +227,6 @@ impl<T: Transport> FaultInjector<T> {
     /// The plan.
     pub fn plan(&self) -> &Arc<FaultPlan> {
         &self.plan
-    }
-
-    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<u8, Held>> {
-        self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn gone(&self) -> TransportError {
@@ -321,7 +307,7 @@ impl<T: Transport> FaultInjector<T> {
             return self.inner.execute(cdb, data, timeout);
         };
         // A new copy under a list identifier replaces what was held for it.
-        self.held().remove(&list.list_id);
+        self.plan.release(&self.device, list.list_id);
         let struck = (0..list.segments.len())
             .find_map(|i| self.plan.on_segment(&self.device).map(|e| (i, e)));
         let Some((i, effect)) = struck else {
@@ -361,7 +347,8 @@ impl<T: Transport> FaultInjector<T> {
                 (TransferCountUnits::Power1024(0), 0)
             };
             let raw = self.encode("sense data", &sense)?;
-            self.held().insert(
+            self.plan.hold(
+                &self.device,
                 list.list_id,
                 Held {
                     status: CopyStatus {
@@ -388,7 +375,7 @@ impl<T: Transport> FaultInjector<T> {
         let Ok(c) = ReceiveCopyResultsCdb::parse(cdb) else {
             return self.inner.execute(cdb, data, timeout);
         };
-        let held = self.held().get(&c.list_id).cloned();
+        let held = self.plan.held(&self.device, c.list_id);
         let answer = match (c.service_action, held) {
             (ServiceAction::CopyStatus, Some(h)) => self.encode("COPY STATUS", &h.status)?,
             (ServiceAction::FailedSegmentDetails, Some(h)) => self.encode(

@@ -8,7 +8,19 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use crate::wire::rcr::CopyStatus;
 use crate::wire::sense::SenseData;
+
+/// What a device holds for a list identifier whose EXTENDED COPY a fault
+/// ended (LIST ID USAGE hold): its COPY STATUS and the sense of FAILED
+/// SEGMENT DETAILS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// COPY STATUS.
+    pub status: CopyStatus,
+    /// The sense the command ended with.
+    pub sense: Vec<u8>,
+}
 
 /// When a fault fires.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +151,8 @@ struct State {
     gone: Vec<String>,
     /// Where an [`Effect::EndOfMedium`] made each device's medium end.
     medium_end: HashMap<String, u64>,
+    /// Results held for lists that a fault ended, by device and list id.
+    held: HashMap<(String, u8), Held>,
     log: Vec<String>,
 }
 
@@ -261,6 +275,27 @@ impl FaultPlan {
         let end = s.medium_end.entry(device.to_string()).or_insert(at);
         *end = (*end).min(at);
         self.any.store(true, Ordering::Relaxed);
+    }
+
+    /// Holds `held` as `device`'s results for list `list_id`.
+    pub fn hold(&self, device: &str, list_id: u8, held: Held) {
+        self.lock().held.insert((device.to_string(), list_id), held);
+    }
+
+    /// What `device` holds for list `list_id` because a fault ended it.
+    pub fn held(&self, device: &str, list_id: u8) -> Option<Held> {
+        self.lock()
+            .held
+            .get(&(device.to_string(), list_id))
+            .cloned()
+    }
+
+    /// Forgets what `device` held for `list_id` (a new copy under that
+    /// list identifier reached the device).
+    pub fn release(&self, device: &str, list_id: u8) {
+        if self.any.load(Ordering::Relaxed) {
+            self.lock().held.remove(&(device.to_string(), list_id));
+        }
     }
 
     /// Bytes `device` has reported on its data path so far.

@@ -1,0 +1,133 @@
+//! Opening a site's devices by name: a simulated one from the site's
+//! fabric, a real one (`[[real]]`, by path or by NAA designator) over
+//! SG_IO — every one behind the site's fault plan, so a `[[fault]]`
+//! strikes a real LIO LUN exactly as it strikes a simulated disk.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{Kind, Site, SiteError};
+use crate::sim::Fabric;
+use crate::transport::discover::find_by_designator;
+use crate::transport::fault::FaultInjector;
+use crate::transport::{SgTransport, Transport, TransportError};
+
+/// A site file, loaded and built: its description and its simulated
+/// fabric (whose fault plan also stands in front of its real devices).
+pub struct Loaded {
+    /// The description.
+    pub site: Site,
+    /// The simulated devices, and the fault plan.
+    pub fabric: Arc<Fabric>,
+}
+
+/// Why a device of a site cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The name is a switch.
+    #[error("{name} is a switch in {}, not a device", file.display())]
+    Switch {
+        /// The name.
+        name: String,
+        /// The site file.
+        file: PathBuf,
+    },
+    /// No device of the site has that name, and it is no path either.
+    #[error("{name} is not a device of {} (it has: {}); give one of those names or a /dev path", file.display(), known.join(", "))]
+    Unknown {
+        /// The name.
+        name: String,
+        /// The site file.
+        file: PathBuf,
+        /// The device names the site has.
+        known: Vec<String>,
+    },
+    /// A `[[real]]` device named by designator was not found.
+    #[error(
+        "{name}: no /dev/sg* device has the designator 0x{designator} (see `segcopy devices`)"
+    )]
+    NoSuchDesignator {
+        /// The name.
+        name: String,
+        /// The designator asked for, in hex.
+        designator: String,
+    },
+    /// Opening the device failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+impl Loaded {
+    /// Reads, checks and builds a site file.
+    pub fn load(path: &std::path::Path) -> Result<Loaded, SiteError> {
+        let site = Site::load(path)?;
+        let fabric = site.build_fabric()?;
+        Ok(Loaded { site, fabric })
+    }
+
+    /// Opens `name`, a device of the site or a `/dev` path, behind the
+    /// site's fault plan (a path's faults are those of a `[[real]]` entry
+    /// with that path, if any).
+    pub fn open(&self, name: &str) -> Result<Box<dyn Transport>, OpenError> {
+        let plan = self.fabric.fault_plan();
+        match self.site.kind_of(name) {
+            Some(Kind::Switch) => Err(OpenError::Switch {
+                name: name.to_string(),
+                file: self.site.path.clone(),
+            }),
+            Some(Kind::Real) => {
+                let path = self.real_path(name)?;
+                let t = SgTransport::open(&path)?;
+                Ok(Box::new(FaultInjector::new(t, plan, name)))
+            }
+            Some(_) => match self.fabric.transport(name) {
+                Some(t) => Ok(Box::new(t)),
+                None => Err(OpenError::Unknown {
+                    name: name.to_string(),
+                    file: self.site.path.clone(),
+                    known: self.site.device_names(),
+                }),
+            },
+            None if name.starts_with('/') => {
+                let t = SgTransport::open(name)?;
+                let key = self
+                    .site
+                    .real
+                    .iter()
+                    .find(|r| r.path.as_ref().is_some_and(|p| p.get_ref() == name))
+                    .map_or(name, |r| r.name.get_ref().as_str());
+                Ok(Box::new(FaultInjector::new(t, plan, key)))
+            }
+            None => Err(OpenError::Unknown {
+                name: name.to_string(),
+                file: self.site.path.clone(),
+                known: self.site.device_names(),
+            }),
+        }
+    }
+
+    /// The /dev path of the `[[real]]` device `name`.
+    fn real_path(&self, name: &str) -> Result<String, OpenError> {
+        let unknown = || OpenError::Unknown {
+            name: name.to_string(),
+            file: self.site.path.clone(),
+            known: self.site.device_names(),
+        };
+        let r = self
+            .site
+            .real
+            .iter()
+            .find(|r| r.name.get_ref() == name)
+            .ok_or_else(unknown)?;
+        if let Some(p) = &r.path {
+            return Ok(p.get_ref().clone());
+        }
+        let want = r.naa.as_ref().map(|n| n.get_ref().as_str()).unwrap_or("");
+        find_by_designator(want)
+            .and_then(|p| p.to_str().map(str::to_string))
+            .ok_or_else(|| OpenError::NoSuchDesignator {
+                name: name.to_string(),
+                designator: want.trim_start_matches("0x").to_ascii_lowercase(),
+            })
+    }
+}
