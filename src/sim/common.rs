@@ -3,6 +3,7 @@
 //! and the CHECK CONDITION replies with the sense SPC-4 gives for a bad
 //! opcode or a bad CDB field.
 
+use crate::transport::fault::mix64;
 use crate::transport::{Completion, DataDirection};
 use crate::wire::inquiry::{InquiryCdb, PeripheralDeviceType, StandardInquiry};
 use crate::wire::sense::{FieldPointer, SenseData, SenseKey, SenseKeySpecific};
@@ -50,9 +51,7 @@ pub fn naa_for(name: &str) -> Vec<u8> {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     // splitmix64's finalizer spreads names that differ in one letter.
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^= h >> 31;
+    h = mix64(h);
     let mut v = Vec::with_capacity(16);
     // NAA 6 | OUI (24 bits) | vendor specific identifier (36 bits) | extension (64 bits)
     let head: u64 = (6u64 << 60) | (u64::from(SIM_OUI) << 36) | (h >> 28);
