@@ -55,7 +55,7 @@ use super::{BlockTarget, Fabric, Lu, SimError, TargetError};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::sbc::{Read16Cdb, ReadCapacity16, ReadCapacity16Cdb, Write16Cdb};
-use crate::wire::sense::{SenseData, SenseKey};
+use crate::wire::sense::{asc, SenseData, SenseKey};
 use crate::wire::vpd::Designator;
 use crate::wire::Repr;
 
@@ -438,12 +438,12 @@ impl SimDisk {
         let at = self.failing_block(bytes, blocks);
         let error = match effect {
             Effect::MediumError => {
-                let (asc, ascq) = match dir {
-                    Dir::Read => (0x11, 0x00),
-                    Dir::Write => (0x0c, 0x00),
+                let code = match dir {
+                    Dir::Read => asc::UNRECOVERED_READ_ERROR,
+                    Dir::Write => asc::WRITE_ERROR,
                 };
                 let failing = lba.saturating_add(at);
-                TargetError::Check(medium_error(asc, ascq, failing))
+                TargetError::Check(medium_error(code.asc, code.ascq, failing))
             }
             Effect::Gone => TargetError::Gone,
             Effect::Hang => TargetError::Hang,

@@ -116,7 +116,7 @@ use super::fault::{Effect, FaultPlan};
 use super::{Fabric, Lu, SimError, StreamRead, StreamTarget, TargetError};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
-use crate::wire::sense::{FixedSense, SenseData, SenseKey};
+use crate::wire::sense::{asc, AdditionalSense, FixedSense, SenseData, SenseKey};
 use crate::wire::ssc::{
     BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags,
     Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, ModeListKind,
@@ -155,11 +155,12 @@ fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
 /// residue, four bytes of two's complement; clamped to 32 bits).
 fn stream_sense(
     key: SenseKey,
-    (asc, ascq): (u8, u8),
+    code: AdditionalSense,
     (filemark, eom, ili): (bool, bool, bool),
     information: Option<i64>,
 ) -> SenseData {
-    let mut s: FixedSense = SenseData::fixed(key, asc, ascq).with_stream_flags(filemark, eom, ili);
+    let mut s: FixedSense =
+        SenseData::fixed(key, code.asc, code.ascq).with_stream_flags(filemark, eom, ili);
     if let Some(i) = information {
         let i = i.clamp(i64::from(i32::MIN), i64::from(u32::MAX));
         s = s.with_information(i as u32);
@@ -167,10 +168,6 @@ fn stream_sense(
     s.into()
 }
 
-const FILEMARK_DETECTED: (u8, u8) = (0x00, 0x01);
-const END_OF_PARTITION: (u8, u8) = (0x00, 0x02);
-const BEGINNING_OF_PARTITION: (u8, u8) = (0x00, 0x04);
-const END_OF_DATA: (u8, u8) = (0x00, 0x05);
 const NO_FLAGS: (bool, bool, bool) = (false, false, false);
 
 fn not_present() -> SenseData {
@@ -191,14 +188,18 @@ fn hardware_error() -> Completion {
 
 /// MEDIUM ERROR on a write (0C/00) or a read (11/00) with the residue.
 fn medium_error(write: bool, residue: i64) -> SenseData {
-    let asc = if write { (0x0c, 0x00) } else { (0x11, 0x00) };
-    stream_sense(SenseKey::MediumError, asc, NO_FLAGS, Some(residue))
+    let code = if write {
+        asc::WRITE_ERROR
+    } else {
+        asc::UNRECOVERED_READ_ERROR
+    };
+    stream_sense(SenseKey::MediumError, code, NO_FLAGS, Some(residue))
 }
 
 fn volume_overflow(residue: i64) -> SenseData {
     stream_sense(
         SenseKey::VolumeOverflow,
-        END_OF_PARTITION,
+        asc::END_OF_PARTITION_MEDIUM_DETECTED,
         (false, true, false),
         Some(residue),
     )
@@ -207,7 +208,7 @@ fn volume_overflow(residue: i64) -> SenseData {
 fn early_warning_sense() -> SenseData {
     stream_sense(
         SenseKey::NoSense,
-        END_OF_PARTITION,
+        asc::END_OF_PARTITION_MEDIUM_DETECTED,
         (false, true, false),
         Some(0),
     )
@@ -578,7 +579,7 @@ impl SimTapeDrive {
             ReadStop::Medium => medium_error(false, residue).into(),
             ReadStop::EndOfMedium => stream_sense(
                 SenseKey::MediumError,
-                END_OF_PARTITION,
+                asc::END_OF_PARTITION_MEDIUM_DETECTED,
                 (false, true, false),
                 Some(residue),
             )
@@ -772,13 +773,13 @@ impl SimTapeDrive {
         match self.next(st) {
             Ok(Met::EndOfData) => check_sense(stream_sense(
                 SenseKey::BlankCheck,
-                END_OF_DATA,
+                asc::END_OF_DATA_DETECTED,
                 NO_FLAGS,
                 Some(asked),
             )),
             Ok(Met::Filemark) => check_sense(stream_sense(
                 SenseKey::NoSense,
-                FILEMARK_DETECTED,
+                asc::FILEMARK_DETECTED,
                 (true, false, false),
                 Some(asked),
             )),
@@ -792,7 +793,7 @@ impl SimTapeDrive {
                 } else {
                     let s = stream_sense(
                         SenseKey::NoSense,
-                        (0x00, 0x00),
+                        asc::NO_ADDITIONAL_SENSE_INFORMATION,
                         (false, false, true),
                         Some(asked - actual),
                     );
@@ -813,7 +814,12 @@ impl SimTapeDrive {
             match self.next(st) {
                 Ok(Met::EndOfData) => {
                     return stop(
-                        stream_sense(SenseKey::BlankCheck, END_OF_DATA, NO_FLAGS, Some(left)),
+                        stream_sense(
+                            SenseKey::BlankCheck,
+                            asc::END_OF_DATA_DETECTED,
+                            NO_FLAGS,
+                            Some(left),
+                        ),
                         moved,
                     )
                 }
@@ -821,7 +827,7 @@ impl SimTapeDrive {
                     return stop(
                         stream_sense(
                             SenseKey::NoSense,
-                            FILEMARK_DETECTED,
+                            asc::FILEMARK_DETECTED,
                             (true, false, false),
                             Some(left),
                         ),
@@ -832,7 +838,7 @@ impl SimTapeDrive {
                     return stop(
                         stream_sense(
                             SenseKey::NoSense,
-                            (0x00, 0x00),
+                            asc::NO_ADDITIONAL_SENSE_INFORMATION,
                             (false, false, true),
                             Some(left),
                         ),
@@ -1039,7 +1045,7 @@ fn space6(st: &mut DriveState, c: &Space6Cdb) -> Completion {
     let at_eod = |left: i64| {
         check_sense(stream_sense(
             SenseKey::BlankCheck,
-            END_OF_DATA,
+            asc::END_OF_DATA_DETECTED,
             NO_FLAGS,
             Some(left),
         ))
@@ -1047,7 +1053,7 @@ fn space6(st: &mut DriveState, c: &Space6Cdb) -> Completion {
     let at_bop = |left: i64| {
         check_sense(stream_sense(
             SenseKey::NoSense,
-            BEGINNING_OF_PARTITION,
+            asc::BEGINNING_OF_PARTITION_MEDIUM_DETECTED,
             (false, true, false),
             Some(left),
         ))
@@ -1055,7 +1061,7 @@ fn space6(st: &mut DriveState, c: &Space6Cdb) -> Completion {
     let at_mark = |left: i64| {
         check_sense(stream_sense(
             SenseKey::NoSense,
-            FILEMARK_DETECTED,
+            asc::FILEMARK_DETECTED,
             (true, false, false),
             Some(left),
         ))
@@ -1153,7 +1159,7 @@ fn locate(st: &mut DriveState, dest: LocateDestType, id: u64) -> Completion {
             st.position = eod;
             check_sense(stream_sense(
                 SenseKey::BlankCheck,
-                END_OF_DATA,
+                asc::END_OF_DATA_DETECTED,
                 NO_FLAGS,
                 None,
             ))
@@ -1357,7 +1363,12 @@ mod tests {
 
     #[test]
     fn negative_residue_is_twos_complement() {
-        let s = stream_sense(SenseKey::NoSense, (0, 0), (false, false, true), Some(-512));
+        let s = stream_sense(
+            SenseKey::NoSense,
+            asc::NO_ADDITIONAL_SENSE_INFORMATION,
+            (false, false, true),
+            Some(-512),
+        );
         assert_eq!(s.information(), Some(0xffff_fe00));
         assert!(s.ili());
     }
