@@ -45,7 +45,7 @@ use log::{debug, warn};
 
 use super::commands::{Data, Failure, Scsi, ScsiError, DEFAULT_TIMEOUT};
 use super::{CommandError, Completion, Transport, TransportError};
-use crate::wire::sense::{SenseData, SenseKey};
+use crate::wire::sense::{asc, SenseData, SenseKey};
 use crate::wire::ssc::{
     BlockLimits, BlockPosition, ExtendedPosition, Locate10Cdb, Locate16Cdb, LocateDestType,
     LongPosition, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, Read6Cdb, ReadBlockLimitsCdb,
@@ -60,15 +60,6 @@ pub const RW_TIMEOUT: Duration = Duration::from_secs(900);
 /// Time-out for REWIND, SPACE and LOCATE, which may cross a whole
 /// cartridge: Linux `st`'s `ST_LONG_TIMEOUT` (14 000 s).
 pub const LONG_TIMEOUT: Duration = Duration::from_secs(14_000);
-
-/// ASC/ASCQ 00h/01h FILEMARK DETECTED.
-const ASC_FILEMARK: (u8, u8) = (0x00, 0x01);
-/// ASC/ASCQ 00h/02h END-OF-PARTITION/MEDIUM DETECTED.
-const ASC_END_OF_PARTITION: (u8, u8) = (0x00, 0x02);
-/// ASC/ASCQ 00h/04h BEGINNING-OF-PARTITION/MEDIUM DETECTED.
-const ASC_BEGINNING_OF_PARTITION: (u8, u8) = (0x00, 0x04);
-/// ASC/ASCQ 00h/05h END-OF-DATA DETECTED.
-const ASC_END_OF_DATA: (u8, u8) = (0x00, 0x05);
 
 /// How READ(6) and WRITE(6) count: fixed-size blocks or one
 /// variable-length record per command. The drive's block length (MODE
@@ -136,14 +127,15 @@ impl Met {
     }
 
     fn from_sense(sense: &SenseData) -> Self {
-        let asc = sense.asc_ascq();
+        let code = sense.additional_sense();
         let key = sense.sense_key();
         Met {
-            filemark: sense.filemark() || asc == Some(ASC_FILEMARK),
-            eom: sense.eom() || asc == Some(ASC_END_OF_PARTITION),
+            filemark: sense.filemark() || code == Some(asc::FILEMARK_DETECTED),
+            eom: sense.eom() || code == Some(asc::END_OF_PARTITION_MEDIUM_DETECTED),
             ili: sense.ili(),
-            end_of_data: key == Some(SenseKey::BlankCheck) || asc == Some(ASC_END_OF_DATA),
-            beginning_of_partition: asc == Some(ASC_BEGINNING_OF_PARTITION),
+            end_of_data: key == Some(SenseKey::BlankCheck)
+                || code == Some(asc::END_OF_DATA_DETECTED),
+            beginning_of_partition: code == Some(asc::BEGINNING_OF_PARTITION_MEDIUM_DETECTED),
             recovered: key == Some(SenseKey::RecoveredError),
             residue: signed_information(sense),
             sense: Some(sense.clone()),

@@ -648,10 +648,11 @@ fn lock(file: File, path: &Path) -> Result<Flock<File>, SimError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn block(n: usize, fill: u8) -> TapeObject {
+    /// A block of `n` bytes of `fill`.
+    pub(in crate::sim::tape) fn block(n: usize, fill: u8) -> TapeObject {
         TapeObject::Block(Bytes::from(vec![fill; n]))
     }
 

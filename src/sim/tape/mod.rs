@@ -107,7 +107,7 @@ use super::{Fabric, Lu, SimError, StreamRead, StreamTarget, TargetError};
 use crate::transport::fault::{stream_sense, tape_medium_error as medium_error, volume_overflow};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
-use crate::wire::sense::{SenseData, SenseKey};
+use crate::wire::sense::{asc, SenseData, SenseKey};
 use crate::wire::ssc::{
     BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags,
     Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, ModeListKind,
@@ -142,10 +142,6 @@ fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
 // ---------------------------------------------------------------------------
 // Sense.
 
-const FILEMARK_DETECTED: (u8, u8) = (0x00, 0x01);
-const END_OF_PARTITION: (u8, u8) = (0x00, 0x02);
-const BEGINNING_OF_PARTITION: (u8, u8) = (0x00, 0x04);
-const END_OF_DATA: (u8, u8) = (0x00, 0x05);
 const NO_FLAGS: (bool, bool, bool) = (false, false, false);
 
 fn not_present() -> SenseData {
@@ -167,7 +163,7 @@ fn hardware_error() -> Completion {
 fn early_warning_sense() -> SenseData {
     stream_sense(
         SenseKey::NoSense,
-        END_OF_PARTITION,
+        asc::END_OF_PARTITION_MEDIUM_DETECTED,
         (false, true, false),
         Some(0),
     )
@@ -695,13 +691,13 @@ impl SimTapeDrive {
         match self.next(st) {
             Ok(Met::EndOfData) => check_sense(stream_sense(
                 SenseKey::BlankCheck,
-                END_OF_DATA,
+                asc::END_OF_DATA_DETECTED,
                 NO_FLAGS,
                 Some(asked),
             )),
             Ok(Met::Filemark) => check_sense(stream_sense(
                 SenseKey::NoSense,
-                FILEMARK_DETECTED,
+                asc::FILEMARK_DETECTED,
                 (true, false, false),
                 Some(asked),
             )),
@@ -715,7 +711,7 @@ impl SimTapeDrive {
                 } else {
                     let s = stream_sense(
                         SenseKey::NoSense,
-                        (0x00, 0x00),
+                        asc::NO_ADDITIONAL_SENSE_INFORMATION,
                         (false, false, true),
                         Some(asked - actual),
                     );
@@ -736,7 +732,12 @@ impl SimTapeDrive {
             match self.next(st) {
                 Ok(Met::EndOfData) => {
                     return stop(
-                        stream_sense(SenseKey::BlankCheck, END_OF_DATA, NO_FLAGS, Some(left)),
+                        stream_sense(
+                            SenseKey::BlankCheck,
+                            asc::END_OF_DATA_DETECTED,
+                            NO_FLAGS,
+                            Some(left),
+                        ),
                         moved,
                     )
                 }
@@ -744,7 +745,7 @@ impl SimTapeDrive {
                     return stop(
                         stream_sense(
                             SenseKey::NoSense,
-                            FILEMARK_DETECTED,
+                            asc::FILEMARK_DETECTED,
                             (true, false, false),
                             Some(left),
                         ),
@@ -755,7 +756,7 @@ impl SimTapeDrive {
                     return stop(
                         stream_sense(
                             SenseKey::NoSense,
-                            (0x00, 0x00),
+                            asc::NO_ADDITIONAL_SENSE_INFORMATION,
                             (false, false, true),
                             Some(left),
                         ),
@@ -962,7 +963,7 @@ fn space6(st: &mut DriveState, c: &Space6Cdb) -> Completion {
     let at_eod = |left: i64| {
         check_sense(stream_sense(
             SenseKey::BlankCheck,
-            END_OF_DATA,
+            asc::END_OF_DATA_DETECTED,
             NO_FLAGS,
             Some(left),
         ))
@@ -970,7 +971,7 @@ fn space6(st: &mut DriveState, c: &Space6Cdb) -> Completion {
     let at_bop = |left: i64| {
         check_sense(stream_sense(
             SenseKey::NoSense,
-            BEGINNING_OF_PARTITION,
+            asc::BEGINNING_OF_PARTITION_MEDIUM_DETECTED,
             (false, true, false),
             Some(left),
         ))
@@ -978,7 +979,7 @@ fn space6(st: &mut DriveState, c: &Space6Cdb) -> Completion {
     let at_mark = |left: i64| {
         check_sense(stream_sense(
             SenseKey::NoSense,
-            FILEMARK_DETECTED,
+            asc::FILEMARK_DETECTED,
             (true, false, false),
             Some(left),
         ))
@@ -1076,7 +1077,7 @@ fn locate(st: &mut DriveState, dest: LocateDestType, id: u64) -> Completion {
             st.position = eod;
             check_sense(stream_sense(
                 SenseKey::BlankCheck,
-                END_OF_DATA,
+                asc::END_OF_DATA_DETECTED,
                 NO_FLAGS,
                 None,
             ))
@@ -1287,7 +1288,12 @@ mod tests {
 
     #[test]
     fn negative_residue_is_twos_complement() {
-        let s = stream_sense(SenseKey::NoSense, (0, 0), (false, false, true), Some(-512));
+        let s = stream_sense(
+            SenseKey::NoSense,
+            asc::NO_ADDITIONAL_SENSE_INFORMATION,
+            (false, false, true),
+            Some(-512),
+        );
         assert_eq!(s.information(), Some(0xffff_fe00));
         assert!(s.ili());
     }

@@ -373,12 +373,8 @@ impl SimTapeDrive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::tape::{TapeObject, MAX_BLOCK_LENGTH};
-    use bytes::Bytes;
-
-    fn block(n: usize, fill: u8) -> TapeObject {
-        TapeObject::Block(Bytes::from(vec![fill; n]))
-    }
+    use crate::sim::tape::cartridge::tests::block;
+    use crate::sim::tape::MAX_BLOCK_LENGTH;
 
     #[test]
     fn a_saved_position_is_only_for_the_same_unchanged_cartridge() {

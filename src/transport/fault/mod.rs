@@ -56,7 +56,8 @@ use crate::wire::rcr::{
 };
 use crate::wire::sbc::{Read16Cdb, Write16Cdb};
 use crate::wire::sense::{
-    ForwardedSense, SegmentPointer, SenseData, SenseDataSource, SenseKey, SenseKeySpecific,
+    asc, AdditionalSense, ForwardedSense, SegmentPointer, SenseData, SenseDataSource, SenseKey,
+    SenseKeySpecific,
 };
 use crate::wire::smc::MoveMediumCdb;
 use crate::wire::ssc::{Read6Cdb, ReadPositionForm, TransferLength, Write6Cdb, WriteFilemarks6Cdb};
@@ -74,14 +75,23 @@ pub use plan::{mix64, DataHit, Effect, Fault, FaultPlan, Held, Trigger};
 /// ERROR (0C/00), INFORMATION the failing LBA (descriptor format when it
 /// does not fit the four bytes of fixed format).
 pub fn block_medium_error(read: bool, lba: u64) -> SenseData {
-    let (asc, ascq) = if read { (0x11, 0x00) } else { (0x0c, 0x00) };
+    let code = medium_error_code(read);
     match u32::try_from(lba) {
-        Ok(l) => SenseData::fixed(SenseKey::MediumError, asc, ascq)
+        Ok(l) => SenseData::fixed(SenseKey::MediumError, code.asc, code.ascq)
             .with_information(l)
             .into(),
-        Err(_) => SenseData::descriptor(SenseKey::MediumError, asc, ascq)
+        Err(_) => SenseData::descriptor(SenseKey::MediumError, code.asc, code.ascq)
             .with_information(lba)
             .into(),
+    }
+}
+
+/// UNRECOVERED READ ERROR or WRITE ERROR.
+fn medium_error_code(read: bool) -> AdditionalSense {
+    if read {
+        asc::UNRECOVERED_READ_ERROR
+    } else {
+        asc::WRITE_ERROR
     }
 }
 
@@ -90,11 +100,11 @@ pub fn block_medium_error(read: bool, lba: u64) -> SenseData {
 /// mode; four bytes of two's complement, clamped).
 pub fn stream_sense(
     key: SenseKey,
-    (asc, ascq): (u8, u8),
+    code: AdditionalSense,
     (filemark, eom, ili): (bool, bool, bool),
     residue: Option<i64>,
 ) -> SenseData {
-    let mut s = SenseData::fixed(key, asc, ascq).with_stream_flags(filemark, eom, ili);
+    let mut s = SenseData::fixed(key, code.asc, code.ascq).with_stream_flags(filemark, eom, ili);
     if let Some(i) = residue {
         let i = i.clamp(i64::from(i32::MIN), i64::from(u32::MAX));
         s = s.with_information(i as u32);
@@ -102,15 +112,11 @@ pub fn stream_sense(
     s.into()
 }
 
-/// END-OF-PARTITION/MEDIUM DETECTED (00/02).
-const END_OF_PARTITION: (u8, u8) = (0x00, 0x02);
-
 /// MEDIUM ERROR on a tape write (0C/00) or read (11/00) with the residue.
 pub fn tape_medium_error(write: bool, residue: i64) -> SenseData {
-    let asc = if write { (0x0c, 0x00) } else { (0x11, 0x00) };
     stream_sense(
         SenseKey::MediumError,
-        asc,
+        medium_error_code(!write),
         (false, false, false),
         Some(residue),
     )
@@ -121,7 +127,7 @@ pub fn tape_medium_error(write: bool, residue: i64) -> SenseData {
 pub fn volume_overflow(residue: i64) -> SenseData {
     stream_sense(
         SenseKey::VolumeOverflow,
-        END_OF_PARTITION,
+        asc::END_OF_PARTITION_MEDIUM_DETECTED,
         (false, true, false),
         Some(residue),
     )
@@ -132,7 +138,7 @@ pub fn volume_overflow(residue: i64) -> SenseData {
 pub fn read_past_end_of_medium(residue: i64) -> SenseData {
     stream_sense(
         SenseKey::MediumError,
-        END_OF_PARTITION,
+        asc::END_OF_PARTITION_MEDIUM_DETECTED,
         (false, true, false),
         Some(residue),
     )
@@ -141,7 +147,8 @@ pub fn read_past_end_of_medium(residue: i64) -> SenseData {
 /// HARDWARE ERROR, MECHANICAL POSITIONING ERROR (15/01): a library could
 /// not move a cartridge.
 pub fn cannot_move() -> SenseData {
-    SenseData::fixed(SenseKey::HardwareError, 0x15, 0x01).into()
+    let code = asc::MECHANICAL_POSITIONING_ERROR;
+    SenseData::fixed(SenseKey::HardwareError, code.asc, code.ascq).into()
 }
 
 /// How an EXTENDED COPY that failed at segment descriptor `index` ends:
@@ -158,7 +165,8 @@ pub fn copy_aborted_at(index: u16, given: &SenseData) -> SenseData {
             d.clone().with_failed_segment(index).into()
         }
         other => {
-            let mut d = SenseData::descriptor(SenseKey::CopyAborted, 0x0d, 0x01)
+            let code = asc::THIRD_PARTY_DEVICE_FAILURE;
+            let mut d = SenseData::descriptor(SenseKey::CopyAborted, code.asc, code.ascq)
                 .with_failed_segment(index)
                 .with_sense_key_specific(SenseKeySpecific::SegmentPointer(SegmentPointer {
                     segment_descriptor: true,
@@ -175,7 +183,8 @@ pub fn copy_aborted_at(index: u16, given: &SenseData) -> SenseData {
 
 /// COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE (0D/02) at `index`.
 fn not_reachable_at(index: u16) -> SenseData {
-    SenseData::fixed(SenseKey::CopyAborted, 0x0d, 0x02)
+    let code = asc::COPY_TARGET_DEVICE_NOT_REACHABLE;
+    SenseData::fixed(SenseKey::CopyAborted, code.asc, code.ascq)
         .with_failed_segment(index)
         .into()
 }
