@@ -5,6 +5,9 @@
 //! the engine's segmented copy over it, and a backup that survives a
 //! process restart.
 
+mod common;
+
+use common::scsi::check_condition;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -144,15 +147,6 @@ fn s2b(blocks: u16, lba: u64) -> SegmentDescriptor {
     })
 }
 
-fn sense(c: &Completion) -> SenseData {
-    assert_eq!(
-        c.status,
-        ScsiStatus::CheckCondition,
-        "expected CHECK CONDITION, got {c:?}"
-    );
-    SenseData::parse(&c.sense).unwrap()
-}
-
 fn kcq(s: &SenseData) -> (SenseKey, u8, u8) {
     let (a, q) = s.asc_ascq().unwrap();
     (s.sense_key().unwrap(), a, q)
@@ -275,17 +269,17 @@ fn parameter_list_rules() {
     assert!(s.xcopy_raw(&[]).check().is_ok());
     // Shorter than the header; lists cut short.
     assert_eq!(
-        kcq(&sense(&s.xcopy_raw(&bytes[..10]))),
+        kcq(&check_condition(&s.xcopy_raw(&bytes[..10]))),
         (SenseKey::IllegalRequest, 0x1a, 0)
     );
     assert_eq!(
-        kcq(&sense(&s.xcopy_raw(&bytes[..60]))),
+        kcq(&check_condition(&s.xcopy_raw(&bytes[..60]))),
         (SenseKey::IllegalRequest, 0x1a, 0)
     );
     // More CSCDs than 8.
     let mut l = good.clone();
     l.cscds = (0..9).map(|_| s.disk("d0")).collect();
-    let x = sense(&s.xcopy(&l));
+    let x = check_condition(&s.xcopy(&l));
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x26, 0x06), Some(2))
@@ -295,7 +289,7 @@ fn parameter_list_rules() {
     l.segments = (0..65)
         .map(|i| SegmentDescriptor::block_to_block(0, 1, 1, i, i))
         .collect();
-    let x = sense(&s.xcopy(&l));
+    let x = check_condition(&s.xcopy(&l));
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x26, 0x08), Some(8))
@@ -309,7 +303,7 @@ fn parameter_list_rules() {
     let mut big = l.to_vec().unwrap();
     big[8..12].copy_from_slice(&9000u32.to_be_bytes());
     assert_eq!(
-        kcq(&sense(&s.xcopy_raw(&big))),
+        kcq(&check_condition(&s.xcopy_raw(&big))),
         (SenseKey::IllegalRequest, 0x1a, 0)
     );
     // An FC N_Port_Name CSCD: unsupported, pointing at it (byte 16).
@@ -317,7 +311,7 @@ fn parameter_list_rules() {
     let mut e0 = vec![0u8; 32];
     e0[0] = 0xe0;
     l.cscds[0] = CscdDescriptor::Raw(e0);
-    let x = sense(&s.xcopy(&l));
+    let x = check_condition(&s.xcopy(&l));
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x26, 0x07), Some(16))
@@ -329,7 +323,7 @@ fn parameter_list_rules() {
         flags: 0,
         body: vec![0; 28],
     }];
-    let x = sense(&s.xcopy(&l));
+    let x = check_condition(&s.xcopy(&l));
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x26, 0x09), Some(80))
@@ -338,20 +332,20 @@ fn parameter_list_rules() {
     let mut l = good.clone();
     l.inline_data = vec![0; (64 << 10) + 4];
     assert_eq!(
-        kcq(&sense(&s.xcopy(&l))),
+        kcq(&check_condition(&s.xcopy(&l))),
         (SenseKey::IllegalRequest, 0x26, 0x0b)
     );
     // LIST ID USAGE 01b (reserved) and a list id with 11b.
     let mut l = good.clone();
     l.list_id_usage = ListIdUsage::Reserved;
-    let x = sense(&s.xcopy(&l));
+    let x = check_condition(&s.xcopy(&l));
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x26, 0), Some(1))
     );
     let mut l = good.clone();
     l.list_id = 9;
-    let x = sense(&s.xcopy(&l));
+    let x = check_condition(&s.xcopy(&l));
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x26, 0), Some(0))
@@ -363,7 +357,7 @@ fn parameter_list_rules() {
         .t("cm0")
         .execute(&cdb, DataDirection::ToDevice(&bytes), XCOPY_TIMEOUT)
         .unwrap();
-    let x = sense(&c);
+    let x = check_condition(&c);
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x24, 0), Some(1))
@@ -372,7 +366,7 @@ fn parameter_list_rules() {
 
 /// COPY ABORTED in descriptor format naming segment `index`.
 fn aborted(c: &Completion, index: u16, asc: u8, ascq: u8) -> SenseData {
-    let x = sense(c);
+    let x = check_condition(c);
     assert_eq!(kcq(&x), (SenseKey::CopyAborted, asc, ascq), "{x}");
     assert_eq!(x.failed_segment_index(), Some(index), "{x}");
     match x.sense_key_specific() {
@@ -620,7 +614,7 @@ fn held_status_for_receive_copy_results() {
         Some(0)
     );
     // Nothing held for an unknown list id.
-    let x = sense(&rcr(&s, ServiceAction::CopyStatus, 77, 12));
+    let x = check_condition(&rcr(&s, ServiceAction::CopyStatus, 77, 12));
     assert_eq!(
         (kcq(&x), field_pointer(&x)),
         ((SenseKey::IllegalRequest, 0x24, 0), Some(2))

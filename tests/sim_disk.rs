@@ -4,9 +4,10 @@
 //! copy-manager data path, and a file-backed disk surviving a "process
 //! restart".
 
-use std::path::PathBuf;
+mod common;
+
+use common::scsi::{any_cdb, cdb, data_in, data_out, good, pattern, sense, tmp_dir, T};
 use std::sync::Arc;
-use std::time::Duration;
 
 use proptest::prelude::*;
 use segcopy::sim::common::naa_for;
@@ -24,8 +25,6 @@ use segcopy::wire::sense::{SenseData, SenseKey};
 use segcopy::wire::vpd::{DeviceIdentification, SupportedPages};
 use segcopy::wire::Repr;
 
-const T: Duration = Duration::from_secs(5);
-
 fn fabric_with(disks: &[(&str, u32, u64)], faults: Vec<Fault>) -> Arc<Fabric> {
     let plan = Arc::new(FaultPlan::new(faults));
     let mut f = Fabric::with_faults(Arc::clone(&plan));
@@ -42,84 +41,41 @@ fn disk(name: &str, bl: u32, blocks: u64, faults: Vec<Fault>) -> SimTransport {
         .unwrap()
 }
 
-fn cdb<R: Repr>(r: &R) -> Vec<u8> {
-    r.to_vec().unwrap()
-}
-
-fn run_in(t: &SimTransport, cdb: &[u8], len: usize) -> (Completion, Vec<u8>) {
-    let mut buf = vec![0xa5u8; len];
-    let c = t
-        .execute(cdb, DataDirection::FromDevice(&mut buf), T)
-        .unwrap();
-    (c, buf)
-}
-
-fn run_out(t: &SimTransport, cdb: &[u8], data: &[u8]) -> Completion {
-    t.execute(cdb, DataDirection::ToDevice(data), T).unwrap()
-}
-
 fn read(t: &SimTransport, lba: u64, blocks: u32, bl: usize) -> (Completion, Vec<u8>) {
-    run_in(t, &cdb(&Read16Cdb::new(lba, blocks)), blocks as usize * bl)
+    data_in(t, &cdb(&Read16Cdb::new(lba, blocks)), blocks as usize * bl)
 }
 
 fn write(t: &SimTransport, lba: u64, data: &[u8], bl: usize) -> Completion {
     let blocks = (data.len() / bl) as u32;
-    run_out(t, &cdb(&Write16Cdb::new(lba, blocks)), data)
-}
-
-fn good(c: &Completion) {
-    assert_eq!(c.status, ScsiStatus::Good, "{c:?}");
-    assert_eq!(c.host_status, HostStatus::Ok, "{c:?}");
-}
-
-/// Checks CHECK CONDITION with this key/ASC/ASCQ and returns the sense.
-fn sense(c: &Completion, key: SenseKey, asc: u8, ascq: u8) -> SenseData {
-    assert_eq!(c.status, ScsiStatus::CheckCondition, "{c:?}");
-    let s = SenseData::parse(&c.sense).unwrap();
-    assert_eq!(s.sense_key(), Some(key), "{s:?}");
-    assert_eq!(s.asc_ascq(), Some((asc, ascq)), "{s:?}");
-    s
-}
-
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
-}
-
-fn tmp_dir(test: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sim_disk-{test}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    data_out(t, &cdb(&Write16Cdb::new(lba, blocks)), data)
 }
 
 #[test]
 fn inquiry_and_vpd_identify_a_disk() {
     let t = disk("disk0", 512, 64, vec![]);
-    let (c, buf) = run_in(&t, &cdb(&InquiryCdb::new(96)), 96);
+    let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(96)), 96);
     good(&c);
     let q = StandardInquiry::parse(&buf[..c.transferred]).unwrap();
     assert_eq!(q.device_type.bits(), 0x00);
     assert_eq!(q.vendor_str(), "SEGCOPY");
     assert_eq!(q.product_str(), "SIMDISK");
-    let (c, buf) = run_in(&t, &cdb(&InquiryCdb::new(64).vpd_page(0x00)), 64);
+    let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(64).vpd_page(0x00)), 64);
     good(&c);
     let pages = SupportedPages::parse(&buf[..c.transferred]).unwrap();
     assert_eq!(pages.pages, [0x00, 0x80, 0x83]);
-    let (c, buf) = run_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0x83)), 255);
+    let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0x83)), 255);
     good(&c);
     let id = DeviceIdentification::parse(&buf[..c.transferred]).unwrap();
     assert_eq!(id.best_for_cscd().unwrap().value, naa_for("disk0"));
     // No Third-party Copy page on a bare disk.
-    let (c, _) = run_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0x8f)), 255);
+    let (c, _) = data_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0x8f)), 255);
     sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
 }
 
 #[test]
 fn read_capacity16_golden() {
     let t = disk("d", 512, 2048, vec![]);
-    let (c, buf) = run_in(&t, &cdb(&ReadCapacity16Cdb::new(32)), 32);
+    let (c, buf) = data_in(&t, &cdb(&ReadCapacity16Cdb::new(32)), 32);
     good(&c);
     assert_eq!(c.transferred, 32);
     #[rustfmt::skip]
@@ -134,7 +90,7 @@ fn read_capacity16_golden() {
     assert_eq!(buf, want);
     // 4096-byte blocks; the allocation length cuts the answer.
     let t = disk("d", 4096, 1 << 20, vec![]);
-    let (c, buf) = run_in(&t, &cdb(&ReadCapacity16Cdb::new(12)), 32);
+    let (c, buf) = data_in(&t, &cdb(&ReadCapacity16Cdb::new(12)), 32);
     good(&c);
     assert_eq!((c.transferred, c.resid), (12, 20));
     assert_eq!(
@@ -149,7 +105,7 @@ fn another_service_action_in_16_is_an_invalid_field() {
     let t = disk("d", 512, 8, vec![]);
     let mut c16 = cdb(&ReadCapacity16Cdb::new(32));
     c16[1] = 0x12; // GET LBA STATUS, not simulated
-    let (c, _) = run_in(&t, &c16, 32);
+    let (c, _) = data_in(&t, &c16, 32);
     let s = sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
     assert_eq!(s.field_pointer().unwrap().field_pointer, 1);
 }
@@ -188,31 +144,31 @@ fn lba_out_of_range() {
         let (c, _) = read(&t, lba, n.min(4), 512);
         let mut c16 = Read16Cdb::new(lba, n);
         c16.transfer_length = n;
-        let (c2, _) = run_in(&t, &cdb(&c16), 512);
+        let (c2, _) = data_in(&t, &cdb(&c16), 512);
         for c in [c, c2] {
             let s = sense(&c, SenseKey::IllegalRequest, 0x21, 0x00);
             assert_eq!(s.to_vec().unwrap()[..3], [0x70, 0x00, 0x05]);
         }
-        let w = run_out(&t, &cdb(&Write16Cdb::new(lba, n)), &[0u8; 512]);
+        let w = data_out(&t, &cdb(&Write16Cdb::new(lba, n)), &[0u8; 512]);
         sense(&w, SenseKey::IllegalRequest, 0x21, 0x00);
     }
     // The last block, and a zero-length transfer at the end, are fine.
     good(&read(&t, 99, 1, 512).0);
-    let (c, _) = run_in(&t, &cdb(&Read16Cdb::new(100, 0)), 0);
+    let (c, _) = data_in(&t, &cdb(&Read16Cdb::new(100, 0)), 0);
     good(&c);
     // Zero blocks past the end is still out of range.
-    let (c, _) = run_in(&t, &cdb(&Read16Cdb::new(101, 0)), 0);
+    let (c, _) = data_in(&t, &cdb(&Read16Cdb::new(101, 0)), 0);
     sense(&c, SenseKey::IllegalRequest, 0x21, 0x00);
 }
 
 #[test]
 fn transfer_length_zero_moves_nothing() {
     let t = disk("d", 512, 8, vec![]);
-    let (c, buf) = run_in(&t, &cdb(&Read16Cdb::new(0, 0)), 16);
+    let (c, buf) = data_in(&t, &cdb(&Read16Cdb::new(0, 0)), 16);
     good(&c);
     assert_eq!((c.transferred, c.resid), (0, 16));
     assert!(buf.iter().all(|&b| b == 0xa5));
-    good(&run_out(&t, &cdb(&Write16Cdb::new(0, 0)), &[]));
+    good(&data_out(&t, &cdb(&Write16Cdb::new(0, 0)), &[]));
 }
 
 #[test]
@@ -221,13 +177,13 @@ fn data_in_buffer_size_gives_the_residual() {
     let data = pattern(1024, 7);
     good(&write(&t, 2, &data, 512));
     // A larger buffer: all the data, the rest residual, untouched.
-    let (c, buf) = run_in(&t, &cdb(&Read16Cdb::new(2, 2)), 1500);
+    let (c, buf) = data_in(&t, &cdb(&Read16Cdb::new(2, 2)), 1500);
     good(&c);
     assert_eq!((c.transferred, c.resid), (1024, 476));
     assert_eq!(buf[..1024], data[..]);
     assert!(buf[1024..].iter().all(|&b| b == 0xa5));
     // A smaller one: as much as fits.
-    let (c, buf) = run_in(&t, &cdb(&Read16Cdb::new(2, 2)), 700);
+    let (c, buf) = data_in(&t, &cdb(&Read16Cdb::new(2, 2)), 700);
     good(&c);
     assert_eq!((c.transferred, c.resid), (700, 0));
     assert_eq!(buf[..], data[..700]);
@@ -237,7 +193,7 @@ fn data_in_buffer_size_gives_the_residual() {
 fn data_out_of_another_size_is_refused_and_nothing_is_written() {
     let t = disk("d", 512, 8, vec![]);
     for len in [511usize, 513, 0, 1024] {
-        let c = run_out(&t, &cdb(&Write16Cdb::new(0, 1)), &vec![0xff; len]);
+        let c = data_out(&t, &cdb(&Write16Cdb::new(0, 1)), &vec![0xff; len]);
         if len == 512 {
             continue;
         }
@@ -259,7 +215,7 @@ fn test_unit_ready_request_sense_and_unknown_opcodes() {
         &t.execute(&cdb(&TestUnitReadyCdb::new()), DataDirection::None, T)
             .unwrap(),
     );
-    let (c, buf) = run_in(&t, &cdb(&RequestSenseCdb::new(252)), 252);
+    let (c, buf) = data_in(&t, &cdb(&RequestSenseCdb::new(252)), 252);
     good(&c);
     assert_eq!(c.transferred, 18);
     #[rustfmt::skip]
@@ -276,7 +232,7 @@ fn test_unit_ready_request_sense_and_unknown_opcodes() {
     for op in [0x28u8, 0x35, 0x1a] {
         let mut c10 = [0u8; 10];
         c10[0] = op;
-        let (c, _) = run_in(&t, &c10, 64);
+        let (c, _) = data_in(&t, &c10, 64);
         let s = sense(&c, SenseKey::IllegalRequest, 0x20, 0x00);
         assert_eq!(s.to_vec().unwrap(), {
             let mut v = no_sense.to_vec();
@@ -286,7 +242,7 @@ fn test_unit_ready_request_sense_and_unknown_opcodes() {
         });
     }
     // A READ(16) cut to ten bytes.
-    let (c, _) = run_in(&t, &cdb(&Read16Cdb::new(0, 1))[..10], 512);
+    let (c, _) = data_in(&t, &cdb(&Read16Cdb::new(0, 1))[..10], 512);
     sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
 }
 
@@ -519,7 +475,7 @@ fn a_file_backed_disk_survives_a_restart() {
         good(&write(&t, 1000, &data, 4096));
         let mut fua = Write16Cdb::new(1023, 1);
         fua.fua = true;
-        good(&run_out(&t, &cdb(&fua), &data[..4096]));
+        good(&data_out(&t, &cdb(&fua), &data[..4096]));
     }
     // Sparse, and exactly the capacity.
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 1024 * 4096);
@@ -541,23 +497,6 @@ fn a_file_backed_disk_survives_a_restart() {
     assert!(msg.contains("holds 4194304 bytes"), "{msg}");
 }
 
-fn any_cdb() -> impl Strategy<Value = Vec<u8>> {
-    let opcode = prop_oneof![
-        Just(0x00u8),
-        Just(0x03),
-        Just(0x12),
-        Just(0x88),
-        Just(0x8a),
-        Just(0x9e),
-        any::<u8>()
-    ];
-    (opcode, proptest::collection::vec(any::<u8>(), 0..32)).prop_map(|(op, rest)| {
-        let mut v = vec![op];
-        v.extend(rest);
-        v
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -565,7 +504,7 @@ proptest! {
     /// transport error) and never claims more than the buffer.
     #[test]
     fn any_cdb_gets_an_answer(
-        cdb in any_cdb(),
+        cdb in any_cdb(&[0x00, 0x03, 0x12, 0x88, 0x8a, 0x9e], 32),
         dir in 0u8..3,
         data in proptest::collection::vec(any::<u8>(), 0..4096),
     ) {

@@ -11,6 +11,11 @@
 
 mod common;
 
+use common::scsi::{cdb, data_in, data_out, good, none, pattern, sense, tmp_dir};
+use common::tape::{
+    block_length, filemarks, long_position, position, read_var, rewind, set_block_length,
+    short_position, space, write_var,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,18 +24,14 @@ use bytes::Bytes;
 use segcopy::sim::library::SimLibrary;
 use segcopy::sim::{Fabric, SimTransport, StreamRead};
 use segcopy::site::Site;
-use segcopy::transport::{Completion, DataDirection, HostStatus, ScsiStatus, Transport};
+use segcopy::transport::Completion;
 use segcopy::wire::sbc::TestUnitReadyCdb;
-use segcopy::wire::sense::{SenseData, SenseKey};
+use segcopy::wire::sense::SenseKey;
 use segcopy::wire::smc::MoveMediumCdb;
 use segcopy::wire::ssc::{
-    Locate10Cdb, LongPosition, LongPositionFlags, ModeParameterList6, ModeSelect6Cdb,
-    ModeSense6Cdb, Read6Cdb, ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition,
-    ShortPositionFlags, Space6Cdb, SpaceCode, Write6Cdb, WriteFilemarks6Cdb,
+    Locate10Cdb, LongPositionFlags, Read6Cdb, ShortPositionFlags, SpaceCode, Write6Cdb,
 };
-use segcopy::wire::Repr;
 
-const T: Duration = Duration::from_secs(5);
 /// Slot 1 of the site (`changer lib0 load 1 0`), holding SEG001L6.
 const SLOT1: u16 = SimLibrary::FIRST_SLOT;
 /// drive0, the library's first data transfer element.
@@ -39,14 +40,6 @@ const DRIVE0: u16 = SimLibrary::FIRST_DRIVE;
 const DRIVE1: u16 = SimLibrary::FIRST_DRIVE + 1;
 /// `tape drive0 write --block-size 262144`.
 const RECORD: usize = 262_144;
-
-/// A state directory of the test's own, emptied.
-fn tmp_dir(test: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sim_restart-{test}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Builds the two-path site with its state in `dir`, as a new `segcopy`
 /// process does.
@@ -88,39 +81,6 @@ fn t(f: &Arc<Fabric>, name: &str) -> SimTransport {
     f.transport(name).unwrap()
 }
 
-fn cdb<R: Repr>(r: &R) -> Vec<u8> {
-    r.to_vec().unwrap()
-}
-
-fn none(t: &SimTransport, c: &[u8]) -> Completion {
-    t.execute(c, DataDirection::None, T).unwrap()
-}
-
-fn data_in(t: &SimTransport, c: &[u8], len: usize) -> (Completion, Vec<u8>) {
-    let mut buf = vec![0xa5u8; len];
-    let done = t
-        .execute(c, DataDirection::FromDevice(&mut buf), T)
-        .unwrap();
-    (done, buf)
-}
-
-fn data_out(t: &SimTransport, c: &[u8], data: &[u8]) -> Completion {
-    t.execute(c, DataDirection::ToDevice(data), T).unwrap()
-}
-
-fn good(c: &Completion) {
-    assert_eq!(c.status, ScsiStatus::Good, "{c:?}");
-    assert_eq!(c.host_status, HostStatus::Ok, "{c:?}");
-}
-
-fn sense(c: &Completion, key: SenseKey, asc: u8, ascq: u8) -> SenseData {
-    assert_eq!(c.status, ScsiStatus::CheckCondition, "{c:?}");
-    let s = SenseData::parse(&c.sense).unwrap();
-    assert_eq!(s.sense_key(), Some(key), "{s:?}");
-    assert_eq!(s.asc_ascq(), Some((asc, ascq)), "{s:?}");
-    s
-}
-
 /// MEDIUM ERROR, SEQUENTIAL POSITIONING ERROR: the position is unknown.
 fn position_lost(c: &Completion) {
     sense(c, SenseKey::MediumError, 0x3b, 0x00);
@@ -128,72 +88,6 @@ fn position_lost(c: &Completion) {
 
 fn move_medium(lib: &SimTransport, from: u16, to: u16) {
     good(&none(lib, &cdb(&MoveMediumCdb::new(0, from, to))));
-}
-
-fn write_var(t: &SimTransport, data: &[u8]) -> Completion {
-    data_out(t, &cdb(&Write6Cdb::variable(data.len() as u32)), data)
-}
-
-fn read_var(t: &SimTransport, len: usize) -> (Completion, Vec<u8>) {
-    data_in(t, &cdb(&Read6Cdb::variable(len as u32)), len)
-}
-
-fn filemarks(t: &SimTransport, n: u32) -> Completion {
-    none(t, &cdb(&WriteFilemarks6Cdb::new(n)))
-}
-
-fn rewind(t: &SimTransport) {
-    good(&none(t, &cdb(&RewindCdb::new())));
-}
-
-fn space(t: &SimTransport, code: SpaceCode, n: i32) -> Completion {
-    none(t, &cdb(&Space6Cdb::new(code, n)))
-}
-
-fn long_position(t: &SimTransport) -> LongPosition {
-    let (c, buf) = data_in(t, &cdb(&ReadPositionCdb::new(ReadPositionForm::Long)), 32);
-    good(&c);
-    LongPosition::parse(&buf).unwrap()
-}
-
-fn short_position(t: &SimTransport) -> ShortPosition {
-    let (c, buf) = data_in(
-        t,
-        &cdb(&ReadPositionCdb::new(ReadPositionForm::ShortBlockId)),
-        20,
-    );
-    good(&c);
-    ShortPosition::parse(&buf).unwrap()
-}
-
-/// The logical object number, which must be known.
-fn position(t: &SimTransport) -> u64 {
-    let p = long_position(t);
-    assert!(!p.flags.contains(LongPositionFlags::LONU), "{p:?}");
-    p.logical_object_number
-}
-
-fn set_block_length(t: &SimTransport, bl: u32) {
-    let list = ModeParameterList6::select_block_length(bl).unwrap();
-    good(&data_out(
-        t,
-        &cdb(&ModeSelect6Cdb::for_list(&list).unwrap()),
-        &list.to_vec().unwrap(),
-    ));
-}
-
-/// MODE SENSE: the current block length.
-fn block_length(t: &SimTransport) -> u32 {
-    let (c, buf) = data_in(t, &cdb(&ModeSense6Cdb::new(0, 255)), 255);
-    good(&c);
-    let list = ModeParameterList6::parse(&buf[..c.transferred]).unwrap();
-    list.block_descriptors[0].block_length
-}
-
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
 }
 
 /// A file of 4 × 256 KiB and 1000 bytes, as `tape write --block-size
@@ -300,9 +194,9 @@ fn setblk_survives_a_rebuild_and_a_reload() {
     {
         let f = build(&dir);
         // An empty drive keeps its mode too.
-        set_block_length(&t(&f, "drive1"), 512);
+        good(&set_block_length(&t(&f, "drive1"), 512));
         move_medium(&t(&f, "lib0"), SLOT1, DRIVE0);
-        set_block_length(&t(&f, "drive0"), 4096);
+        good(&set_block_length(&t(&f, "drive0"), 4096));
     }
     {
         let f = build(&dir);
@@ -341,7 +235,7 @@ fn setblk_survives_a_rebuild_and_a_reload() {
         let (c, buf) = data_in(&d, &cdb(&Read6Cdb::fixed(3)), 3 * 4096);
         good(&c);
         assert_eq!(buf, pattern(3 * 4096, 3));
-        set_block_length(&d, 0);
+        good(&set_block_length(&d, 0));
     }
     let f = build(&dir);
     assert_eq!(block_length(&t(&f, "drive0")), 0);
@@ -575,7 +469,7 @@ fn a_stale_drive_state_leaves_the_position_unknown() {
         {
             // A mode to lose (or keep).
             let f = build(&dir);
-            set_block_length(&t(&f, "drive0"), 1024);
+            good(&set_block_length(&t(&f, "drive0"), 1024));
         }
         let tape_before = std::fs::read(tape_file(&dir)).unwrap();
         spoil(&dir);
@@ -627,7 +521,7 @@ fn the_drive_state_file() {
     assert_eq!(v["medium"]["tape"]["file_length"], tape_len);
     // An empty drive's state.
     let f = build(&dir);
-    set_block_length(&t(&f, "drive1"), 2048);
+    good(&set_block_length(&t(&f, "drive1"), 2048));
     let v: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(lib_state(&dir).join("drives/drive1.json")).unwrap(),
     )

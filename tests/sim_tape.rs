@@ -5,9 +5,14 @@
 //! path, cartridge files surviving a "process restart", and a drive that
 //! keeps its state in a file when asked.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::scsi::{any_cdb, cdb, data_in, data_out, good, none, pattern, sense, tmp_dir, T};
+use common::tape::{
+    filemarks, locate, position, read_var, rewind, set_block_length, space, write_fixed, write_var,
+};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use proptest::prelude::*;
@@ -23,13 +28,12 @@ use segcopy::wire::sbc::TestUnitReadyCdb;
 use segcopy::wire::sense::{SenseData, SenseKey};
 use segcopy::wire::ssc::{
     BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, Locate10Cdb, Locate16Cdb,
-    LocateDestType, LongPosition, ModeListKind, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb,
-    PageControl, Read6Cdb, ReadBlockLimitsCdb, ReadPositionCdb, ReadPositionForm, RewindCdb,
-    ShortPosition, Space6Cdb, SpaceCode, Write6Cdb, WriteFilemarks6Cdb,
+    LocateDestType, ModeListKind, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl,
+    Read6Cdb, ReadBlockLimitsCdb, ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition,
+    SpaceCode, Write6Cdb, WriteFilemarks6Cdb,
 };
 use segcopy::wire::Repr;
 
-const T: Duration = Duration::from_secs(5);
 const MIB: u64 = 1 << 20;
 
 struct Rig {
@@ -67,99 +71,10 @@ fn rig(capacity: u64, early_warning: u64) -> Rig {
     )
 }
 
-fn cdb<R: Repr>(r: &R) -> Vec<u8> {
-    r.to_vec().unwrap()
-}
-
-fn none(t: &SimTransport, c: &[u8]) -> Completion {
-    t.execute(c, DataDirection::None, T).unwrap()
-}
-
-fn data_in(t: &SimTransport, c: &[u8], len: usize) -> (Completion, Vec<u8>) {
-    let mut buf = vec![0xa5u8; len];
-    let done = t
-        .execute(c, DataDirection::FromDevice(&mut buf), T)
-        .unwrap();
-    (done, buf)
-}
-
-fn data_out(t: &SimTransport, c: &[u8], data: &[u8]) -> Completion {
-    t.execute(c, DataDirection::ToDevice(data), T).unwrap()
-}
-
-fn good(c: &Completion) {
-    assert_eq!(c.status, ScsiStatus::Good, "{c:?}");
-    assert_eq!(c.host_status, HostStatus::Ok, "{c:?}");
-}
-
-fn sense(c: &Completion, key: SenseKey, asc: u8, ascq: u8) -> SenseData {
-    assert_eq!(c.status, ScsiStatus::CheckCondition, "{c:?}");
-    let s = SenseData::parse(&c.sense).unwrap();
-    assert_eq!(s.sense_key(), Some(key), "{s:?}");
-    assert_eq!(s.asc_ascq(), Some((asc, ascq)), "{s:?}");
-    s
-}
-
 /// (FILEMARK, EOM, ILI, INFORMATION as a signed residue).
 fn flags(s: &SenseData) -> (bool, bool, bool, Option<i64>) {
     let info = s.information().map(|i| i64::from(i as u32 as i32));
     (s.filemark(), s.eom(), s.ili(), info)
-}
-
-fn write_var(t: &SimTransport, data: &[u8]) -> Completion {
-    data_out(t, &cdb(&Write6Cdb::variable(data.len() as u32)), data)
-}
-
-fn write_fixed(t: &SimTransport, blocks: u32, data: &[u8]) -> Completion {
-    data_out(t, &cdb(&Write6Cdb::fixed(blocks)), data)
-}
-
-fn read_var(t: &SimTransport, len: u32) -> (Completion, Vec<u8>) {
-    data_in(t, &cdb(&Read6Cdb::variable(len)), len as usize)
-}
-
-fn filemarks(t: &SimTransport, n: u32) -> Completion {
-    none(t, &cdb(&WriteFilemarks6Cdb::new(n)))
-}
-
-fn rewind(t: &SimTransport) {
-    good(&none(t, &cdb(&RewindCdb::new())));
-}
-
-fn space(t: &SimTransport, code: SpaceCode, n: i32) -> Completion {
-    none(t, &cdb(&Space6Cdb::new(code, n)))
-}
-
-fn locate(t: &SimTransport, block: u32) -> Completion {
-    none(t, &cdb(&Locate10Cdb::new(block)))
-}
-
-fn position(t: &SimTransport) -> u64 {
-    let (c, buf) = data_in(t, &cdb(&ReadPositionCdb::new(ReadPositionForm::Long)), 32);
-    good(&c);
-    LongPosition::parse(&buf).unwrap().logical_object_number
-}
-
-fn set_block_length(t: &SimTransport, bl: u32) -> Completion {
-    let list = ModeParameterList6::select_block_length(bl).unwrap();
-    data_out(
-        t,
-        &cdb(&ModeSelect6Cdb::for_list(&list).unwrap()),
-        &list.to_vec().unwrap(),
-    )
-}
-
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(17).wrapping_add(seed))
-        .collect()
-}
-
-fn tmp_dir(test: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sim_tape-{test}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 #[test]
@@ -1210,29 +1125,6 @@ fn a_torn_tail_is_cut_at_the_last_whole_object() {
     assert!(e.to_string().contains("too short"), "{e}");
 }
 
-fn any_cdb() -> impl Strategy<Value = Vec<u8>> {
-    let opcode = prop_oneof![
-        Just(0x00u8),
-        Just(0x01),
-        Just(0x05),
-        Just(0x08),
-        Just(0x0a),
-        Just(0x10),
-        Just(0x11),
-        Just(0x15),
-        Just(0x1a),
-        Just(0x2b),
-        Just(0x34),
-        Just(0x92),
-        any::<u8>()
-    ];
-    (opcode, proptest::collection::vec(any::<u8>(), 0..20)).prop_map(|(op, rest)| {
-        let mut v = vec![op];
-        v.extend(rest);
-        v
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
@@ -1243,7 +1135,10 @@ proptest! {
     fn any_cdb_gets_an_answer(
         loaded in any::<bool>(),
         steps in proptest::collection::vec(
-            (any_cdb(), 0u8..3, proptest::collection::vec(any::<u8>(), 0..1024)),
+            (any_cdb(
+                &[0x00, 0x01, 0x05, 0x08, 0x0a, 0x10, 0x11, 0x15, 0x1a, 0x2b, 0x34, 0x92],
+                20,
+            ), 0u8..3, proptest::collection::vec(any::<u8>(), 0..1024)),
             1..8,
         ),
     ) {

@@ -1,5 +1,9 @@
-//! Helpers shared by the integration tests: golden fixtures.
+//! Helpers shared by the integration tests: golden fixtures, and driving
+//! devices through `Transport` ([`scsi`]).
 #![allow(dead_code)]
+
+pub mod scsi;
+pub mod tape;
 
 use std::path::{Path, PathBuf};
 
