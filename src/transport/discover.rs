@@ -24,24 +24,29 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Asks the device. INQUIRY must work; a missing VPD 83h page or READ
-    /// CAPACITY is recorded as absent (logged), not an error.
+    /// Asks the device. INQUIRY must work; a VPD 83h page or READ CAPACITY
+    /// the device refuses (CHECK CONDITION) is recorded as absent (logged),
+    /// not an error; a device that does not answer them at all (a time-out,
+    /// a transport failure, a response that does not parse) is an error, so
+    /// that "no designator" is never said of a device that did not reply.
     pub fn probe(scsi: &Scsi<'_>) -> Result<Identity, ScsiError> {
         let (inquiry, _) = scsi.inquiry()?;
         let identification = match scsi.device_identification() {
             Ok(p) => Some(p),
-            Err(e) => {
+            Err(e) if refused(&e) => {
                 log::info!("{}: no Device Identification page: {e}", scsi.name());
                 None
             }
+            Err(e) => return Err(e),
         };
         let capacity = if is_block(inquiry.device_type) {
             match scsi.read_capacity16() {
                 Ok(c) => Some(c),
-                Err(e) => {
+                Err(e) if refused(&e) => {
                     log::info!("{}: READ CAPACITY (16) failed: {e}", scsi.name());
                     None
                 }
+                Err(e) => return Err(e),
             }
         } else {
             None
@@ -62,6 +67,15 @@ impl Identity {
     pub fn advertises_xcopy(&self) -> bool {
         self.inquiry.third_party_copy
     }
+}
+
+/// Whether the device answered, and refused (CHECK CONDITION): the page or
+/// command is not there, as opposed to a device that did not answer.
+fn refused(e: &ScsiError) -> bool {
+    matches!(
+        e.failure(),
+        Some(super::commands::Failure::CheckCondition { .. })
+    )
 }
 
 /// Whether a device type is a block device for EXTENDED COPY purposes.
