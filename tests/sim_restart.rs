@@ -20,13 +20,14 @@ use segcopy::sim::library::SimLibrary;
 use segcopy::sim::{Fabric, SimTransport, StreamRead};
 use segcopy::site::Site;
 use segcopy::transport::{Completion, DataDirection, HostStatus, ScsiStatus, Transport};
+use segcopy::wire::mode::{ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb};
 use segcopy::wire::sbc::TestUnitReadyCdb;
 use segcopy::wire::sense::{SenseData, SenseKey};
 use segcopy::wire::smc::MoveMediumCdb;
 use segcopy::wire::ssc::{
-    Locate10Cdb, LongPosition, LongPositionFlags, ModeParameterList6, ModeSelect6Cdb,
-    ModeSense6Cdb, Read6Cdb, ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition,
-    ShortPositionFlags, Space6Cdb, SpaceCode, Write6Cdb, WriteFilemarks6Cdb,
+    Locate10Cdb, LongPosition, LongPositionFlags, Read6Cdb, ReadPositionCdb, ReadPositionForm,
+    RewindCdb, ShortPosition, ShortPositionFlags, Space6Cdb, SpaceCode, Write6Cdb,
+    WriteFilemarks6Cdb,
 };
 use segcopy::wire::Repr;
 

@@ -80,13 +80,13 @@ use super::tape::{Cartridge, SimTapeDrive};
 use super::{Fabric, Lu, SimError};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
+use crate::wire::mode::{ModeListKind, ModeParameterList6, ModeSense6Cdb, PageControl};
 use crate::wire::sense::{SenseData, SenseKey};
 use crate::wire::smc::{
     DeviceIdentification, ElementAddressAssignmentPage, ElementDescriptor, ElementFlags,
     ElementStatusData, ElementStatusPage, ElementType, MediumType, MoveMediumCdb,
     ReadElementStatusCdb, VolumeTag,
 };
-use crate::wire::ssc::{ModeListKind, ModeParameterList6, ModeSense6Cdb, PageControl};
 use crate::wire::vpd::Designator;
 use crate::wire::Repr;
 

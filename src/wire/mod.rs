@@ -20,6 +20,7 @@ use core::fmt;
 pub mod cscd;
 pub mod hexfile;
 pub mod inquiry;
+pub mod mode;
 pub mod rcr;
 pub mod sbc;
 pub mod segment;
@@ -28,6 +29,9 @@ pub mod smc;
 pub mod ssc;
 pub mod vpd;
 pub mod xcopy;
+
+#[cfg(test)]
+mod testing;
 
 /// A byte range inside a structure.
 pub type Field = core::ops::Range<usize>;
@@ -183,6 +187,49 @@ pub fn put_be(bytes: &mut [u8], value: u64) {
 pub fn check_fits(what: &'static str, field: &'static str, value: u64, bytes: usize) -> Result<()> {
     if bytes < 8 && value >> (8 * bytes) != 0 {
         Err(WireError::Overflow { what, field, value })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a CDB's OPERATION CODE: `found` must be `want`.
+pub(crate) fn expect_opcode(what: &'static str, found: u8, want: u8) -> Result<()> {
+    if found == want {
+        Ok(())
+    } else {
+        Err(WireError::InvalidField {
+            what,
+            field: "OPERATION CODE",
+            value: found.into(),
+        })
+    }
+}
+
+/// Checks the output length and zeroes the bytes about to be written.
+pub(crate) fn prepare<'a>(
+    what: &'static str,
+    buf: &'a mut [u8],
+    len: usize,
+) -> Result<&'a mut [u8]> {
+    check_out(what, buf, len)?;
+    let out = &mut buf[..len];
+    out.fill(0);
+    Ok(out)
+}
+
+/// Checks that `value` fits in a bit field `width` bits wide, for emit.
+pub(crate) fn check_bits(
+    what: &'static str,
+    field: &'static str,
+    value: u8,
+    width: u32,
+) -> Result<()> {
+    if u32::from(value) >> width != 0 {
+        Err(WireError::Overflow {
+            what,
+            field,
+            value: value.into(),
+        })
     } else {
         Ok(())
     }

@@ -116,11 +116,13 @@ use super::fault::{Effect, FaultPlan};
 use super::{Fabric, Lu, SimError, StreamRead, StreamTarget, TargetError};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
+use crate::wire::mode::{
+    BlockDescriptor, ModeListKind, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl,
+};
 use crate::wire::sense::{asc, AdditionalSense, FixedSense, SenseData, SenseKey};
 use crate::wire::ssc::{
-    BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags,
-    Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, ModeListKind,
-    ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl, Read6Cdb, ReadBlockLimitsCdb,
+    BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags, Locate10Cdb,
+    Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, Read6Cdb, ReadBlockLimitsCdb,
     ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition, ShortPositionFlags, Space6Cdb,
     SpaceCode, TapeDeviceSpecific, TransferLength, Write6Cdb, WriteFilemarks6Cdb,
 };
