@@ -796,13 +796,10 @@ impl SimLibrary {
     }
 
     fn mode_sense(&self, c: &ModeSense6Cdb, data: DataDirection<'_>) -> Completion {
-        let page_code = ElementAddressAssignmentPage::PAGE_CODE;
-        if c.page_code != page_code && c.page_code != ModeSense6Cdb::ALL_PAGES {
+        if !c.asks_for_page(ElementAddressAssignmentPage::PAGE_CODE) {
             return invalid_cdb_field(2, Some(5));
         }
-        if c.subpage_code != 0
-            && !(c.page_code == ModeSense6Cdb::ALL_PAGES && c.subpage_code == 0xff)
-        {
+        if !c.asks_for_page_0_format() {
             return invalid_cdb_field(3, None);
         }
         let page = match c.page_control {

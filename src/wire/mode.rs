@@ -193,7 +193,22 @@ impl ModeSense6Cdb {
     pub const OPCODE: u8 = 0x1a;
     /// PAGE CODE asking for every page.
     pub const ALL_PAGES: u8 = 0x3f;
+    /// SUBPAGE CODE asking, with PAGE CODE 3Fh, for every subpage.
+    pub const ALL_SUBPAGES: u8 = 0xff;
     const WHAT: &'static str = "MODE SENSE(6) CDB";
+
+    /// Whether the PAGE CODE asks for page `page_code`: that page, or all
+    /// pages.
+    pub fn asks_for_page(&self, page_code: u8) -> bool {
+        self.page_code == page_code || self.page_code == Self::ALL_PAGES
+    }
+
+    /// Whether the SUBPAGE CODE asks for what a device with page_0 format
+    /// pages only has: subpage 0, or every subpage of every page.
+    pub fn asks_for_page_0_format(&self) -> bool {
+        self.subpage_code == 0
+            || (self.page_code == Self::ALL_PAGES && self.subpage_code == Self::ALL_SUBPAGES)
+    }
 
     /// Current values of `page_code` (subpage 0), block descriptors
     /// included, at most `allocation_length` bytes.
@@ -785,6 +800,21 @@ mod tests {
         mutate::<ModeSense6Cdb>(&all);
         too_small(&r);
         overflow(&ModeSense6Cdb::new(0x40, 0), "PAGE CODE");
+    }
+
+    #[test]
+    fn mode_sense6_cdb_page_selection() {
+        let c = ModeSense6Cdb::new(0x1d, 255);
+        assert!(c.asks_for_page(0x1d));
+        assert!(!c.asks_for_page(0x00));
+        assert!(c.asks_for_page_0_format());
+        assert!(!c.subpage_code(1).asks_for_page_0_format());
+        assert!(!c.subpage_code(0xff).asks_for_page_0_format());
+        let all = ModeSense6Cdb::new(ModeSense6Cdb::ALL_PAGES, 255);
+        assert!(all.asks_for_page(0x1d) && all.asks_for_page(0x00));
+        assert!(all.asks_for_page_0_format());
+        assert!(all.subpage_code(0xff).asks_for_page_0_format());
+        assert!(!all.subpage_code(1).asks_for_page_0_format());
     }
 
     #[test]

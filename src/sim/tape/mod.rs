@@ -878,10 +878,10 @@ fn read_block_limits(c: &ReadBlockLimitsCdb, data: DataDirection<'_>) -> Complet
 }
 
 fn mode_sense(st: &DriveState, c: &ModeSense6Cdb, data: DataDirection<'_>) -> Completion {
-    if c.page_code != 0x00 && c.page_code != ModeSense6Cdb::ALL_PAGES {
+    if !c.asks_for_page(0x00) {
         return invalid_cdb_field(2, Some(5));
     }
-    if c.subpage_code != 0 && !(c.page_code == ModeSense6Cdb::ALL_PAGES && c.subpage_code == 0xff) {
+    if !c.asks_for_page_0_format() {
         return invalid_cdb_field(3, None);
     }
     let (dsp, block_length) = match c.page_control {
