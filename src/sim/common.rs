@@ -65,7 +65,7 @@ impl Identity {
     /// An identity with vendor "SEGCOPY", designator and serial from the name.
     pub fn new(name: &str, device_type: PeripheralDeviceType, product: &str) -> Self {
         let naa = naa_for(name);
-        let serial = naa[8..].iter().map(|b| format!("{b:02X}")).collect();
+        let serial = hex::encode_upper(&naa[8..]);
         Identity {
             name: name.to_string(),
             device_type,
