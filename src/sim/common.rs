@@ -201,13 +201,13 @@ pub fn invalid_cdb_field(byte: u16, bit: Option<u8>) -> Completion {
 }
 
 /// ILLEGAL REQUEST, INVALID FIELD IN PARAMETER LIST (26/00) pointing at
-/// parameter byte `byte`.
-pub fn invalid_param_field(byte: u16) -> Completion {
+/// parameter byte `byte` (and `bit`).
+pub fn invalid_param_field(byte: u16, bit: Option<u8>) -> Completion {
     check_sense(
         SenseData::fixed(SenseKey::IllegalRequest, 0x26, 0x00)
             .with_sense_key_specific(SenseKeySpecific::FieldPointer(FieldPointer {
                 command: false,
-                bit_pointer: None,
+                bit_pointer: bit,
                 field_pointer: byte,
             }))
             .into(),

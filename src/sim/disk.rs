@@ -51,7 +51,7 @@ use std::sync::{Arc, RwLock};
 use super::common::Identity;
 use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
 use super::fault::{Effect, FaultPlan, Trigger};
-use super::{BlockTarget, Fabric, Lu, SimError, TargetError};
+use super::{state_error, BlockTarget, Fabric, Lu, SimError, TargetError};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::sbc::{Read16Cdb, ReadCapacity16, ReadCapacity16Cdb, Write16Cdb};
@@ -187,13 +187,6 @@ enum Dir {
 struct Stopped {
     blocks_done: u64,
     error: TargetError,
-}
-
-fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
-    SimError::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
 }
 
 /// ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00).

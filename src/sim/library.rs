@@ -77,7 +77,7 @@ use super::common::{
 };
 use super::fault::{Effect, FaultPlan};
 use super::tape::{Cartridge, SimTapeDrive};
-use super::{Fabric, Lu, SimError};
+use super::{state_error, Fabric, Lu, SimError};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::mode::{ModeListKind, ModeParameterList6, ModeSense6Cdb, PageControl};
@@ -251,13 +251,6 @@ impl std::fmt::Debug for SimLibrary {
             .field("page", &self.page)
             .field("state", &self.state)
             .finish()
-    }
-}
-
-fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
-    SimError::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
     }
 }
 

@@ -280,6 +280,14 @@ pub enum SimError {
     },
 }
 
+/// [`SimError::State`] for the file at `path`.
+pub(crate) fn state_error(path: &std::path::Path, reason: impl Into<String>) -> SimError {
+    SimError::State {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
 /// A simulated LU as a [`Transport`].
 #[derive(Clone)]
 pub struct SimTransport {

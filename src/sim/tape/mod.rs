@@ -105,15 +105,16 @@
 //!
 //! [`Trigger::TapeBlock`]: super::fault::Trigger::TapeBlock
 
-use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
 use super::common::Identity;
-use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
+use super::common::{
+    check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode, invalid_param_field,
+};
 use super::fault::{Effect, FaultPlan};
-use super::{Fabric, Lu, SimError, StreamRead, StreamTarget, TargetError};
+use super::{Fabric, Lu, StreamRead, StreamTarget, TargetError};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::mode::{
@@ -142,13 +143,6 @@ pub const MAX_BLOCK_LENGTH: u32 = 0x0080_0000;
 /// READ BLOCK LIMITS with MLOI: the largest logical object identifier
 /// LOCATE(16) and READ POSITION can carry.
 pub const MAX_LOGICAL_OBJECT_IDENTIFIER: u64 = u64::MAX - 1;
-
-fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
-    SimError::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Sense.
@@ -937,21 +931,6 @@ fn mode_sense(st: &DriveState, c: &ModeSense6Cdb, data: DataDirection<'_>) -> Co
     }
 }
 
-/// ILLEGAL REQUEST, INVALID FIELD IN PARAMETER LIST pointing at `byte`
-/// (and `bit`).
-fn invalid_param(byte: u16, bit: Option<u8>) -> Completion {
-    use crate::wire::sense::{FieldPointer, SenseKeySpecific};
-    check_sense(
-        SenseData::fixed(SenseKey::IllegalRequest, 0x26, 0x00)
-            .with_sense_key_specific(SenseKeySpecific::FieldPointer(FieldPointer {
-                command: false,
-                bit_pointer: bit,
-                field_pointer: byte,
-            }))
-            .into(),
-    )
-}
-
 /// Byte offsets in a MODE SELECT(6) list, for field pointers.
 mod select_field {
     /// MODE DATA LENGTH (reserved in MODE SELECT).
@@ -992,9 +971,9 @@ fn mode_select(st: &mut DriveState, c: &ModeSelect6Cdb, data: DataDirection<'_>)
         Err(WireError::InvalidField {
             field: "BLOCK DESCRIPTOR LENGTH",
             ..
-        }) => return invalid_param(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
+        }) => return invalid_param_field(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
         Err(WireError::InvalidField { .. }) => {
-            return invalid_param(select_field::MODE_DATA_LENGTH, None)
+            return invalid_param_field(select_field::MODE_DATA_LENGTH, None)
         }
         Err(_) => {
             return check_sense(SenseData::fixed(SenseKey::IllegalRequest, 0x1a, 0x00).into())
@@ -1002,28 +981,28 @@ fn mode_select(st: &mut DriveState, c: &ModeSelect6Cdb, data: DataDirection<'_>)
     };
     if list.kind == ModeListKind::Sense {
         // MODE DATA LENGTH is reserved in a MODE SELECT list.
-        return invalid_param(select_field::MODE_DATA_LENGTH, None);
+        return invalid_param_field(select_field::MODE_DATA_LENGTH, None);
     }
     let dsp = list.tape_device_specific();
     if dsp.buffered_mode > 2 {
-        return invalid_param(select_field::DEVICE_SPECIFIC, Some(6));
+        return invalid_param_field(select_field::DEVICE_SPECIFIC, Some(6));
     }
     if dsp.speed != 0 {
-        return invalid_param(select_field::DEVICE_SPECIFIC, Some(3));
+        return invalid_param_field(select_field::DEVICE_SPECIFIC, Some(3));
     }
     let mut block_length = st.block_length;
     match list.block_descriptors.as_slice() {
         [] => {}
         [d] => {
             if d.density_code != 0 {
-                return invalid_param(select_field::DENSITY_CODE, None);
+                return invalid_param_field(select_field::DENSITY_CODE, None);
             }
             if d.block_length != 0 && !block_limits().allows(d.block_length) {
-                return invalid_param(select_field::BLOCK_LENGTH, None);
+                return invalid_param_field(select_field::BLOCK_LENGTH, None);
             }
             block_length = d.block_length;
         }
-        _ => return invalid_param(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
+        _ => return invalid_param_field(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
     }
     if !list.pages.is_empty() {
         let at = if list.block_descriptors.is_empty() {
@@ -1031,7 +1010,7 @@ fn mode_select(st: &mut DriveState, c: &ModeSelect6Cdb, data: DataDirection<'_>)
         } else {
             select_field::FIRST_PAGE_AFTER_DESCRIPTOR
         };
-        return invalid_param(at, Some(5));
+        return invalid_param_field(at, Some(5));
     }
     st.block_length = block_length;
     st.buffered_mode = dsp.buffered_mode;
