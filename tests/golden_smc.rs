@@ -6,11 +6,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use segcopy::wire::mode::ModeParameterList6;
 use segcopy::wire::smc::{
     ElementAddressAssignmentPage, ElementStatusData, ElementType, MediumType, MoveMediumCdb,
     ReadElementStatusCdb, StoredVolume,
 };
-use segcopy::wire::ssc::ModeParameterList6;
 use segcopy::wire::Repr;
 
 /// Every fixture of `fixtures/wire/<kind>/`, parsed as `R` and emitted

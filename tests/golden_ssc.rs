@@ -7,12 +7,14 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use segcopy::wire::mode::{
+    ModeListKind, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl,
+};
 use segcopy::wire::ssc::{
     BlockLimits, BlockLimitsMloi, BlockPosition, ExtendedPosition, ExtendedPositionFlags,
-    Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, ModeListKind, ModeParameterList6,
-    ModeSelect6Cdb, ModeSense6Cdb, PageControl, PositionUnknown, Read6Cdb, ReadBlockLimitsCdb,
-    ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition, ShortPositionFlags, Space6Cdb,
-    SpaceCode, TransferLength, Write6Cdb, WriteFilemarks6Cdb,
+    Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, PositionUnknown, Read6Cdb,
+    ReadBlockLimitsCdb, ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition,
+    ShortPositionFlags, Space6Cdb, SpaceCode, TransferLength, Write6Cdb, WriteFilemarks6Cdb,
 };
 use segcopy::wire::Repr;
 

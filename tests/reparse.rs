@@ -7,7 +7,7 @@ mod common;
 
 use proptest::prelude::*;
 use segcopy::wire::check_reparse;
-use segcopy::wire::{cscd, inquiry, rcr, sbc, segment, sense, smc, ssc, vpd, xcopy};
+use segcopy::wire::{cscd, inquiry, mode, rcr, sbc, segment, sense, smc, ssc, vpd, xcopy};
 
 /// Runs the oracle for every Repr type; returns how many parsed.
 fn all(data: &[u8]) -> usize {
@@ -48,11 +48,11 @@ fn all(data: &[u8]) -> usize {
         check_reparse::<ssc::WriteFilemarks6Cdb>(data),
         check_reparse::<ssc::Space6Cdb>(data),
         check_reparse::<ssc::RewindCdb>(data),
-        check_reparse::<ssc::ModeSense6Cdb>(data),
-        check_reparse::<ssc::ModeSelect6Cdb>(data),
-        check_reparse::<ssc::ModeParameterList6>(data),
-        check_reparse::<ssc::BlockDescriptor>(data),
-        check_reparse::<ssc::ModePage>(data),
+        check_reparse::<mode::ModeSense6Cdb>(data),
+        check_reparse::<mode::ModeSelect6Cdb>(data),
+        check_reparse::<mode::ModeParameterList6>(data),
+        check_reparse::<mode::BlockDescriptor>(data),
+        check_reparse::<mode::ModePage>(data),
         check_reparse::<smc::ReadElementStatusCdb>(data),
         check_reparse::<smc::MoveMediumCdb>(data),
         check_reparse::<smc::ElementStatusData>(data),

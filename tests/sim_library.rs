@@ -20,6 +20,7 @@ use segcopy::transport::{
     Completion, DataDirection, HostStatus, ScsiStatus, Transport, TransportError,
 };
 use segcopy::wire::inquiry::{InquiryCdb, StandardInquiry};
+use segcopy::wire::mode::{ModeParameterList6, ModeSense6Cdb, PageControl};
 use segcopy::wire::sbc::TestUnitReadyCdb;
 use segcopy::wire::sense::{SenseData, SenseKey};
 use segcopy::wire::smc::{
@@ -27,8 +28,7 @@ use segcopy::wire::smc::{
     ReadElementStatusCdb,
 };
 use segcopy::wire::ssc::{
-    ModeParameterList6, ModeSense6Cdb, PageControl, Read6Cdb, ReadPositionCdb, ReadPositionForm,
-    RewindCdb, Write6Cdb, WriteFilemarks6Cdb,
+    Read6Cdb, ReadPositionCdb, ReadPositionForm, RewindCdb, Write6Cdb, WriteFilemarks6Cdb,
 };
 use segcopy::wire::Repr;
 

@@ -24,11 +24,13 @@ use segcopy::transport::{
     Completion, DataDirection, HostStatus, ScsiStatus, Transport, TransportError,
 };
 use segcopy::wire::inquiry::{InquiryCdb, StandardInquiry};
+use segcopy::wire::mode::{
+    BlockDescriptor, ModeListKind, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl,
+};
 use segcopy::wire::sbc::TestUnitReadyCdb;
 use segcopy::wire::sense::{SenseData, SenseKey};
 use segcopy::wire::ssc::{
-    BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, Locate10Cdb, Locate16Cdb,
-    LocateDestType, ModeListKind, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl,
+    BlockLimits, BlockLimitsMloi, ExtendedPosition, Locate10Cdb, Locate16Cdb, LocateDestType,
     Read6Cdb, ReadBlockLimitsCdb, ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition,
     SpaceCode, Write6Cdb, WriteFilemarks6Cdb,
 };

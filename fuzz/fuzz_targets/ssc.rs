@@ -20,9 +20,9 @@ fuzz_target!(|data: &[u8]| {
     check_reparse::<segcopy::wire::ssc::WriteFilemarks6Cdb>(data);
     check_reparse::<segcopy::wire::ssc::Space6Cdb>(data);
     check_reparse::<segcopy::wire::ssc::RewindCdb>(data);
-    check_reparse::<segcopy::wire::ssc::ModeSense6Cdb>(data);
-    check_reparse::<segcopy::wire::ssc::ModeSelect6Cdb>(data);
-    check_reparse::<segcopy::wire::ssc::ModeParameterList6>(data);
-    check_reparse::<segcopy::wire::ssc::BlockDescriptor>(data);
-    check_reparse::<segcopy::wire::ssc::ModePage>(data);
+    check_reparse::<segcopy::wire::mode::ModeSense6Cdb>(data);
+    check_reparse::<segcopy::wire::mode::ModeSelect6Cdb>(data);
+    check_reparse::<segcopy::wire::mode::ModeParameterList6>(data);
+    check_reparse::<segcopy::wire::mode::BlockDescriptor>(data);
+    check_reparse::<segcopy::wire::mode::ModePage>(data);
 });

@@ -64,7 +64,7 @@ impl Identity {
     /// An identity with vendor "SEGCOPY", designator and serial from the name.
     pub fn new(name: &str, device_type: PeripheralDeviceType, product: &str) -> Self {
         let naa = naa_for(name);
-        let serial = naa[8..].iter().map(|b| format!("{b:02X}")).collect();
+        let serial = hex::encode_upper(&naa[8..]);
         Identity {
             name: name.to_string(),
             device_type,
@@ -200,13 +200,13 @@ pub fn invalid_cdb_field(byte: u16, bit: Option<u8>) -> Completion {
 }
 
 /// ILLEGAL REQUEST, INVALID FIELD IN PARAMETER LIST (26/00) pointing at
-/// parameter byte `byte`.
-pub fn invalid_param_field(byte: u16) -> Completion {
+/// parameter byte `byte` (and `bit`).
+pub fn invalid_param_field(byte: u16, bit: Option<u8>) -> Completion {
     check_sense(
         SenseData::fixed(SenseKey::IllegalRequest, 0x26, 0x00)
             .with_sense_key_specific(SenseKeySpecific::FieldPointer(FieldPointer {
                 command: false,
-                bit_pointer: None,
+                bit_pointer: bit,
                 field_pointer: byte,
             }))
             .into(),

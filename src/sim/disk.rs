@@ -41,7 +41,7 @@ use std::sync::{Arc, RwLock};
 
 use super::common::Identity;
 use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
-use super::{BlockTarget, Fabric, Lu, SimError, TargetError};
+use super::{state_error, BlockTarget, Fabric, Lu, SimError, TargetError};
 use crate::transport::fault::block_medium_error;
 use crate::transport::{Completion, DataDirection};
 use crate::wire::inquiry::PeripheralDeviceType;
@@ -162,13 +162,6 @@ impl MemStore {
             let src = &data[range];
             c[within..within + src.len()].copy_from_slice(src);
         });
-    }
-}
-
-fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
-    SimError::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
     }
 }
 

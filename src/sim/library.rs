@@ -75,16 +75,16 @@ use super::common::{
     check, check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode,
 };
 use super::tape::{Cartridge, SimTapeDrive};
-use super::{Fabric, Lu, SimError};
+use super::{state_error, Fabric, Lu, SimError};
 use crate::transport::{Completion, DataDirection};
 use crate::wire::inquiry::PeripheralDeviceType;
+use crate::wire::mode::{ModeListKind, ModeParameterList6, ModeSense6Cdb, PageControl};
 use crate::wire::sense::{SenseData, SenseKey};
 use crate::wire::smc::{
     DeviceIdentification, ElementAddressAssignmentPage, ElementDescriptor, ElementFlags,
     ElementStatusData, ElementStatusPage, ElementType, MediumType, MoveMediumCdb,
     ReadElementStatusCdb, VolumeTag,
 };
-use crate::wire::ssc::{ModeListKind, ModeParameterList6, ModeSense6Cdb, PageControl};
 use crate::wire::vpd::Designator;
 use crate::wire::Repr;
 
@@ -247,13 +247,6 @@ impl std::fmt::Debug for SimLibrary {
             .field("page", &self.page)
             .field("state", &self.state)
             .finish()
-    }
-}
-
-fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
-    SimError::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
     }
 }
 
@@ -782,13 +775,10 @@ impl SimLibrary {
     }
 
     fn mode_sense(&self, c: &ModeSense6Cdb, data: DataDirection<'_>) -> Completion {
-        let page_code = ElementAddressAssignmentPage::PAGE_CODE;
-        if c.page_code != page_code && c.page_code != ModeSense6Cdb::ALL_PAGES {
+        if !c.asks_for_page(ElementAddressAssignmentPage::PAGE_CODE) {
             return invalid_cdb_field(2, Some(5));
         }
-        if c.subpage_code != 0
-            && !(c.page_code == ModeSense6Cdb::ALL_PAGES && c.subpage_code == 0xff)
-        {
+        if !c.asks_for_page_0_format() {
             return invalid_cdb_field(3, None);
         }
         let page = match c.page_control {

@@ -308,6 +308,14 @@ pub enum SimError {
     },
 }
 
+/// [`SimError::State`] for the file at `path`.
+pub(crate) fn state_error(path: &std::path::Path, reason: impl Into<String>) -> SimError {
+    SimError::State {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
 /// A simulated LU as it is handed out: behind the site's fault plan.
 pub type SimTransport = FaultInjector<SimLun>;
 

@@ -45,12 +45,12 @@ use log::{debug, warn};
 
 use super::commands::{Data, Failure, Scsi, ScsiError, DEFAULT_TIMEOUT};
 use super::{CommandError, Completion, Transport, TransportError};
+use crate::wire::mode::{ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb};
 use crate::wire::sense::{asc, SenseData, SenseKey};
 use crate::wire::ssc::{
     BlockLimits, BlockPosition, ExtendedPosition, Locate10Cdb, Locate16Cdb, LocateDestType,
-    LongPosition, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, Read6Cdb, ReadBlockLimitsCdb,
-    ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition, Space6Cdb, SpaceCode, Write6Cdb,
-    WriteFilemarks6Cdb, MAX_U24,
+    LongPosition, Read6Cdb, ReadBlockLimitsCdb, ReadPositionCdb, ReadPositionForm, RewindCdb,
+    ShortPosition, Space6Cdb, SpaceCode, Write6Cdb, WriteFilemarks6Cdb, MAX_U24,
 };
 use crate::wire::{Repr, WireError};
 

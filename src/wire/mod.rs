@@ -20,6 +20,7 @@ use core::fmt;
 pub mod cscd;
 pub mod hexfile;
 pub mod inquiry;
+pub mod mode;
 pub mod rcr;
 pub mod sbc;
 pub mod segment;
@@ -28,6 +29,9 @@ pub mod smc;
 pub mod ssc;
 pub mod vpd;
 pub mod xcopy;
+
+#[cfg(test)]
+mod testing;
 
 /// A byte range inside a structure.
 pub type Field = core::ops::Range<usize>;
@@ -188,6 +192,49 @@ pub fn check_fits(what: &'static str, field: &'static str, value: u64, bytes: us
     }
 }
 
+/// Checks a CDB's OPERATION CODE: `found` must be `want`.
+pub(crate) fn expect_opcode(what: &'static str, found: u8, want: u8) -> Result<()> {
+    if found == want {
+        Ok(())
+    } else {
+        Err(WireError::InvalidField {
+            what,
+            field: "OPERATION CODE",
+            value: found.into(),
+        })
+    }
+}
+
+/// Checks the output length and zeroes the bytes about to be written.
+pub(crate) fn prepare<'a>(
+    what: &'static str,
+    buf: &'a mut [u8],
+    len: usize,
+) -> Result<&'a mut [u8]> {
+    check_out(what, buf, len)?;
+    let out = &mut buf[..len];
+    out.fill(0);
+    Ok(out)
+}
+
+/// Checks that `value` fits in a bit field `width` bits wide, for emit.
+pub(crate) fn check_bits(
+    what: &'static str,
+    field: &'static str,
+    value: u8,
+    width: u32,
+) -> Result<()> {
+    if u32::from(value) >> width != 0 {
+        Err(WireError::Overflow {
+            what,
+            field,
+            value: value.into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
 /// Defines a view type over a byte buffer with the usual constructors.
 ///
 /// ```ignore
@@ -331,7 +378,10 @@ macro_rules! flag_fields {
 }
 pub(crate) use flag_fields;
 
-/// Formats bytes as a classic hex dump: offset, 16 bytes, ASCII.
+/// Formats bytes as a classic hex dump: offset, 16 bytes, ASCII, laid out
+/// as sg3_utils prints buffers. The layout is the point, so it is written
+/// here rather than with the `hex` crate (which has no such layout); plain
+/// hex is [`Hex`].
 pub struct HexDump<'a>(pub &'a [u8]);
 
 impl fmt::Display for HexDump<'_> {
@@ -364,16 +414,20 @@ impl fmt::Display for HexDump<'_> {
     }
 }
 
-/// Formats bytes as space-separated hex on one line (for CDBs).
+/// Formats bytes as space-separated lower-case hex on one line (for CDBs
+/// and sense): `12 00 00 00 24 00`.
 pub struct Hex<'a>(pub &'a [u8]);
 
 impl fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, b) in self.0.iter().enumerate() {
+        // Two ASCII digits per byte, so every slice below is on a char
+        // boundary.
+        let digits = hex::encode(self.0);
+        for (i, at) in (0..digits.len()).step_by(2).enumerate() {
             if i > 0 {
-                write!(f, " ")?;
+                f.write_str(" ")?;
             }
-            write!(f, "{b:02x}")?;
+            f.write_str(&digits[at..at + 2])?;
         }
         Ok(())
     }
@@ -424,6 +478,13 @@ mod tests {
         assert_eq!(ascii_field(b"LIO-ORG \0\0 "), "LIO-ORG");
         assert_eq!(ascii_field(b"A\x01B  "), "A.B");
         assert_eq!(ascii_field(b"\0\0"), "");
+    }
+
+    #[test]
+    fn hex_is_space_separated_lower_case() {
+        assert_eq!(Hex(&[0x12, 0x00, 0xab, 0xff]).to_string(), "12 00 ab ff");
+        assert_eq!(Hex(&[0x0a]).to_string(), "0a");
+        assert_eq!(Hex(&[]).to_string(), "");
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! element address assignment mode page (1Dh).
 //!
 //! The mode page is parsed here as a page body; the MODE SENSE(6) CDB, the
-//! mode parameter header and the raw [`ModePage`] it travels in are the
-//! shared `mode` section of [`crate::wire::ssc`] (one implementation for
-//! tape and changer; see [`ElementAddressAssignmentPage::from_mode_page`]).
+//! mode parameter header and the raw [`ModePage`] it travels in are SPC-4's,
+//! in [`crate::wire::mode`] (one implementation for tape and changer; see
+//! [`ElementAddressAssignmentPage::from_mode_page`]).
 //!
 //! Rules `parse` enforces on element status data:
 //! - the 8-byte data header is there (`Truncated` otherwise);
@@ -44,10 +44,10 @@
 
 use bitflags::bitflags;
 
-use super::ssc::ModePage;
+use super::mode::ModePage;
 use super::{
-    ascii_field, be_fields, bit_fields, check_fits, check_len, check_out, flag_fields, view, Repr,
-    Result, WireError,
+    ascii_field, be_fields, bit_fields, check_bits, check_fits, check_len, expect_opcode,
+    flag_fields, prepare, view, Repr, Result, WireError,
 };
 
 mod field {
@@ -203,38 +203,6 @@ const _: () = assert!(
         && field::page::BYTE_COUNT.end == field::header::BYTE_COUNT.end
         && field::page::LEN == field::header::LEN
 );
-
-fn expect_opcode(what: &'static str, found: u8, want: u8) -> Result<()> {
-    if found == want {
-        Ok(())
-    } else {
-        Err(WireError::InvalidField {
-            what,
-            field: "OPERATION CODE",
-            value: found.into(),
-        })
-    }
-}
-
-/// Checks the output length and zeroes the bytes about to be written.
-fn prepare<'a>(what: &'static str, buf: &'a mut [u8], len: usize) -> Result<&'a mut [u8]> {
-    check_out(what, buf, len)?;
-    let out = &mut buf[..len];
-    out.fill(0);
-    Ok(out)
-}
-
-fn check_bits(what: &'static str, field: &'static str, value: u8, width: u32) -> Result<()> {
-    if u32::from(value) >> width != 0 {
-        Err(WireError::Overflow {
-            what,
-            field,
-            value: value.into(),
-        })
-    } else {
-        Ok(())
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Element types.
@@ -1560,8 +1528,8 @@ flag_fields!(ElementAddressAssignmentView {
 
 /// The element address assignment mode page (1Dh), 20 bytes with its
 /// two-byte page header: where each element type's addresses start and how
-/// many there are. Fetch it with `ssc::ModeSense6Cdb::new(0x1d, …).dbd(true)`
-/// and take the page out of the `ssc::ModeParameterList6` answer
+/// many there are. Fetch it with `mode::ModeSense6Cdb::new(0x1d, …).dbd(true)`
+/// and take the page out of the `mode::ModeParameterList6` answer
 /// ([`Self::from_mode_page`]).
 ///
 /// `parse` requires PAGE CODE 1Dh in page_0 format and PAGE LENGTH 12h.
@@ -1595,7 +1563,7 @@ impl ElementAddressAssignmentPage {
     const WHAT: &'static str = "element address assignment page";
 
     /// The page out of a raw mode page (as found in a
-    /// `ssc::ModeParameterList6`).
+    /// `mode::ModeParameterList6`).
     pub fn from_mode_page(page: &ModePage) -> Result<Self> {
         Self::parse(&page.to_vec()?)
     }
@@ -1712,59 +1680,13 @@ impl Repr for ElementAddressAssignmentPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::testing::*;
     use proptest::collection::vec;
     use proptest::prelude::*;
-
-    fn emit_a5<R: Repr>(r: &R) -> Vec<u8> {
-        let len = r.buffer_len();
-        let mut b = vec![0xa5u8; len + 4];
-        r.emit(&mut b).unwrap();
-        assert!(
-            b[len..].iter().all(|&x| x == 0xa5),
-            "emit wrote past buffer_len"
-        );
-        b.truncate(len);
-        b
-    }
-
-    fn golden<R: Repr + PartialEq + core::fmt::Debug>(bytes: &[u8], expect: &R) {
-        assert_eq!(&R::parse(bytes).unwrap(), expect, "parse");
-        assert_eq!(emit_a5(expect), bytes, "emit");
-    }
-
-    fn too_small<R: Repr + core::fmt::Debug>(r: &R) {
-        let mut b = vec![0u8; r.buffer_len() - 1];
-        assert!(
-            matches!(r.emit(&mut b), Err(WireError::BufferTooSmall { .. })),
-            "{r:?}"
-        );
-    }
 
     fn emit_err<R: Repr + core::fmt::Debug>(r: &R) -> WireError {
         let mut b = vec![0u8; 4096];
         r.emit(&mut b).expect_err("emit should fail")
-    }
-
-    fn prefixes_truncated<R: Repr + core::fmt::Debug>(bytes: &[u8]) {
-        for n in 0..bytes.len() {
-            assert!(
-                matches!(R::parse(&bytes[..n]), Err(WireError::Truncated { .. })),
-                "prefix {n}"
-            );
-        }
-    }
-
-    fn mutate<R: Repr + PartialEq + core::fmt::Debug>(bytes: &[u8]) {
-        for i in 0..bytes.len() {
-            for x in [0x01u8, 0x80, 0xff, 0x5a] {
-                let mut b = bytes.to_vec();
-                b[i] ^= x;
-                if let Ok(r) = R::parse(&b) {
-                    let again = R::parse(&r.to_vec().unwrap()).unwrap();
-                    assert_eq!(again, r, "byte {i} ^ {x:#x}");
-                }
-            }
-        }
     }
 
     // --- CDBs -------------------------------------------------------------
@@ -2448,15 +2370,6 @@ mod tests {
             ReadElementStatusCdb { voltag: v, element_type: ElementType::from_code(t), starting_element_address: s,
                                    number_of_elements: n, curdata: c, dvcid: d, allocation_length: a, control: ctl }
         }
-    }
-
-    fn round_trip<R: Repr + PartialEq + core::fmt::Debug>(
-        r: &R,
-    ) -> core::result::Result<(), TestCaseError> {
-        let bytes = emit_a5(r);
-        prop_assert_eq!(bytes.len(), r.buffer_len());
-        prop_assert_eq!(&R::parse(&bytes).unwrap(), r);
-        Ok(())
     }
 
     proptest! {

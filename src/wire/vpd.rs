@@ -480,11 +480,7 @@ impl fmt::Display for Designator {
         match self.designator_type {
             DesignatorType::Naa => {
                 let naa = self.value.first().map(|b| b >> 4).unwrap_or(0);
-                write!(f, "NAA {naa:x}: 0x")?;
-                for b in &self.value {
-                    write!(f, "{b:02x}")?;
-                }
-                Ok(())
+                write!(f, "NAA {naa:x}: 0x{}", hex::encode(&self.value))
             }
             _ if matches!(self.code_set, CodeSet::Ascii | CodeSet::Utf8) => {
                 write!(
@@ -504,13 +500,12 @@ impl fmt::Display for Designator {
                     super::get_be(&self.value[2..4])
                 )
             }
-            _ => {
-                write!(f, "{}: 0x", self.designator_type.name())?;
-                for b in &self.value {
-                    write!(f, "{b:02x}")?;
-                }
-                Ok(())
-            }
+            _ => write!(
+                f,
+                "{}: 0x{}",
+                self.designator_type.name(),
+                hex::encode(&self.value)
+            ),
         }
     }
 }

@@ -50,8 +50,7 @@ use bytes::Bytes;
 use nix::fcntl::{Flock, FlockArg};
 
 use super::state::Fingerprint;
-use super::state_error;
-use crate::sim::SimError;
+use crate::sim::{state_error, SimError};
 use crate::wire::{get_be, put_be};
 
 /// Capacity a filemark uses, in bytes.

@@ -96,22 +96,25 @@
 //! front of its commands ([`crate::transport::fault`]) and of the
 //! [`StreamTarget`] data path copy managers use ([`crate::sim::datapath`]).
 
-use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
 use super::common::Identity;
-use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
-use super::{Fabric, Lu, SimError, StreamRead, StreamTarget, TargetError};
+use super::common::{
+    check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode, invalid_param_field,
+};
+use super::{Fabric, Lu, StreamRead, StreamTarget, TargetError};
 use crate::transport::fault::{stream_sense, tape_medium_error as medium_error, volume_overflow};
 use crate::transport::{Completion, DataDirection, HostStatus};
 use crate::wire::inquiry::PeripheralDeviceType;
+use crate::wire::mode::{
+    BlockDescriptor, ModeListKind, ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl,
+};
 use crate::wire::sense::{asc, SenseData, SenseKey};
 use crate::wire::ssc::{
-    BlockDescriptor, BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags,
-    Locate10Cdb, Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, ModeListKind,
-    ModeParameterList6, ModeSelect6Cdb, ModeSense6Cdb, PageControl, Read6Cdb, ReadBlockLimitsCdb,
+    BlockLimits, BlockLimitsMloi, ExtendedPosition, ExtendedPositionFlags, Locate10Cdb,
+    Locate16Cdb, LocateDestType, LongPosition, LongPositionFlags, Read6Cdb, ReadBlockLimitsCdb,
     ReadPositionCdb, ReadPositionForm, RewindCdb, ShortPosition, ShortPositionFlags, Space6Cdb,
     SpaceCode, TapeDeviceSpecific, TransferLength, Write6Cdb, WriteFilemarks6Cdb,
 };
@@ -131,13 +134,6 @@ pub const MAX_BLOCK_LENGTH: u32 = 0x0080_0000;
 /// READ BLOCK LIMITS with MLOI: the largest logical object identifier
 /// LOCATE(16) and READ POSITION can carry.
 pub const MAX_LOGICAL_OBJECT_IDENTIFIER: u64 = u64::MAX - 1;
-
-fn state_error(path: &Path, reason: impl Into<String>) -> SimError {
-    SimError::State {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Sense.
@@ -794,10 +790,10 @@ fn read_block_limits(c: &ReadBlockLimitsCdb, data: DataDirection<'_>) -> Complet
 }
 
 fn mode_sense(st: &DriveState, c: &ModeSense6Cdb, data: DataDirection<'_>) -> Completion {
-    if c.page_code != 0x00 && c.page_code != ModeSense6Cdb::ALL_PAGES {
+    if !c.asks_for_page(0x00) {
         return invalid_cdb_field(2, Some(5));
     }
-    if c.subpage_code != 0 && !(c.page_code == ModeSense6Cdb::ALL_PAGES && c.subpage_code == 0xff) {
+    if !c.asks_for_page_0_format() {
         return invalid_cdb_field(3, None);
     }
     let (dsp, block_length) = match c.page_control {
@@ -853,21 +849,6 @@ fn mode_sense(st: &DriveState, c: &ModeSense6Cdb, data: DataDirection<'_>) -> Co
     }
 }
 
-/// ILLEGAL REQUEST, INVALID FIELD IN PARAMETER LIST pointing at `byte`
-/// (and `bit`).
-fn invalid_param(byte: u16, bit: Option<u8>) -> Completion {
-    use crate::wire::sense::{FieldPointer, SenseKeySpecific};
-    check_sense(
-        SenseData::fixed(SenseKey::IllegalRequest, 0x26, 0x00)
-            .with_sense_key_specific(SenseKeySpecific::FieldPointer(FieldPointer {
-                command: false,
-                bit_pointer: bit,
-                field_pointer: byte,
-            }))
-            .into(),
-    )
-}
-
 /// Byte offsets in a MODE SELECT(6) list, for field pointers.
 mod select_field {
     /// MODE DATA LENGTH (reserved in MODE SELECT).
@@ -908,9 +889,9 @@ fn mode_select(st: &mut DriveState, c: &ModeSelect6Cdb, data: DataDirection<'_>)
         Err(WireError::InvalidField {
             field: "BLOCK DESCRIPTOR LENGTH",
             ..
-        }) => return invalid_param(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
+        }) => return invalid_param_field(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
         Err(WireError::InvalidField { .. }) => {
-            return invalid_param(select_field::MODE_DATA_LENGTH, None)
+            return invalid_param_field(select_field::MODE_DATA_LENGTH, None)
         }
         Err(_) => {
             return check_sense(SenseData::fixed(SenseKey::IllegalRequest, 0x1a, 0x00).into())
@@ -918,28 +899,28 @@ fn mode_select(st: &mut DriveState, c: &ModeSelect6Cdb, data: DataDirection<'_>)
     };
     if list.kind == ModeListKind::Sense {
         // MODE DATA LENGTH is reserved in a MODE SELECT list.
-        return invalid_param(select_field::MODE_DATA_LENGTH, None);
+        return invalid_param_field(select_field::MODE_DATA_LENGTH, None);
     }
     let dsp = list.tape_device_specific();
     if dsp.buffered_mode > 2 {
-        return invalid_param(select_field::DEVICE_SPECIFIC, Some(6));
+        return invalid_param_field(select_field::DEVICE_SPECIFIC, Some(6));
     }
     if dsp.speed != 0 {
-        return invalid_param(select_field::DEVICE_SPECIFIC, Some(3));
+        return invalid_param_field(select_field::DEVICE_SPECIFIC, Some(3));
     }
     let mut block_length = st.block_length;
     match list.block_descriptors.as_slice() {
         [] => {}
         [d] => {
             if d.density_code != 0 {
-                return invalid_param(select_field::DENSITY_CODE, None);
+                return invalid_param_field(select_field::DENSITY_CODE, None);
             }
             if d.block_length != 0 && !block_limits().allows(d.block_length) {
-                return invalid_param(select_field::BLOCK_LENGTH, None);
+                return invalid_param_field(select_field::BLOCK_LENGTH, None);
             }
             block_length = d.block_length;
         }
-        _ => return invalid_param(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
+        _ => return invalid_param_field(select_field::BLOCK_DESCRIPTOR_LENGTH, None),
     }
     if !list.pages.is_empty() {
         let at = if list.block_descriptors.is_empty() {
@@ -947,7 +928,7 @@ fn mode_select(st: &mut DriveState, c: &ModeSelect6Cdb, data: DataDirection<'_>)
         } else {
             select_field::FIRST_PAGE_AFTER_DESCRIPTOR
         };
-        return invalid_param(at, Some(5));
+        return invalid_param_field(at, Some(5));
     }
     st.block_length = block_length;
     st.buffered_mode = dsp.buffered_mode;

@@ -53,8 +53,8 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
-use super::{block_limits, state_error, Cartridge, DriveState, SimTapeDrive};
-use crate::sim::SimError;
+use super::{block_limits, Cartridge, DriveState, SimTapeDrive};
+use crate::sim::{state_error, SimError};
 
 /// What a drive's saved state remembers of the cartridge it holds, so that
 /// a cartridge changed since (by a crash that cut its tail, or by someone

@@ -607,11 +607,7 @@ impl fmt::Display for SenseKeySpecific {
                 "Unit attention condition queue: {}",
                 if o { "overflowed" } else { "no overflow" }
             ),
-            Self::Other(b) => write!(
-                f,
-                "Sense key specific: {:02x} {:02x} {:02x}",
-                b[0], b[1], b[2]
-            ),
+            Self::Other(b) => write!(f, "Sense key specific: {}", crate::wire::Hex(&b[..])),
         }
     }
 }
