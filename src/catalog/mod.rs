@@ -1,0 +1,513 @@
+//! The catalog: jobs, backups, segment records, and the inventory's state
+//! (resources marked unusable, and the leases that hold resources for a
+//! backup or a restore), behind one small storage interface, [`Store`].
+//!
+//! The patent's tables map here: backup processing information (410) is a
+//! [`Job`]; backup data save information (460) is a [`Backup`] with its
+//! [`SegmentRecord`]s; the "state / process number / stream number" columns
+//! of the resource tables (420–450, 470) are [`Lease`]s (in use, by whom,
+//! for which stream) and [`Store::set_unusable`] (unusable); a resource
+//! neither leased nor marked is usable.
+//!
+//! One backend is embedded: SQLite ([`sqlite`]), in WAL mode, one file per
+//! catalog. A second one (PostgreSQL, for several backup servers sharing a
+//! catalog) will sit behind the same trait: nothing SQLite-specific leaves
+//! this module. [`open`] picks the backend from a URL (`sqlite:PATH`).
+//!
+//! Every write is its own transaction and is durable when the call
+//! returns: a segment record is on disk before the next segment starts,
+//! and a claim of resources either takes them all or none (two processes
+//! claiming at once never both get the same resource).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A backup's number (the patent's process number).
+pub type BackupId = i64;
+/// A job's number.
+pub type JobId = i64;
+/// A lease holder's number.
+pub type HolderId = i64;
+/// A stream's number: 0 is the primary, 1 the first standby, 2 a third set.
+pub type StreamId = u8;
+
+/// Seconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// The current time as a [`Timestamp`].
+pub fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Why the catalog could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The catalog URL is not one segcopy knows.
+    #[error("{url:?} is not a catalog segcopy can open: use sqlite:PATH")]
+    BadUrl {
+        /// The URL.
+        url: String,
+    },
+    /// The catalog could not be opened or read (the backend's message).
+    #[error("catalog {location}: {message}")]
+    Backend {
+        /// The file or server.
+        location: String,
+        /// What went wrong, in the backend's words.
+        message: String,
+    },
+    /// The catalog was written by a newer segcopy.
+    #[error("catalog {location} has schema version {found}, newer than this segcopy's {supported}; use a newer segcopy")]
+    TooNew {
+        /// The file or server.
+        location: String,
+        /// The version found.
+        found: i64,
+        /// The newest this segcopy knows.
+        supported: i64,
+    },
+    /// A claimed resource is already held (by a live holder).
+    #[error("{resource} is in use by {by}")]
+    Taken {
+        /// The resource.
+        resource: String,
+        /// Who holds it.
+        by: Holder,
+    },
+    /// No such backup.
+    #[error("there is no backup {id} in the catalog (see `segcopy catalog list`)")]
+    NoSuchBackup {
+        /// The id asked for.
+        id: BackupId,
+    },
+    /// No such job.
+    #[error("there is no job {0:?} in the catalog (see `segcopy job list`)")]
+    NoSuchJob(String),
+    /// A job of that name exists already.
+    #[error("a job named {0:?} exists already")]
+    JobExists(String),
+    /// The caller asked for something inconsistent (a bug in the caller,
+    /// reported rather than written).
+    #[error("catalog: {0}")]
+    Invalid(String),
+}
+
+/// Who holds a lease: a segcopy process on a host, doing one thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    /// Its number in the catalog (0 before it is registered).
+    pub id: HolderId,
+    /// The host's name (`--host-id`, else the host name).
+    pub host: String,
+    /// The process id.
+    pub pid: u32,
+    /// When the process started, in clock ticks since boot (from
+    /// `/proc/PID/stat`), to tell a pid that was reused; 0 if unknown.
+    pub pid_start: u64,
+    /// When it registered.
+    pub since: Timestamp,
+    /// What it does, in words ("backup 12 of prod0", "restore 12").
+    pub purpose: String,
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (pid {} on {})", self.purpose, self.pid, self.host)
+    }
+}
+
+/// One resource held for one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The resource's name (as in the site file; a tape by its barcode).
+    pub resource: String,
+    /// The holder.
+    pub holder: Holder,
+    /// The stream it serves.
+    pub stream: StreamId,
+    /// Whether it is held exclusively (see [`Claim::exclusive`]).
+    pub exclusive: bool,
+    /// Since when.
+    pub since: Timestamp,
+}
+
+/// A resource to claim for a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The resource's name.
+    pub resource: String,
+    /// The stream.
+    pub stream: StreamId,
+    /// Whether no other holder may hold it at the same time (copy managers,
+    /// drives, tapes, disks); a shared resource (a switch, a link, a
+    /// library's robot) is recorded as in use by every holder of it.
+    pub exclusive: bool,
+}
+
+/// A resource taken or given back, for the lease history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseEvent {
+    /// When.
+    pub at: Timestamp,
+    /// The resource.
+    pub resource: String,
+    /// The holder's number.
+    pub holder: HolderId,
+    /// The stream.
+    pub stream: StreamId,
+    /// Taken (true) or released (false).
+    pub taken: bool,
+    /// Why it was released, when not by its holder ("holder died").
+    pub note: Option<String>,
+}
+
+/// Failover or mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Stream 0 copies; at the first failed segment, the next stream
+    /// continues from that segment (patent Figs. 11–12, claims 3–5, 15).
+    Failover,
+    /// Every stream copies the whole object at once; success when one
+    /// completes (Figs. 7–8, claims 2, 14).
+    Mirror,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Failover => "failover",
+            Mode::Mirror => "mirror",
+        })
+    }
+}
+
+/// What a backup copies: a range of blocks of one logical unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Object {
+    /// The source's name in the site.
+    pub source: String,
+    /// Its designator (VPD 83h) in hex, so a catalog outlives renames.
+    pub designator: String,
+    /// First block.
+    pub lba: u64,
+    /// Number of blocks.
+    pub blocks: u64,
+    /// Logical block length.
+    pub block_length: u32,
+}
+
+impl Object {
+    /// The object's size in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.blocks.saturating_mul(u64::from(self.block_length))
+    }
+}
+
+/// Where the backup's streams write: tapes (a library's drives) or disks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Target {
+    /// Tapes, chosen by the selector.
+    Tape,
+    /// Destination disks (one per stream), each from an LBA.
+    Disk {
+        /// The disks the selector may use, in preference order.
+        disks: Vec<String>,
+        /// The first LBA to write on each.
+        lba: u64,
+    },
+}
+
+/// When a job runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "every")]
+pub enum Schedule {
+    /// Only when run by hand.
+    Manual,
+    /// Every `seconds` after the last run (the first run when added).
+    Interval {
+        /// The interval.
+        seconds: i64,
+    },
+}
+
+/// A backup job: what to back up, how, and when (the patent's 410).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Its number (0 before it is added).
+    pub id: JobId,
+    /// Its name.
+    pub name: String,
+    /// The source's name in the site.
+    pub source: String,
+    /// First block, and number of blocks (`None`: to the end).
+    pub lba: u64,
+    /// Number of blocks (`None`: from `lba` to the end of the source).
+    pub blocks: Option<u64>,
+    /// Failover or mirror.
+    pub mode: Mode,
+    /// Segment size in bytes.
+    pub segment_bytes: u64,
+    /// How many subsystems to secure.
+    pub streams: u8,
+    /// Tapes or disks.
+    pub target: Target,
+    /// When.
+    pub schedule: Schedule,
+    /// When it is next due (`None`: never by itself).
+    pub next_due: Option<Timestamp>,
+    /// The last backup it ran, if any.
+    pub last_backup: Option<BackupId>,
+}
+
+/// How a backup ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackupStatus {
+    /// Still copying (or its process died: see its holder).
+    Running,
+    /// Every segment is on a medium (in mirror mode: at least one whole
+    /// copy is).
+    Completed,
+    /// It failed, and some segments are on media (recorded, not restorable
+    /// as a whole).
+    Partial,
+    /// It failed before any segment reached a medium.
+    Failed,
+}
+
+impl fmt::Display for BackupStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BackupStatus::Running => "running",
+            BackupStatus::Completed => "completed",
+            BackupStatus::Partial => "partial",
+            BackupStatus::Failed => "failed",
+        })
+    }
+}
+
+/// A backup (the patent's backup data save information, 460).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backup {
+    /// Its number (0 before it begins).
+    pub id: BackupId,
+    /// The job it ran for, if any.
+    pub job: Option<JobId>,
+    /// What it copies.
+    pub object: Object,
+    /// Failover or mirror.
+    pub mode: Mode,
+    /// Segment size in bytes.
+    pub segment_bytes: u64,
+    /// Number of segments.
+    pub segments: u64,
+    /// Streams secured.
+    pub streams: u8,
+    /// When it started.
+    pub started: Timestamp,
+    /// When it ended.
+    pub ended: Option<Timestamp>,
+    /// How it ended.
+    pub status: BackupStatus,
+    /// In mirror mode, the copy restore uses (the first that completed).
+    pub preferred_copy: Option<u8>,
+    /// Whether each segment was read back through the host and its CRC32C
+    /// recorded (`backup --verify`).
+    pub verified: bool,
+}
+
+/// Which mover did a segment's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MoverKind {
+    /// EXTENDED COPY through a copy manager (third-party copy).
+    Xcopy,
+    /// Reads and writes through this host.
+    Host,
+}
+
+impl fmt::Display for MoverKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MoverKind::Xcopy => "EXTENDED COPY",
+            MoverKind::Host => "host copy",
+        })
+    }
+}
+
+/// Where a segment landed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Place {
+    /// On a tape.
+    Tape {
+        /// The library.
+        library: String,
+        /// The drive it was written in.
+        drive: String,
+        /// The cartridge's barcode.
+        barcode: String,
+        /// The stream block length (fixed-block mode; 0: variable).
+        block_length: u32,
+        /// The first and last logical block (object) of the segment.
+        first_block: u64,
+        /// The last logical block.
+        last_block: u64,
+        /// Whether READ POSITION confirmed the positions (false: computed
+        /// only, the drive does not report its position).
+        verified: bool,
+    },
+    /// On a disk.
+    Disk {
+        /// The disk's name.
+        disk: String,
+        /// Its designator in hex.
+        designator: String,
+        /// The first LBA.
+        lba: u64,
+    },
+}
+
+/// One segment on a medium: recorded only once all its commands completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRecord {
+    /// The backup.
+    pub backup: BackupId,
+    /// The copy (failover: 0; mirror: the stream's number).
+    pub copy: u8,
+    /// The segment's number, from 0.
+    pub index: u64,
+    /// Its first source LBA.
+    pub source_lba: u64,
+    /// Its blocks.
+    pub blocks: u64,
+    /// Its bytes.
+    pub bytes: u64,
+    /// The stream that wrote it.
+    pub stream: StreamId,
+    /// The copy manager (or backup server) that moved it.
+    pub mover_device: String,
+    /// EXTENDED COPY or host copy.
+    pub mover: MoverKind,
+    /// Where it is.
+    pub place: Place,
+    /// CRC32C of its bytes, when read back (`--verify`).
+    pub crc32c: Option<u32>,
+    /// When it completed.
+    pub completed: Timestamp,
+}
+
+/// What happened to a stream: it failed (and where), or it finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamEvent {
+    /// The backup.
+    pub backup: BackupId,
+    /// The stream.
+    pub stream: StreamId,
+    /// The segment it failed at, or `None` when it completed.
+    pub failed_at: Option<u64>,
+    /// Segments it had written.
+    pub segments_done: u64,
+    /// Why, in words (the decoded sense or the transport error).
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A backup with everything the catalog knows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupDetail {
+    /// The backup.
+    pub backup: Backup,
+    /// Its segment records, by copy then index.
+    pub segments: Vec<SegmentRecord>,
+    /// What happened to each stream, in order.
+    pub streams: Vec<StreamEvent>,
+}
+
+/// The storage interface: everything the inventory, the engine and restore
+/// keep. Implementations synchronise inside (`&self`), so one store serves
+/// several threads, and several processes share one catalog.
+pub trait Store: Send + Sync {
+    /// Where it is, for messages (`sqlite:/path/catalog.sqlite`).
+    fn location(&self) -> String;
+
+    // ---- inventory state
+
+    /// The resources marked unusable, with why.
+    fn unusable(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Marks `resource` unusable (with a reason) or usable again.
+    fn set_unusable(&self, resource: &str, unusable: Option<&str>) -> Result<(), StoreError>;
+
+    // ---- leases
+
+    /// Registers a holder (its `id` is assigned) and returns it.
+    fn register(&self, holder: &Holder) -> Result<Holder, StoreError>;
+    /// Every lease now held.
+    fn leases(&self) -> Result<Vec<Lease>, StoreError>;
+    /// Takes every claim for `holder`, or none: [`StoreError::Taken`]
+    /// names the first resource another holder has exclusively, or that
+    /// another holder has at all when the claim is exclusive. A resource
+    /// marked unusable cannot be claimed ([`StoreError::Invalid`]).
+    fn claim(&self, holder: HolderId, claims: &[Claim]) -> Result<(), StoreError>;
+    /// Gives back `holder`'s leases on `resources` (all of them if `None`).
+    fn release(&self, holder: HolderId, resources: Option<&[String]>) -> Result<(), StoreError>;
+    /// Forgets a holder that is done (its leases are released).
+    fn unregister(&self, holder: HolderId) -> Result<(), StoreError>;
+    /// Releases the leases of every holder `alive` says is dead (a process
+    /// that exited without releasing), and returns them with what they held.
+    fn reap(
+        &self,
+        alive: &dyn Fn(&Holder) -> bool,
+    ) -> Result<Vec<(Holder, Vec<String>)>, StoreError>;
+    /// Every lease taken and released, in order.
+    fn lease_history(&self) -> Result<Vec<LeaseEvent>, StoreError>;
+
+    // ---- jobs
+
+    /// Adds a job (its `id` is assigned) and returns its id.
+    fn add_job(&self, job: &Job) -> Result<JobId, StoreError>;
+    /// Every job.
+    fn jobs(&self) -> Result<Vec<Job>, StoreError>;
+    /// Records that a job ran: its backup, and when it is next due.
+    fn job_ran(
+        &self,
+        id: JobId,
+        backup: Option<BackupId>,
+        next_due: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    // ---- backups
+
+    /// Starts a backup (status running; its `id` is assigned) and returns
+    /// its id.
+    fn begin_backup(&self, backup: &Backup) -> Result<BackupId, StoreError>;
+    /// Records a segment that is on its medium. Durable on return.
+    fn record_segment(&self, record: &SegmentRecord) -> Result<(), StoreError>;
+    /// Records what happened to a stream.
+    fn record_stream(&self, event: &StreamEvent) -> Result<(), StoreError>;
+    /// Ends a backup.
+    fn finish_backup(
+        &self,
+        id: BackupId,
+        status: BackupStatus,
+        preferred_copy: Option<u8>,
+        ended: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Every backup, oldest first.
+    fn backups(&self) -> Result<Vec<Backup>, StoreError>;
+    /// One backup with its segments and stream events.
+    fn backup(&self, id: BackupId) -> Result<BackupDetail, StoreError>;
+    /// Puts a backup read back from tape into the catalog as it was
+    /// (same id; replaces nothing: an id already present is an error).
+    fn import(&self, detail: &BackupDetail) -> Result<(), StoreError>;
+    /// The barcodes of every tape that holds a segment of a backup the
+    /// catalog keeps (such a tape must not be overwritten without
+    /// `--force`).
+    fn tapes_in_use(&self) -> Result<Vec<String>, StoreError>;
+}
