@@ -20,8 +20,8 @@ use segcopy::wire::ssc::{
 use segcopy::wire::Hex;
 use serde_json::{json, Value};
 
-use super::xcopy::parse_size;
 use super::{exit, open_device, out, scsi_failed, Failed};
+use segcopy::units::parse_size;
 
 /// Arguments of `tape`.
 #[derive(Debug, clap::Args)]

@@ -34,9 +34,10 @@ pub struct Args {
     /// Send the commands to the destination (the default, as sg_xcopy).
     #[arg(long)]
     on_dst: bool,
-    /// Bytes per segment (one EXTENDED COPY each): 64K, 1M, 8MiB, 4096…
-    /// Default: the most one command can carry, in whole MiB.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// Bytes per segment (one EXTENDED COPY each): 64K, 1M, "8 MiB", 4096…
+    /// (binary: 1K = 1024). Default: the most one command can carry, in
+    /// whole MiB.
+    #[arg(long, value_name = "SIZE", value_parser = segcopy::units::parse_size)]
     segment_size: Option<u64>,
     /// LIST IDENTIFIER (default 1, or 0 with --id-usage none; as sg_xcopy).
     #[arg(long)]
@@ -57,25 +58,6 @@ pub struct Args {
     /// Print the plan and the result as JSON.
     #[arg(long)]
     json: bool,
-}
-
-/// Parses a size with an optional binary suffix (K, M, G; KiB, MiB, GiB).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size: write a number with an optional K, M or G"))?;
-    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("{s:?} has an unknown unit {unit:?}: use K, M or G")),
-    };
-    n.checked_mul(mul)
-        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 fn parse_usage(s: &str) -> Result<ListIdUsage, String> {
@@ -359,15 +341,38 @@ fn failure(f: &CopyFailed, plan: &Plan, cm: &str) -> Failed {
 mod tests {
     use super::*;
 
+    /// `xcopy`'s arguments alone, as clap reads them.
+    fn args(extra: &[&str]) -> Result<Args, clap::Error> {
+        #[derive(Debug, clap::Parser)]
+        struct Cmd {
+            #[command(flatten)]
+            a: Args,
+        }
+        let base = ["xcopy", "--from", "a", "--to", "b", "--blocks", "1"];
+        <Cmd as clap::Parser>::try_parse_from(base.iter().chain(extra)).map(|c| c.a)
+    }
+
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("64K"), Ok(65536));
-        assert_eq!(parse_size("1M"), Ok(1 << 20));
-        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("1T").is_err());
-        assert!(parse_size("x").is_err());
-        assert!(parse_size("99999999999999999999G").is_err());
+    fn segment_size_is_read_by_the_site_file_s_grammar() {
+        for (text, bytes) in [
+            ("8 MiB", 8 << 20),
+            ("8MiB", 8 << 20),
+            ("8M", 8 << 20),
+            ("1T", 1 << 40),
+            ("64K", 65_536),
+            ("0.5 MiB", 524_288),
+            ("4096", 4096),
+        ] {
+            let a = args(&["--segment-size", text]).unwrap();
+            assert_eq!(a.segment_size, Some(bytes), "{text}");
+            assert_eq!(segcopy::units::parse_size(text), Ok(bytes), "{text}");
+        }
+        let e = args(&["--segment-size", "1.5B"]).unwrap_err().to_string();
+        assert!(e.contains("not a whole number of bytes"), "{e}");
+        let e = args(&["--segment-size", "12 parsecs"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a size"), "{e}");
     }
 
     #[test]
