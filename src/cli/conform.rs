@@ -3,7 +3,7 @@
 //! against a copy manager and says, case by case, whether it answered as
 //! SPC-4 and LIO do.
 
-use segcopy::conformance::{self, Lun, Row, Setup};
+use segcopy::conformance::{self, Lun, NoAnswer, Row, Setup, SkipReason, Skipped};
 use segcopy::engine::xcopy::endpoint;
 use segcopy::transport::commands::Scsi;
 use serde_json::json;
@@ -72,6 +72,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     let _ = Scsi::new(cm_t.as_ref()).test_unit_ready();
     let setup = Setup { cm, other, four_k };
     let rows = conformance::run(cm_t.as_ref(), &setup);
+    let skipped = conformance::skipped(&setup);
     if let Some(path) = &a.record {
         std::fs::write(path, conformance::record(&rows)).map_err(|e| {
             Failed::new(
@@ -83,9 +84,15 @@ pub fn run(a: Args) -> Result<(), Failed> {
     let mismatches = rows.iter().filter(|r| !r.matches()).count();
     if a.json {
         let v: Vec<_> = rows.iter().map(row_json).collect();
+        let s: Vec<_> = skipped.iter().map(skipped_json).collect();
         out(&format!(
             "{:#}\n",
-            json!({ "cases": v, "mismatches": mismatches })
+            json!({
+                "cases": v,
+                "mismatches": mismatches,
+                "skipped": skipped.len(),
+                "skipped_cases": s,
+            })
         ));
     } else {
         out(&format!(
@@ -109,11 +116,34 @@ pub fn run(a: Args) -> Result<(), Failed> {
                 }
             ));
         }
+        for k in &skipped {
+            out(&format!(
+                "{:<34} {:<30} {:<30} {}\n",
+                k.name,
+                k.expect.to_string(),
+                "-",
+                "skipped"
+            ));
+        }
         out(&format!(
-            "{} cases, {} as expected, {} differ\n",
+            "{} cases, {} as expected, {} differ, {} skipped\n",
             rows.len(),
             rows.len() - mismatches,
-            mismatches
+            mismatches,
+            skipped.len()
+        ));
+        for k in &skipped {
+            out(&format!("skipped {}: {}{}\n", k.name, k.reason, hint(k)));
+        }
+    }
+    let not_encoded = rows
+        .iter()
+        .filter(|r| matches!(r.observed, Err(NoAnswer::NotEncoded(_))))
+        .count();
+    if not_encoded > 0 {
+        return Err(Failed::new(
+            exit::OTHER,
+            format!("{not_encoded} case(s) could not be encoded and were not sent: a bug in segcopy's behaviour table"),
         ));
     }
     if mismatches > 0 {
@@ -137,5 +167,21 @@ fn row_json(r: &Row) -> serde_json::Value {
         "observed": obs,
         "sense": sense,
         "as_expected": r.matches(),
+    })
+}
+
+/// What the user can do about a skipped case.
+fn hint(k: &Skipped) -> &'static str {
+    match k.reason {
+        SkipReason::NoFourK => " (give one with --four-k DEV)",
+    }
+}
+
+fn skipped_json(k: &Skipped) -> serde_json::Value {
+    json!({
+        "name": k.name,
+        "rule": k.rule,
+        "expected": k.expect.code(),
+        "reason": k.reason.to_string(),
     })
 }

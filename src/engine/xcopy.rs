@@ -126,13 +126,14 @@ pub fn run_plan(
     let mut blocks = 0u64;
     for s in &plan.segments {
         // Plans hold lists that fit their fields; an emit failure here
-        // would be a planner bug, reported as the segment's failure.
+        // would be a planner bug, reported as the segment's failure (the
+        // command is not sent).
         let bytes = s.list.to_vec().map_err(|e| {
             Box::new(CopyFailed {
                 segment: s.index,
                 segments: plan.segments.len(),
                 blocks_done: blocks,
-                error: ScsiError::BadResponse {
+                error: ScsiError::Encode {
                     device: cm.name().to_string(),
                     command: "EXTENDED COPY",
                     source: e,

@@ -30,10 +30,10 @@ impl<'t> Changer<'t> {
     pub fn status(&self) -> Result<ElementStatusData, ScsiError> {
         let mut alloc: u32 = 16 << 10;
         loop {
-            let cdb = ReadElementStatusCdb::new(ElementType::All, 0, u16::MAX, alloc)
-                .voltag(true)
-                .to_vec()
-                .map_err(|e| self.bad(e))?;
+            let cdb = self.scsi.encode(
+                "READ ELEMENT STATUS",
+                &ReadElementStatusCdb::new(ElementType::All, 0, u16::MAX, alloc).voltag(true),
+            )?;
             let mut buf = vec![0u8; alloc as usize];
             let c = self.scsi.run(
                 "READ ELEMENT STATUS",
@@ -60,9 +60,10 @@ impl<'t> Changer<'t> {
         source: u16,
         destination: u16,
     ) -> Result<(), ScsiError> {
-        let cdb = MoveMediumCdb::new(transport, source, destination)
-            .to_vec()
-            .map_err(|e| self.bad(e))?;
+        let cdb = self.scsi.encode(
+            "MOVE MEDIUM",
+            &MoveMediumCdb::new(transport, source, destination),
+        )?;
         self.scsi
             .run("MOVE MEDIUM", &cdb, Data::None, MOVE_TIMEOUT)?;
         Ok(())
