@@ -10,13 +10,12 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use segcopy::transport::commands::ScsiError;
 use segcopy::transport::tape::{
-    BlockMode, Doubt, Met, Position, ReadRecords, RecordsError, SpaceKind, SpaceResult, Stop, Tape,
-    Told, WroteRecords,
+    block_limits_words, form_name, position_unknown_flag, BlockMode, Doubt, Met, Position,
+    ReadRecords, RecordLengthError, RecordsError, SetBlockLengthError, SpaceKind, SpaceResult,
+    Stop, Tape, Told, WroteRecords,
 };
 use segcopy::wire::sense::SenseKey;
-use segcopy::wire::ssc::{
-    BlockLimits, BlockPosition, ModeParameterList6, PositionUnknown, ReadPositionForm,
-};
+use segcopy::wire::ssc::{BlockLimits, BlockPosition, PositionUnknown, ReadPositionForm};
 use segcopy::wire::Hex;
 use serde_json::{json, Value};
 
@@ -211,19 +210,6 @@ fn mode_words(bl: u32) -> String {
 
 // ------------------------------------------------------------------ status
 
-fn limits_words(l: &BlockLimits) -> String {
-    let max = match l.maximum_block_length_limit {
-        0 => "no maximum given".to_string(),
-        n => format!("{n} bytes"),
-    };
-    format!(
-        "{} bytes … {max}, granularity 2^{} = {} bytes",
-        l.minimum_block_length_limit,
-        l.granularity,
-        l.granularity_bytes()
-    )
-}
-
 fn limits_json(l: &BlockLimits) -> Value {
     json!({
         "granularity_log2": l.granularity,
@@ -271,7 +257,7 @@ fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
         if dsp.write_protected { "yes" } else { "no" }.into(),
     );
     line("Buffered mode:", dsp.buffered_mode.to_string());
-    line("Block limits:", limits_words(&limits));
+    line("Block limits:", block_limits_words(&limits));
     line("Position:", pos_words);
     let j = json!({
         "op": "status",
@@ -300,16 +286,6 @@ fn failure_words(e: &ScsiError) -> String {
 
 // ---------------------------------------------------------------- position
 
-fn form_name(f: ReadPositionForm) -> &'static str {
-    match f {
-        ReadPositionForm::ShortBlockId => "short",
-        ReadPositionForm::ShortVendorSpecific => "short (vendor-specific)",
-        ReadPositionForm::Long => "long",
-        ReadPositionForm::Extended => "extended",
-        ReadPositionForm::Unknown(_) => "unknown",
-    }
-}
-
 fn position_words(pos: &Position) -> String {
     let mut w = match (pos.block, pos.doubt) {
         (_, Some(Doubt::ReservedBits(bits))) => format!(
@@ -320,14 +296,10 @@ fn position_words(pos: &Position) -> String {
                 .block()
                 .map_or("none".to_string(), |b| b.to_string())
         ),
-        (BlockPosition::Unknown(PositionUnknown::NotReported), None) => {
-            let flag = if pos.form == ReadPositionForm::Long {
-                "LONU"
-            } else {
-                "BPU"
-            };
-            format!("position unknown (the drive does not report it: {flag})")
-        }
+        (BlockPosition::Unknown(PositionUnknown::NotReported), None) => format!(
+            "position unknown (the drive does not report it: {})",
+            position_unknown_flag(pos.form)
+        ),
         (BlockPosition::Unknown(PositionUnknown::Overflow), None) => {
             "position unknown (it overflowed the answer's fields: PERR)".to_string()
         }
@@ -360,7 +332,7 @@ fn position_json(pos: &Position) -> Value {
         "file": if pos.doubt.is_none() { pos.file } else { None },
         "unknown_reason": match (pos.block, pos.doubt) {
             (_, Some(Doubt::ReservedBits(_))) => Some("reserved bits set"),
-            (BlockPosition::Unknown(PositionUnknown::NotReported), _) => Some(if pos.form == ReadPositionForm::Long { "LONU" } else { "BPU" }),
+            (BlockPosition::Unknown(PositionUnknown::NotReported), _) => Some(position_unknown_flag(pos.form)),
             (BlockPosition::Unknown(PositionUnknown::Overflow), _) => Some("PERR"),
             _ => None,
         },
@@ -431,20 +403,10 @@ fn locate(tape: &Tape<'_>, p: &Printer<'_>, block: u64) -> Result<(), Failed> {
 // ------------------------------------------------------------- block size
 
 fn setblk(tape: &Tape<'_>, p: &Printer<'_>, size: u32) -> Result<(), Failed> {
-    tape.set_block_length(size)?;
-    let now = tape.mode_sense()?;
-    let got = now.block_length();
-    if got != Some(size) {
-        return Err(Failed::new(
-            exit::MISCOMPARE,
-            format!(
-                "{}: the drive accepted MODE SELECT with block length {size}, but MODE SENSE \
-                 now says {}",
-                p.device,
-                got.map_or("nothing (no block descriptor)".into(), |g| g.to_string())
-            ),
-        ));
-    }
+    tape.set_block_length_checked(size).map_err(|e| match e {
+        SetBlockLengthError::Scsi(e) => scsi_failed(&e),
+        e @ SetBlockLengthError::NotApplied { .. } => Failed::new(exit::MISCOMPARE, e.to_string()),
+    })?;
     p.print(
         json!({ "op": "setblk", "block_length": size, "mode": if size == 0 { "variable" } else { "fixed" } }),
         format!("block size set: {} (MODE SENSE agrees)", mode_words(size)),
@@ -452,21 +414,23 @@ fn setblk(tape: &Tape<'_>, p: &Printer<'_>, size: u32) -> Result<(), Failed> {
     Ok(())
 }
 
-fn current_mode(
-    tape: &Tape<'_>,
-    p: &Printer<'_>,
-) -> Result<(ModeParameterList6, BlockMode), Failed> {
-    let list = tape.mode_sense()?;
-    let bl = list.block_length().ok_or_else(|| {
-        Failed::new(
-            exit::MALFORMED,
+/// A record or read length the drive cannot take, in words, with what to
+/// do; `option` is the command line option that gave it.
+fn length_failed(p: &Printer<'_>, e: RecordLengthError, option: &str) -> Failed {
+    let hint = match &e {
+        RecordLengthError::Scsi(e) => return scsi_failed(e),
+        RecordLengthError::NotWholeBlocks { .. } => {
             format!(
-                "{}: MODE SENSE sent no block descriptor, so the block size is unknown",
-                p.device
-            ),
-        )
-    })?;
-    Ok((list, BlockMode::from_block_length(bl)))
+                ": give {option} as a whole number of blocks, or set the block size with setblk"
+            )
+        }
+        RecordLengthError::OutsideLimits { .. }
+        | RecordLengthError::ReadLengthOutOfRange { .. } => {
+            format!(" (see {option})")
+        }
+        RecordLengthError::TooLarge { .. } => String::new(),
+    };
+    Failed::new(exit::SYNTAX, format!("{}: {e}{hint}", p.device))
 }
 
 // -------------------------------------------------------------- write/read
@@ -530,43 +494,9 @@ fn write(
             format!("{}: cannot open: {e}", file.display()),
         )
     })?;
-    let (_, mode) = current_mode(tape, p)?;
-    let limits = tape.read_block_limits()?;
-    let record_len: u64 = match (mode, block_size) {
-        (BlockMode::Fixed(bl), Some(n)) => {
-            if n == 0 || n % u64::from(bl) != 0 {
-                return Err(Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "{}: the drive is in fixed-block mode with {bl}-byte blocks: \
-                         --block-size must be a whole number of blocks (or set the block size \
-                         with setblk)",
-                        p.device
-                    ),
-                ));
-            }
-            n
-        }
-        (BlockMode::Fixed(bl), None) => u64::from(bl) * (65_536 / u64::from(bl)).max(1),
-        (BlockMode::Variable, n) => {
-            let max = u64::from(limits.maximum_block_length_limit);
-            let n = n.unwrap_or(if max == 0 { 65_536 } else { max.min(65_536) });
-            let allowed = u32::try_from(n).is_ok_and(|n| limits.allows(n));
-            if !allowed {
-                return Err(Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "{}: a {n}-byte record is outside the drive's block limits ({})",
-                        p.device,
-                        limits_words(&limits)
-                    ),
-                ));
-            }
-            n
-        }
-    };
-    let record_len = usize::try_from(record_len)
-        .map_err(|_| Failed::new(exit::SYNTAX, "--block-size is too large"))?;
+    let (mode, record_len) = tape
+        .write_setup(block_size)
+        .map_err(|e| length_failed(p, e, "--block-size"))?;
     let mut src = BufReader::new(f);
     let w: WroteRecords = tape
         .write_records(&mut src, mode, record_len)
@@ -641,41 +571,9 @@ fn read(
     max: Option<u64>,
     records: Option<u64>,
 ) -> Result<(), Failed> {
-    let (_, mode) = current_mode(tape, p)?;
-    let max: u64 = match (mode, max) {
-        (BlockMode::Fixed(bl), Some(n)) => {
-            if n == 0 || n % u64::from(bl) != 0 {
-                return Err(Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "{}: the drive is in fixed-block mode with {bl}-byte blocks: --max must \
-                         be a whole number of blocks",
-                        p.device
-                    ),
-                ));
-            }
-            n
-        }
-        (BlockMode::Fixed(bl), None) => u64::from(bl) * ((1u64 << 20) / u64::from(bl)).max(1),
-        (BlockMode::Variable, Some(n)) => n,
-        (BlockMode::Variable, None) => {
-            let limits = tape.read_block_limits()?;
-            match limits.maximum_block_length_limit {
-                0 => 1 << 20,
-                m => u64::from(m),
-            }
-        }
-    };
-    if mode == BlockMode::Variable && (max == 0 || max > 0x00ff_ffff) {
-        return Err(Failed::new(
-            exit::SYNTAX,
-            format!(
-                "{}: --max must be 1 to 16777215 bytes in variable-block mode",
-                p.device
-            ),
-        ));
-    }
-    let max = usize::try_from(max).map_err(|_| Failed::new(exit::SYNTAX, "--max is too large"))?;
+    let (mode, max) = tape
+        .read_setup(max)
+        .map_err(|e| length_failed(p, e, "--max"))?;
     let f = File::create(file).map_err(|e| {
         Failed::new(
             exit::FILE_ERROR,
