@@ -3,12 +3,15 @@
 
 use std::io::IsTerminal;
 
-use segcopy::engine::plan::{plan_block_copy, BlockCopy, Limits, Plan};
-use segcopy::engine::xcopy::{endpoint, run_plan, CopyFailed, CopyReport, EndpointError};
+use segcopy::engine::plan::Plan;
+use segcopy::engine::xcopy::{
+    plan_xcopy, resume_from, run_plan, CopyFailed, CopyManager, CopyReport, EndpointError,
+    XcopyError, XcopyOptions,
+};
 use segcopy::transport::commands::{Scsi, XCOPY_TIMEOUT};
 use segcopy::transport::Transport;
-use segcopy::wire::xcopy::{ExtendedCopyCdb, ListIdUsage};
-use segcopy::wire::{Hex, HexDump, Repr};
+use segcopy::wire::xcopy::ListIdUsage;
+use segcopy::wire::{Hex, HexDump};
 use serde_json::json;
 
 use super::{exit, open_device, out, Failed};
@@ -85,10 +88,13 @@ fn split_at_lba(arg: &str) -> Result<(&str, u64), Failed> {
     }
 }
 
-fn endpoint_failed(e: EndpointError) -> Failed {
+fn plan_failed(e: XcopyError) -> Failed {
     match e {
-        EndpointError::Scsi(s) => s.into(),
-        other => Failed::new(exit::SYNTAX, other.to_string()),
+        XcopyError::Endpoint(EndpointError::Scsi(s)) | XcopyError::Scsi(s) => s.into(),
+        XcopyError::Limits(e) => Failed::new(exit::ILLEGAL_REQUEST, e.to_string()),
+        e @ (XcopyError::Endpoint(_) | XcopyError::ListId(_) | XcopyError::Plan(_)) => {
+            Failed::new(exit::SYNTAX, e.to_string())
+        }
     }
 }
 
@@ -109,57 +115,52 @@ impl Devices {
     }
 }
 
+impl Args {
+    /// The options struct the engine takes.
+    fn options(&self) -> Result<XcopyOptions, Failed> {
+        let (source, source_lba) = split_at_lba(&self.from)?;
+        let (destination, destination_lba) = split_at_lba(&self.to)?;
+        let copy_manager = match (&self.via, self.on_src) {
+            (Some(v), _) => CopyManager::Via(v.clone()),
+            (None, true) => CopyManager::OnSource,
+            (None, false) => CopyManager::OnDestination,
+        };
+        Ok(XcopyOptions {
+            source: source.to_string(),
+            source_lba,
+            destination: destination.to_string(),
+            destination_lba,
+            blocks: self.blocks,
+            copy_manager,
+            segment_bytes: self.segment_size,
+            list_id: self.list_id,
+            list_id_usage: self.id_usage,
+            priority: self.priority,
+        })
+    }
+}
+
 /// Runs `xcopy`.
 pub fn run(a: Args) -> Result<(), Failed> {
-    let (src_path, src_lba) = split_at_lba(&a.from)?;
-    let (dst_path, dst_lba) = split_at_lba(&a.to)?;
-    let cm_path = match (&a.via, a.on_src) {
-        (Some(v), _) => v.as_str(),
-        (None, true) => src_path,
-        (None, false) => dst_path,
-    };
+    let o = a.options()?;
+    let cm_path = o.copy_manager.device(&o.source, &o.destination).to_string();
     let mut devs = Devices {
         paths: vec![],
         open: vec![],
     };
-    let (si, di, ci) = (devs.get(src_path)?, devs.get(dst_path)?, devs.get(cm_path)?);
-    let src = endpoint(&Scsi::new(devs.open[si].as_ref())).map_err(endpoint_failed)?;
-    let dst = endpoint(&Scsi::new(devs.open[di].as_ref())).map_err(endpoint_failed)?;
+    let (si, di, ci) = (
+        devs.get(&o.source)?,
+        devs.get(&o.destination)?,
+        devs.get(&cm_path)?,
+    );
     let cm = Scsi::new(devs.open[ci].as_ref());
-    let (op, _) = cm.operating_parameters()?;
-    let limits = Limits::from_operating_parameters(cm_path, &op)
-        .map_err(|e| Failed::new(exit::ILLEGAL_REQUEST, e.to_string()))?;
-    let usage = a.id_usage.unwrap_or(if op.held_data_limit == 0 {
-        ListIdUsage::NoHold
-    } else {
-        ListIdUsage::Hold
-    });
-    let list_id = match (a.list_id, usage) {
-        (Some(id), ListIdUsage::None) if id != 0 => {
-            return Err(Failed::new(
-                exit::SYNTAX,
-                format!("--list-id {id} with --id-usage none: with no list identifier the LIST IDENTIFIER field must be 0"),
-            ))
-        }
-        (Some(id), _) => id,
-        (None, ListIdUsage::None) => 0,
-        (None, _) => 1,
-    };
-    let plan = plan_block_copy(
-        BlockCopy {
-            source: src,
-            source_lba: src_lba,
-            destination: dst,
-            destination_lba: dst_lba,
-            blocks: a.blocks,
-            segment_bytes: a.segment_size,
-            list_id,
-            list_id_usage: usage,
-            priority: a.priority,
-        },
-        &limits,
+    let plan = plan_xcopy(
+        &o,
+        &Scsi::new(devs.open[si].as_ref()),
+        &Scsi::new(devs.open[di].as_ref()),
+        &cm,
     )
-    .map_err(|e| Failed::new(exit::SYNTAX, e.to_string()))?;
+    .map_err(plan_failed)?;
 
     if !a.json {
         out(&format!(
@@ -167,11 +168,11 @@ pub fn run(a: Args) -> Result<(), Failed> {
         ));
     }
     if a.hex {
-        print_hex(&plan);
+        print_hex(&plan)?;
     }
     if a.dry_run {
         if a.json {
-            out(&format!("{:#}\n", plan_json(&plan, cm_path)));
+            out(&format!("{:#}\n", plan_json(&plan, &cm_path)));
         } else {
             out("dry run: nothing was sent\n");
         }
@@ -189,7 +190,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     match result {
         Ok(r) => {
             if a.json {
-                let mut v = plan_json(&plan, cm_path);
+                let mut v = plan_json(&plan, &cm_path);
                 v["result"] = report_json(&r, plan.block_length);
                 out(&format!("{v:#}\n"));
             } else {
@@ -199,11 +200,11 @@ pub fn run(a: Args) -> Result<(), Failed> {
         }
         Err(f) => {
             if a.json {
-                let mut v = plan_json(&plan, cm_path);
+                let mut v = plan_json(&plan, &cm_path);
                 v["result"] = failure_json(&f, &plan);
                 out(&format!("{v:#}\n"));
             }
-            Err(failure(&f, &plan, cm_path))
+            Err(failure(&f, &plan, &cm_path))
         }
     }
 }
@@ -222,12 +223,17 @@ fn progress_bar(plan: &Plan, json: bool) -> Option<indicatif::ProgressBar> {
     Some(b)
 }
 
-fn print_hex(plan: &Plan) {
+fn print_hex(plan: &Plan) -> Result<(), Failed> {
     for s in &plan.segments {
-        let list = s.list.to_vec().unwrap_or_default();
-        let cdb = ExtendedCopyCdb::new(list.len() as u32)
-            .to_vec()
-            .unwrap_or_default();
+        let (cdb, list) = s.encode().map_err(|e| {
+            Failed::new(
+                exit::OTHER,
+                format!(
+                    "segment {}: segcopy could not encode its command: {e}",
+                    s.index
+                ),
+            )
+        })?;
         out(&format!(
             "segment {}: source LBA {}, destination LBA {}, {} blocks\n  CDB [{}]\n  parameter list, {} bytes:\n{}\n",
             s.index,
@@ -239,6 +245,7 @@ fn print_hex(plan: &Plan) {
             HexDump(&list)
         ));
     }
+    Ok(())
 }
 
 fn mib_per_s(blocks: u64, block_length: u32, secs: f64) -> f64 {
@@ -313,27 +320,30 @@ fn failure_json(f: &CopyFailed, plan: &Plan) -> serde_json::Value {
 
 fn failure(f: &CopyFailed, plan: &Plan, cm: &str) -> Failed {
     let mut base = super::scsi_failed(&f.error);
-    let s = &plan.segments[f.segment];
-    let c = &plan.copy;
-    base.message = format!(
-        "segment {} (counted from 0; {} in all) failed after {} blocks were copied (source LBAs {}..={}, destination LBAs {}..={}): {}\n  \
-         to finish the copy from the failed segment: segcopy xcopy --from {}@{} --to {}@{} --blocks {} --segment-size {} --via {}",
-        f.segment,
-        f.segments,
-        f.blocks_done,
-        s.source_lba,
-        s.source_lba + s.blocks - 1,
-        s.destination_lba,
-        s.destination_lba + s.blocks - 1,
-        base.message,
-        c.source.name,
-        s.source_lba,
-        c.destination.name,
-        s.destination_lba,
-        c.blocks - f.blocks_done,
-        plan.segment_blocks * u64::from(plan.block_length),
-        cm
-    );
+    base.message = match resume_from(plan, f.segment) {
+        Ok(r) => format!(
+            "segment {} (counted from 0; {} in all) failed after {} blocks were copied (source LBAs {}..={}, destination LBAs {}..={}): {}\n  \
+             to finish the copy from the failed segment: segcopy xcopy --from {}@{} --to {}@{} --blocks {} --segment-size {} --via {}",
+            f.segment,
+            f.segments,
+            f.blocks_done,
+            r.failed_source_lbas.start(),
+            r.failed_source_lbas.end(),
+            r.failed_destination_lbas.start(),
+            r.failed_destination_lbas.end(),
+            base.message,
+            r.source,
+            r.source_lba,
+            r.destination,
+            r.destination_lba,
+            r.blocks,
+            r.segment_bytes,
+            cm
+        ),
+        Err(e) => format!(
+            "{f}\n  segcopy cannot say where to finish the copy: {e}"
+        ),
+    };
     base
 }
 
