@@ -3,8 +3,8 @@
 //! Slots count from 1 and drives from 0, as mtx counts them; `move` takes
 //! element addresses.
 
-use segcopy::transport::changer::Changer;
-use segcopy::wire::smc::{ElementStatusData, ElementType};
+use segcopy::transport::changer::{Changer, ElementError, ElementMap};
+use segcopy::wire::smc::ElementStatusData;
 use serde_json::json;
 
 use super::{exit, open_device, out, Failed};
@@ -48,75 +48,29 @@ enum Op {
     },
 }
 
-fn addresses(s: &ElementStatusData, t: ElementType) -> Vec<u16> {
-    let mut v: Vec<u16> = s
-        .elements()
-        .filter(|(ty, _)| *ty == t)
-        .map(|(_, d)| d.element_address)
-        .collect();
-    v.sort();
-    v
-}
-
 /// Runs `changer`.
 pub fn run(a: Args) -> Result<(), Failed> {
     let t = open_device(&a.device)?;
     let ch = Changer::new(t.as_ref());
-    let st = ch.status()?;
-    let slots = addresses(&st, ElementType::Storage);
-    let drives = addresses(&st, ElementType::DataTransfer);
-    let ie = addresses(&st, ElementType::ImportExport);
-    let robot = addresses(&st, ElementType::MediumTransport)
-        .first()
-        .copied()
-        .unwrap_or(0);
-    let slot_of = |n: u32| -> Result<u16, Failed> {
-        slots
-            .get((n as usize).wrapping_sub(1))
-            .copied()
-            .ok_or_else(|| {
-                Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "slot {n} does not exist: {} has slots 1 to {}",
-                        a.device,
-                        slots.len()
-                    ),
-                )
-            })
-    };
-    let drive_of = |n: u32| -> Result<u16, Failed> {
-        drives.get(n as usize).copied().ok_or_else(|| {
-            Failed::new(
-                exit::SYNTAX,
-                format!(
-                    "drive {n} does not exist: {} has drives 0 to {}",
-                    a.device,
-                    drives.len().saturating_sub(1)
-                ),
-            )
-        })
-    };
+    let (st, map) = ch.status_and_map()?;
+    let robot = map.transport().address();
+    let numbering = |e: ElementError| Failed::new(exit::SYNTAX, e.to_string());
     match a.op {
         Op::Status => {
             if a.json {
-                out(&format!("{:#}\n", status_json(&st, &slots, &drives, &ie)));
+                out(&format!("{:#}\n", status_json(&st, &map)));
             } else {
-                out(&status_words(&a.device, &st, &slots, &drives, &ie));
+                out(&status_words(&a.device, &st, &map));
             }
             return Ok(());
         }
-        Op::Load { slot, drive } => ch.move_medium(robot, slot_of(slot)?, drive_of(drive)?)?,
+        Op::Load { slot, drive } => ch.move_medium(
+            robot,
+            map.slot(slot).map_err(numbering)?,
+            map.drive(drive).map_err(numbering)?,
+        )?,
         Op::Unload { drive, slot } => {
-            let d = drive_of(drive)?;
-            let home = match slot {
-                Some(s) => slot_of(s)?,
-                None => st
-                    .drives()
-                    .find(|x| x.address == d)
-                    .and_then(|x| x.source_slot)
-                    .ok_or_else(|| Failed::new(exit::SYNTAX, format!("drive {drive} does not say which slot its cartridge came from; name the slot")))?,
-            };
+            let (d, home) = map.unload(&st, drive, slot).map_err(numbering)?;
             ch.move_medium(robot, d, home)?
         }
         Op::Move { from, to } => ch.move_medium(robot, from, to)?,
@@ -131,25 +85,20 @@ fn label(b: Option<String>) -> String {
     b.map(|b| format!(":VolumeTag={b}")).unwrap_or_default()
 }
 
-fn status_words(
-    dev: &str,
-    st: &ElementStatusData,
-    slots: &[u16],
-    drives: &[u16],
-    ie: &[u16],
-) -> String {
+/// mtx's `status` layout, kept exactly (scripts read it as mtx's).
+fn status_words(dev: &str, st: &ElementStatusData, map: &ElementMap) -> String {
+    let (slots, ie) = (map.slots(), map.import_export());
     let mut s = format!(
         "  Storage Changer {dev}:{} Drives, {} Slots ( {} Import/Export )\n",
-        drives.len(),
+        map.drives().len(),
         slots.len(),
         ie.len()
     );
-    let slot_no = |addr: u16| slots.iter().position(|&x| x == addr).map(|i| i + 1);
-    for (i, d) in st.drives().enumerate() {
+    for (i, d) in map.numbered_drives(st) {
         if d.loaded {
             let from = d
                 .source_slot
-                .and_then(slot_no)
+                .and_then(|a| map.slot_number(a))
                 .map(|n| format!(" (Storage Element {n} Loaded)"))
                 .unwrap_or_default();
             s += &format!("Data Transfer Element {i}:Full{from}{}\n", label(d.barcode));
@@ -181,15 +130,11 @@ fn status_words(
     s
 }
 
-fn status_json(
-    st: &ElementStatusData,
-    slots: &[u16],
-    drives: &[u16],
-    ie: &[u16],
-) -> serde_json::Value {
-    let slot_no = |addr: u16| slots.iter().position(|&x| x == addr).map(|i| i + 1);
+fn status_json(st: &ElementStatusData, map: &ElementMap) -> serde_json::Value {
+    let (slots, drives, ie) = (map.slots(), map.drives(), map.import_export());
+    let slot_no = |addr: u16| map.slot_number(addr);
     json!({
-        "drives": st.drives().enumerate().map(|(i, d)| json!({
+        "drives": map.numbered_drives(st).into_iter().map(|(i, d)| json!({
             "drive": i,
             "address": d.address,
             "loaded": d.loaded,
