@@ -5,9 +5,9 @@
 
 use segcopy::transport::changer::{Changer, ElementError, ElementMap};
 use segcopy::wire::smc::ElementStatusData;
-use serde_json::json;
+use serde::Serialize;
 
-use super::{exit, open_device, out, Failed};
+use super::{exit, open_device, out, out_json, Failed};
 
 /// Arguments of `changer`.
 #[derive(Debug, clap::Args)]
@@ -58,7 +58,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     match a.op {
         Op::Status => {
             if a.json {
-                out(&format!("{:#}\n", status_json(&st, &map)));
+                out_json(&status_json(&st, &map))?;
             } else {
                 out(&status_words(&a.device, &st, &map));
             }
@@ -76,7 +76,11 @@ pub fn run(a: Args) -> Result<(), Failed> {
         Op::Move { from, to } => ch.move_medium(robot, from, to)?,
     }
     if a.json {
-        out("{\"status\": \"moved\"}\n");
+        #[derive(Serialize)]
+        struct Moved {
+            status: &'static str,
+        }
+        out_json(&Moved { status: "moved" })?;
     }
     Ok(())
 }
@@ -130,27 +134,59 @@ fn status_words(dev: &str, st: &ElementStatusData, map: &ElementMap) -> String {
     s
 }
 
-fn status_json(st: &ElementStatusData, map: &ElementMap) -> serde_json::Value {
-    let (slots, drives, ie) = (map.slots(), map.drives(), map.import_export());
-    let slot_no = |addr: u16| map.slot_number(addr);
-    json!({
-        "drives": map.numbered_drives(st).into_iter().map(|(i, d)| json!({
-            "drive": i,
-            "address": d.address,
-            "loaded": d.loaded,
-            "barcode": d.barcode,
-            "from_slot": d.source_slot.and_then(slot_no),
-        })).collect::<Vec<_>>(),
-        "slots": slots.iter().enumerate().map(|(i, &a)| {
-            let e = st.find(a).map(|(_, e)| e);
-            json!({
-                "slot": i + 1,
-                "address": a,
-                "full": e.is_some_and(|e| e.is_full()),
-                "barcode": e.and_then(|e| e.barcode()),
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    drives: Vec<DriveJson>,
+    slots: Vec<SlotJson>,
+    drive_addresses: &'a [u16],
+    import_export_addresses: &'a [u16],
+}
+
+#[derive(Serialize)]
+struct DriveJson {
+    drive: usize,
+    address: u16,
+    loaded: bool,
+    barcode: Option<String>,
+    from_slot: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct SlotJson {
+    slot: usize,
+    address: u16,
+    full: bool,
+    barcode: Option<String>,
+}
+
+fn status_json<'a>(st: &ElementStatusData, map: &'a ElementMap) -> StatusJson<'a> {
+    StatusJson {
+        drives: map
+            .numbered_drives(st)
+            .into_iter()
+            .map(|(i, d)| DriveJson {
+                drive: i,
+                address: d.address,
+                loaded: d.loaded,
+                barcode: d.barcode,
+                from_slot: d.source_slot.and_then(|a| map.slot_number(a)),
             })
-        }).collect::<Vec<_>>(),
-        "drive_addresses": drives,
-        "import_export_addresses": ie,
-    })
+            .collect(),
+        slots: map
+            .slots()
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                let e = st.find(a).map(|(_, e)| e);
+                SlotJson {
+                    slot: i + 1,
+                    address: a,
+                    full: e.is_some_and(|e| e.is_full()),
+                    barcode: e.and_then(|e| e.barcode()),
+                }
+            })
+            .collect(),
+        drive_addresses: map.drives(),
+        import_export_addresses: map.import_export(),
+    }
 }

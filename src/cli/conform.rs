@@ -6,9 +6,10 @@
 use segcopy::conformance::{self, Lun, NoAnswer, Row, Setup, SkipReason, Skipped};
 use segcopy::engine::xcopy::endpoint;
 use segcopy::transport::commands::Scsi;
-use serde_json::json;
+use segcopy::wire::Hex;
+use serde::Serialize;
 
-use super::{exit, open_device, out, Failed};
+use super::{exit, open_device, out, out_json, Failed};
 
 /// Arguments of `conform`.
 #[derive(Debug, clap::Args)]
@@ -83,17 +84,12 @@ pub fn run(a: Args) -> Result<(), Failed> {
     }
     let mismatches = rows.iter().filter(|r| !r.matches()).count();
     if a.json {
-        let v: Vec<_> = rows.iter().map(row_json).collect();
-        let s: Vec<_> = skipped.iter().map(skipped_json).collect();
-        out(&format!(
-            "{:#}\n",
-            json!({
-                "cases": v,
-                "mismatches": mismatches,
-                "skipped": skipped.len(),
-                "skipped_cases": s,
-            })
-        ));
+        out_json(&RunJson {
+            cases: rows.iter().map(row_json).collect(),
+            mismatches,
+            skipped: skipped.len(),
+            skipped_cases: skipped.iter().map(skipped_json).collect(),
+        })?;
     } else {
         out(&format!(
             "{:<34} {:<30} {:<30} {}\n",
@@ -155,19 +151,37 @@ pub fn run(a: Args) -> Result<(), Failed> {
     Ok(())
 }
 
-fn row_json(r: &Row) -> serde_json::Value {
-    let (obs, sense) = match &r.observed {
-        Ok(o) => (o.outcome.code(), segcopy::wire::Hex(&o.sense).to_string()),
+#[derive(Serialize)]
+struct RunJson {
+    cases: Vec<RowJson>,
+    mismatches: usize,
+    skipped: usize,
+    skipped_cases: Vec<SkippedJson>,
+}
+
+#[derive(Serialize)]
+struct RowJson {
+    name: &'static str,
+    rule: &'static str,
+    expected: String,
+    observed: String,
+    sense: String,
+    as_expected: bool,
+}
+
+fn row_json(r: &Row) -> RowJson {
+    let (observed, sense) = match &r.observed {
+        Ok(o) => (o.outcome.code(), Hex(&o.sense).to_string()),
         Err(e) => (format!("no-answer: {e}"), String::new()),
     };
-    json!({
-        "name": r.name,
-        "rule": r.rule,
-        "expected": r.expect.code(),
-        "observed": obs,
-        "sense": sense,
-        "as_expected": r.matches(),
-    })
+    RowJson {
+        name: r.name,
+        rule: r.rule,
+        expected: r.expect.code(),
+        observed,
+        sense,
+        as_expected: r.matches(),
+    }
 }
 
 /// What the user can do about a skipped case.
@@ -177,11 +191,19 @@ fn hint(k: &Skipped) -> &'static str {
     }
 }
 
-fn skipped_json(k: &Skipped) -> serde_json::Value {
-    json!({
-        "name": k.name,
-        "rule": k.rule,
-        "expected": k.expect.code(),
-        "reason": k.reason.to_string(),
-    })
+#[derive(Serialize)]
+struct SkippedJson {
+    name: &'static str,
+    rule: &'static str,
+    expected: String,
+    reason: String,
+}
+
+fn skipped_json(k: &Skipped) -> SkippedJson {
+    SkippedJson {
+        name: k.name,
+        rule: k.rule,
+        expected: k.expect.code(),
+        reason: k.reason.to_string(),
+    }
 }

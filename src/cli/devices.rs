@@ -1,9 +1,10 @@
 //! `segcopy devices [--json]`: the SCSI generic devices of this host.
 
+use segcopy::transport::discover::Identity;
 use segcopy::transport::discover::{scan_sg, FoundDevice};
-use serde_json::json;
+use serde::Serialize;
 
-use super::{out, Failed};
+use super::{out, out_json, Failed};
 
 /// Arguments of `devices`.
 #[derive(Debug, clap::Args)]
@@ -21,8 +22,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     let found = scan_sg();
     if a.json {
         let v: Vec<_> = found.iter().map(to_json).collect();
-        out(&format!("{:#}\n", serde_json::Value::Array(v)));
-        return Ok(());
+        return out_json(&v);
     }
     if found.is_empty() {
         out(
@@ -45,7 +45,6 @@ pub fn run(a: Args) -> Result<(), Failed> {
 fn site_devices(ctx: &super::site::SiteCtx, json: bool) -> Result<(), Failed> {
     use segcopy::site::Kind;
     use segcopy::transport::commands::Scsi;
-    use segcopy::transport::discover::Identity;
     let mut rows = Vec::new();
     for name in ctx.site.device_names() {
         let kind = ctx.site.kind_of(&name).unwrap_or(Kind::Disk);
@@ -57,25 +56,21 @@ fn site_devices(ctx: &super::site::SiteCtx, json: bool) -> Result<(), Failed> {
     if json {
         let v: Vec<_> = rows
             .iter()
-            .map(|(n, k, p)| match p {
-                Ok(id) => json!({
-                    "name": n,
-                    "site_kind": k.to_string(),
-                    "simulated": *k != Kind::Real,
-                    "peripheral_device_type": id.inquiry.device_type.bits(),
-                    "type": id.inquiry.device_type.name(),
-                    "vendor": id.inquiry.vendor_str(),
-                    "product": id.inquiry.product_str(),
-                    "third_party_copy": id.advertises_xcopy(),
-                    "designator": id.cscd_designator().map(|d| d.to_string()),
-                    "blocks": id.capacity.and_then(|c| c.capacity_blocks()),
-                    "block_length": id.capacity.map(|c| c.block_length),
-                }),
-                Err(e) => json!({ "name": n, "site_kind": k.to_string(), "error": e }),
+            .map(|(n, k, p)| SiteDeviceJson {
+                name: n,
+                site_kind: k.to_string(),
+                answer: match p {
+                    Ok(id) => SiteAnswer::Identity {
+                        simulated: *k != Kind::Real,
+                        identity: IdentityJson::from(id),
+                        blocks: id.capacity.and_then(|c| c.capacity_blocks()),
+                        block_length: id.capacity.map(|c| c.block_length),
+                    },
+                    Err(e) => SiteAnswer::Error { error: e.clone() },
+                },
             })
             .collect();
-        out(&format!("{:#}\n", serde_json::Value::Array(v)));
-        return Ok(());
+        return out_json(&v);
     }
     out(&format!(
         "{:<12} {:<18} {:<6} {:<8} {:<16} {:<4} {}\n",
@@ -143,27 +138,104 @@ fn type_short(t: u8) -> &'static str {
     }
 }
 
-fn to_json(d: &FoundDevice) -> serde_json::Value {
-    let mut v = json!({
-        "path": d.path,
-        "hctl": d.hctl,
-        "upper": d.upper,
-    });
-    match &d.probe {
-        Ok(id) => {
-            v["peripheral_device_type"] = json!(id.inquiry.device_type.bits());
-            v["type"] = json!(id.inquiry.device_type.name());
-            v["vendor"] = json!(id.inquiry.vendor_str());
-            v["product"] = json!(id.inquiry.product_str());
-            v["revision"] = json!(id.inquiry.revision_str());
-            v["third_party_copy"] = json!(id.advertises_xcopy());
-            v["designator"] = json!(id.cscd_designator().map(|d| d.to_string()));
-            if let Some(c) = id.capacity {
-                v["blocks"] = json!(c.capacity_blocks());
-                v["block_length"] = json!(c.block_length);
-            }
+/// What INQUIRY and VPD 83h said, as `devices --json` prints it.
+#[derive(Serialize)]
+struct IdentityJson {
+    peripheral_device_type: u8,
+    #[serde(rename = "type")]
+    device_type: &'static str,
+    vendor: String,
+    product: String,
+    third_party_copy: bool,
+    designator: Option<String>,
+}
+
+impl From<&Identity> for IdentityJson {
+    fn from(id: &Identity) -> Self {
+        IdentityJson {
+            peripheral_device_type: id.inquiry.device_type.bits(),
+            device_type: id.inquiry.device_type.name(),
+            vendor: id.inquiry.vendor_str(),
+            product: id.inquiry.product_str(),
+            third_party_copy: id.advertises_xcopy(),
+            designator: id.cscd_designator().map(|d| d.to_string()),
         }
-        Err(e) => v["error"] = json!(e.to_string()),
     }
-    v
+}
+
+/// One device of the `--site` file.
+#[derive(Serialize)]
+struct SiteDeviceJson<'a> {
+    name: &'a str,
+    site_kind: String,
+    #[serde(flatten)]
+    answer: SiteAnswer,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SiteAnswer {
+    Identity {
+        simulated: bool,
+        #[serde(flatten)]
+        identity: IdentityJson,
+        blocks: Option<u64>,
+        block_length: Option<u32>,
+    },
+    Error {
+        error: String,
+    },
+}
+
+/// One /dev/sg node.
+#[derive(Serialize)]
+struct FoundJson<'a> {
+    path: &'a std::path::Path,
+    hctl: &'a Option<String>,
+    upper: &'a Option<std::path::PathBuf>,
+    #[serde(flatten)]
+    answer: FoundAnswer,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FoundAnswer {
+    Identity {
+        #[serde(flatten)]
+        identity: IdentityJson,
+        revision: String,
+        /// Present only when READ CAPACITY answered.
+        #[serde(flatten)]
+        capacity: Option<CapacityJson>,
+    },
+    Error {
+        error: String,
+    },
+}
+
+#[derive(Serialize)]
+struct CapacityJson {
+    blocks: Option<u64>,
+    block_length: u32,
+}
+
+fn to_json(d: &FoundDevice) -> FoundJson<'_> {
+    FoundJson {
+        path: &d.path,
+        hctl: &d.hctl,
+        upper: &d.upper,
+        answer: match &d.probe {
+            Ok(id) => FoundAnswer::Identity {
+                identity: IdentityJson::from(id),
+                revision: id.inquiry.revision_str(),
+                capacity: id.capacity.map(|c| CapacityJson {
+                    blocks: c.capacity_blocks(),
+                    block_length: c.block_length,
+                }),
+            },
+            Err(e) => FoundAnswer::Error {
+                error: e.to_string(),
+            },
+        },
+    }
 }

@@ -111,6 +111,16 @@ pub(crate) fn out(text: &str) {
     let _ = o.write_all(text.as_bytes()).and_then(|_| o.flush());
 }
 
+/// Writes `v` to stdout as pretty JSON (two-space indent, one key per
+/// line: the form the lab's scripts read).
+pub(crate) fn out_json(v: &impl serde::Serialize) -> Result<(), Failed> {
+    let text = serde_json::to_string_pretty(v)
+        .map_err(|e| Failed::new(exit::OTHER, format!("cannot write the result as JSON: {e}")))?;
+    out(&text);
+    out("\n");
+    Ok(())
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -14,13 +14,13 @@ use segcopy::transport::tape::{
     ReadRecords, RecordLengthError, RecordsError, SetBlockLengthError, SpaceKind, SpaceResult,
     Stop, Tape, Told, WroteRecords,
 };
+use segcopy::units::parse_size;
 use segcopy::wire::sense::SenseKey;
 use segcopy::wire::ssc::{BlockLimits, BlockPosition, PositionUnknown, ReadPositionForm};
 use segcopy::wire::Hex;
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::{exit, open_device, out, scsi_failed, Failed};
-use segcopy::units::parse_size;
+use super::{exit, open_device, out, out_json, scsi_failed, Failed};
 
 /// Arguments of `tape`.
 #[derive(Debug, clap::Args)]
@@ -165,8 +165,13 @@ pub fn run(a: Args) -> Result<(), Failed> {
         Op::Weof { count } => weof(&tape, &p, count),
         Op::Rewind => {
             tape.rewind()?;
-            p.print(json!({ "op": "rewind", "ok": true }), "rewound".into());
-            Ok(())
+            p.print(
+                Done {
+                    op: "rewind",
+                    ok: true,
+                },
+                "rewound".into(),
+            )
         }
         Op::Fsf { count } => space(&tape, &p, "fsf", SpaceKind::Filemarks, count),
         Op::Bsf { count } => space(&tape, &p, "bsf", SpaceKind::Filemarks, -count),
@@ -184,16 +189,41 @@ struct Printer<'a> {
     device: &'a str,
 }
 
+/// A result as JSON, with the device it came from.
+#[derive(Serialize)]
+struct OnDevice<'a, T> {
+    #[serde(flatten)]
+    result: T,
+    device: &'a str,
+}
+
 impl Printer<'_> {
-    fn print(&self, mut j: Value, words: String) {
+    fn print(&self, result: impl Serialize, words: String) -> Result<(), Failed> {
         if self.json {
-            if let Value::Object(m) = &mut j {
-                m.insert("device".into(), json!(self.device));
-            }
-            out(&format!("{j:#}\n"));
+            out_json(&OnDevice {
+                result,
+                device: self.device,
+            })
         } else {
             out(&format!("{}: {words}\n", self.device));
+            Ok(())
         }
+    }
+}
+
+/// An operation that has nothing to report but that it was done.
+#[derive(Serialize)]
+struct Done {
+    op: &'static str,
+    ok: bool,
+}
+
+/// "variable" or "fixed", for JSON.
+fn mode_name(block_length: u32) -> &'static str {
+    if block_length == 0 {
+        "variable"
+    } else {
+        "fixed"
     }
 }
 
@@ -210,13 +240,45 @@ fn mode_words(bl: u32) -> String {
 
 // ------------------------------------------------------------------ status
 
-fn limits_json(l: &BlockLimits) -> Value {
-    json!({
-        "granularity_log2": l.granularity,
-        "granularity": l.granularity_bytes(),
-        "max_block_length": l.maximum_block_length_limit,
-        "min_block_length": l.minimum_block_length_limit,
-    })
+#[derive(Serialize)]
+struct LimitsJson {
+    granularity_log2: u8,
+    granularity: u32,
+    max_block_length: u32,
+    min_block_length: u16,
+}
+
+impl From<&BlockLimits> for LimitsJson {
+    fn from(l: &BlockLimits) -> Self {
+        LimitsJson {
+            granularity_log2: l.granularity,
+            granularity: l.granularity_bytes(),
+            max_block_length: l.maximum_block_length_limit,
+            min_block_length: l.minimum_block_length_limit,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StatusJson {
+    op: &'static str,
+    ready: bool,
+    not_ready: Option<String>,
+    block_length: Option<u32>,
+    mode: Option<&'static str>,
+    density_code: Option<u8>,
+    write_protected: bool,
+    buffered_mode: u8,
+    medium_type: u8,
+    block_limits: LimitsJson,
+    position: PositionOrError,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PositionOrError {
+    Told(ToldJson),
+    Failed { error: String },
 }
 
 fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
@@ -238,10 +300,12 @@ fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
         Some(n) => format!("{n} bytes (fixed)"),
     };
     let (pos_words, pos_json) = match &told {
-        Ok(t) => (told_words(t), told_json(t)),
+        Ok(t) => (told_words(t), PositionOrError::Told(told_json(t))),
         Err(e) => (
             format!("READ POSITION failed: {}", failure_words(e)),
-            json!({ "error": failure_words(e) }),
+            PositionOrError::Failed {
+                error: failure_words(e),
+            },
         ),
     };
     let mut w = String::from("tape drive status\n");
@@ -259,21 +323,20 @@ fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
     line("Buffered mode:", dsp.buffered_mode.to_string());
     line("Block limits:", block_limits_words(&limits));
     line("Position:", pos_words);
-    let j = json!({
-        "op": "status",
-        "ready": ready.is_ok(),
-        "not_ready": ready.as_ref().err().map(failure_words),
-        "block_length": bl,
-        "mode": bl.map(|b| if b == 0 { "variable" } else { "fixed" }),
-        "density_code": density,
-        "write_protected": dsp.write_protected,
-        "buffered_mode": dsp.buffered_mode,
-        "medium_type": mode.medium_type,
-        "block_limits": limits_json(&limits),
-        "position": pos_json,
-    });
-    p.print(j, w.trim_end().to_string());
-    Ok(())
+    let j = StatusJson {
+        op: "status",
+        ready: ready.is_ok(),
+        not_ready: ready.as_ref().err().map(failure_words),
+        block_length: bl,
+        mode: bl.map(mode_name),
+        density_code: density,
+        write_protected: dsp.write_protected,
+        buffered_mode: dsp.buffered_mode,
+        medium_type: mode.medium_type,
+        block_limits: LimitsJson::from(&limits),
+        position: pos_json,
+    };
+    p.print(j, w.trim_end().to_string())
 }
 
 /// A failure in one line (no device or command prefix).
@@ -323,24 +386,43 @@ fn position_words(pos: &Position) -> String {
     w
 }
 
-fn position_json(pos: &Position) -> Value {
-    json!({
-        "form": form_name(pos.form),
-        "known": pos.trusted_block().is_some(),
-        "block": pos.trusted_block(),
-        "partition": match pos.block { BlockPosition::Known { partition, .. } if pos.doubt.is_none() => Some(partition), _ => None },
-        "file": if pos.doubt.is_none() { pos.file } else { None },
-        "unknown_reason": match (pos.block, pos.doubt) {
+#[derive(Serialize)]
+struct PositionJson {
+    form: &'static str,
+    known: bool,
+    block: Option<u64>,
+    partition: Option<u32>,
+    file: Option<u64>,
+    unknown_reason: Option<&'static str>,
+    bop: bool,
+    eop: bool,
+    bpew: bool,
+    raw: String,
+}
+
+fn position_json(pos: &Position) -> PositionJson {
+    PositionJson {
+        form: form_name(pos.form),
+        known: pos.trusted_block().is_some(),
+        block: pos.trusted_block(),
+        partition: match pos.block {
+            BlockPosition::Known { partition, .. } if pos.doubt.is_none() => Some(partition),
+            _ => None,
+        },
+        file: if pos.doubt.is_none() { pos.file } else { None },
+        unknown_reason: match (pos.block, pos.doubt) {
             (_, Some(Doubt::ReservedBits(_))) => Some("reserved bits set"),
-            (BlockPosition::Unknown(PositionUnknown::NotReported), _) => Some(position_unknown_flag(pos.form)),
+            (BlockPosition::Unknown(PositionUnknown::NotReported), _) => {
+                Some(position_unknown_flag(pos.form))
+            }
             (BlockPosition::Unknown(PositionUnknown::Overflow), _) => Some("PERR"),
             _ => None,
         },
-        "bop": pos.bop,
-        "eop": pos.eop,
-        "bpew": pos.bpew,
-        "raw": Hex(&pos.raw).to_string(),
-    })
+        bop: pos.bop,
+        eop: pos.eop,
+        bpew: pos.bpew,
+        raw: Hex(&pos.raw).to_string(),
+    }
 }
 
 fn told_words(t: &Told) -> String {
@@ -356,12 +438,26 @@ fn told_words(t: &Told) -> String {
     w
 }
 
-fn told_json(t: &Told) -> Value {
-    let mut j = position_json(&t.position);
-    if let (Value::Object(m), Some(e)) = (&mut j, &t.short_form_failed) {
-        m.insert("short_form_failed".into(), json!(failure_words(e)));
+#[derive(Serialize)]
+struct ToldJson {
+    #[serde(flatten)]
+    position: PositionJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    short_form_failed: Option<String>,
+}
+
+fn told_json(t: &Told) -> ToldJson {
+    ToldJson {
+        position: position_json(&t.position),
+        short_form_failed: t.short_form_failed.as_ref().map(failure_words),
     }
-    j
+}
+
+#[derive(Serialize)]
+struct TellJson {
+    op: &'static str,
+    #[serde(flatten)]
+    told: ToldJson,
 }
 
 fn tell(tape: &Tape<'_>, p: &Printer<'_>, form: Option<ReadPositionForm>) -> Result<(), Failed> {
@@ -372,12 +468,11 @@ fn tell(tape: &Tape<'_>, p: &Printer<'_>, form: Option<ReadPositionForm>) -> Res
             short_form_failed: None,
         },
     };
-    let mut j = told_json(&told);
-    if let Value::Object(m) = &mut j {
-        m.insert("op".into(), json!("tell"));
-    }
-    p.print(j, told_words(&told));
-    Ok(())
+    let j = TellJson {
+        op: "tell",
+        told: told_json(&told),
+    };
+    p.print(j, told_words(&told))
 }
 
 fn locate(tape: &Tape<'_>, p: &Printer<'_>, block: u64) -> Result<(), Failed> {
@@ -393,11 +488,20 @@ fn locate(tape: &Tape<'_>, p: &Printer<'_>, block: u64) -> Result<(), Failed> {
         }
         return Err(f);
     }
+    #[derive(Serialize)]
+    struct Located {
+        op: &'static str,
+        block: u64,
+        ok: bool,
+    }
     p.print(
-        json!({ "op": "locate", "block": block, "ok": true }),
+        Located {
+            op: "locate",
+            block,
+            ok: true,
+        },
         format!("located to block {block}"),
-    );
-    Ok(())
+    )
 }
 
 // ------------------------------------------------------------- block size
@@ -407,11 +511,20 @@ fn setblk(tape: &Tape<'_>, p: &Printer<'_>, size: u32) -> Result<(), Failed> {
         SetBlockLengthError::Scsi(e) => scsi_failed(&e),
         e @ SetBlockLengthError::NotApplied { .. } => Failed::new(exit::MISCOMPARE, e.to_string()),
     })?;
+    #[derive(Serialize)]
+    struct Set {
+        op: &'static str,
+        block_length: u32,
+        mode: &'static str,
+    }
     p.print(
-        json!({ "op": "setblk", "block_length": size, "mode": if size == 0 { "variable" } else { "fixed" } }),
+        Set {
+            op: "setblk",
+            block_length: size,
+            mode: mode_name(size),
+        },
         format!("block size set: {} (MODE SENSE agrees)", mode_words(size)),
-    );
-    Ok(())
+    )
 }
 
 /// A record or read length the drive cannot take, in words, with what to
@@ -526,22 +639,34 @@ fn write(
     if w.early_warning {
         words += "; warning: the drive signalled early warning (EOM): the medium is nearly full";
     }
+    #[derive(Serialize)]
+    struct Wrote {
+        op: &'static str,
+        file: String,
+        mode: &'static str,
+        block_length: u32,
+        record_length: usize,
+        records: u64,
+        bytes_written: u64,
+        source_bytes: u64,
+        padding: u64,
+        early_warning: bool,
+    }
     p.print(
-        json!({
-            "op": "write",
-            "file": file.display().to_string(),
-            "mode": if mode == BlockMode::Variable { "variable" } else { "fixed" },
-            "block_length": mode.block_length(),
-            "record_length": record_len,
-            "records": w.done.records,
-            "bytes_written": w.done.bytes,
-            "source_bytes": w.source_bytes,
-            "padding": w.padding,
-            "early_warning": w.early_warning,
-        }),
+        Wrote {
+            op: "write",
+            file: file.display().to_string(),
+            mode: mode_name(mode.block_length()),
+            block_length: mode.block_length(),
+            record_length: record_len,
+            records: w.done.records,
+            bytes_written: w.done.bytes,
+            source_bytes: w.source_bytes,
+            padding: w.padding,
+            early_warning: w.early_warning,
+        },
         words,
-    );
-    Ok(())
+    )
 }
 
 fn stop_words(s: Stop) -> &'static str {
@@ -597,25 +722,35 @@ fn read(
         ),
         BlockMode::Variable => plural(r.done.records, "record", "records"),
     };
+    #[derive(Serialize)]
+    struct Read {
+        op: &'static str,
+        file: String,
+        mode: &'static str,
+        block_length: u32,
+        records: u64,
+        bytes: u64,
+        stopped_at: &'static str,
+        filemark: bool,
+    }
     p.print(
-        json!({
-            "op": "read",
-            "file": file.display().to_string(),
-            "mode": if mode == BlockMode::Variable { "variable" } else { "fixed" },
-            "block_length": mode.block_length(),
-            "records": r.done.records,
-            "bytes": r.done.bytes,
-            "stopped_at": stop_name(r.stop),
-            "filemark": r.stop == Stop::Filemark,
-        }),
+        Read {
+            op: "read",
+            file: file.display().to_string(),
+            mode: mode_name(mode.block_length()),
+            block_length: mode.block_length(),
+            records: r.done.records,
+            bytes: r.done.bytes,
+            stopped_at: stop_name(r.stop),
+            filemark: r.stop == Stop::Filemark,
+        },
         format!(
             "read {unit}, {} bytes into {}; {}",
             r.done.bytes,
             file.display(),
             stop_words(r.stop)
         ),
-    );
-    Ok(())
+    )
 }
 
 // ------------------------------------------------------- filemarks, space
@@ -626,11 +761,20 @@ fn weof(tape: &Tape<'_>, p: &Printer<'_>, count: u32) -> Result<(), Failed> {
     if w.early_warning() {
         words += "; warning: the drive signalled early warning (EOM): the medium is nearly full";
     }
+    #[derive(Serialize)]
+    struct Marked {
+        op: &'static str,
+        filemarks: u64,
+        early_warning: bool,
+    }
     p.print(
-        json!({ "op": "weof", "filemarks": w.written, "early_warning": w.early_warning() }),
+        Marked {
+            op: "weof",
+            filemarks: w.written,
+            early_warning: w.early_warning(),
+        },
         words,
-    );
-    Ok(())
+    )
 }
 
 fn met_words(met: &Met) -> String {
@@ -675,17 +819,25 @@ fn space(
         ),
     };
     let residue = s.met.residue.map(|r| r.unsigned_abs());
-    let j = json!({
-        "op": op,
-        "requested": count,
-        "completed": !s.stopped_early,
-        "stopped_at": s.stopped_early.then(|| met_words(&s.met)),
-        "residue": residue,
-        "sense": s.met.sense.as_ref().map(|x| x.to_string()),
-    });
+    #[derive(Serialize)]
+    struct Spaced {
+        op: &'static str,
+        requested: i32,
+        completed: bool,
+        stopped_at: Option<String>,
+        residue: Option<u64>,
+        sense: Option<String>,
+    }
+    let j = Spaced {
+        op,
+        requested: count,
+        completed: !s.stopped_early,
+        stopped_at: s.stopped_early.then(|| met_words(&s.met)),
+        residue,
+        sense: s.met.sense.as_ref().map(|x| x.to_string()),
+    };
     if !s.stopped_early {
-        p.print(j, format!("spaced {asked}"));
-        return Ok(());
+        return p.print(j, format!("spaced {asked}"));
     }
     let left = match residue {
         Some(r) => format!("{} left undone", plural(r, one, many)),
@@ -702,7 +854,7 @@ fn space(
         }
     }
     if p.json {
-        p.print(j, String::new());
+        p.print(j, String::new())?;
     }
     Err(Failed::new(exit::SENSE_OTHER, message))
 }
@@ -710,6 +862,7 @@ fn space(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn position(raw0: u8, form: ReadPositionForm, block: BlockPosition) -> Position {
         Position {
@@ -735,7 +888,7 @@ mod tests {
             position_words(&p),
             "position unknown (the drive does not report it: BPU)"
         );
-        let j = position_json(&p);
+        let j = serde_json::to_value(position_json(&p)).unwrap();
         assert_eq!(j["known"], json!(false));
         assert_eq!(j["block"], Value::Null);
         assert_eq!(j["unknown_reason"], json!("BPU"));
@@ -753,7 +906,10 @@ mod tests {
         );
         p.doubt = Some(Doubt::ReservedBits(0x20));
         assert!(position_words(&p).starts_with("position not trusted"));
-        assert_eq!(position_json(&p)["block"], Value::Null);
+        assert_eq!(
+            serde_json::to_value(position_json(&p)).unwrap()["block"],
+            Value::Null
+        );
     }
 
     #[test]
@@ -772,7 +928,10 @@ mod tests {
             position_words(&p),
             "block 12, partition 0, file 2; at the beginning of the partition (BOP)"
         );
-        assert_eq!(position_json(&p)["block"], json!(12));
+        assert_eq!(
+            serde_json::to_value(position_json(&p)).unwrap()["block"],
+            json!(12)
+        );
     }
 
     #[test]

@@ -8,13 +8,13 @@ use segcopy::engine::xcopy::{
     plan_xcopy, resume_from, run_plan, CopyFailed, CopyManager, CopyReport, EndpointError,
     XcopyError, XcopyOptions,
 };
-use segcopy::transport::commands::{Scsi, XCOPY_TIMEOUT};
+use segcopy::transport::commands::{Failure, Scsi, XCOPY_TIMEOUT};
 use segcopy::transport::Transport;
 use segcopy::wire::xcopy::ListIdUsage;
 use segcopy::wire::{Hex, HexDump};
-use serde_json::json;
+use serde::Serialize;
 
-use super::{exit, open_device, out, Failed};
+use super::{exit, open_device, out, out_json, Failed};
 
 /// Arguments of `xcopy`.
 #[derive(Debug, clap::Args)]
@@ -172,7 +172,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     }
     if a.dry_run {
         if a.json {
-            out(&format!("{:#}\n", plan_json(&plan, &cm_path)));
+            out_json(&plan_json(&plan, &cm_path, None))?;
         } else {
             out("dry run: nothing was sent\n");
         }
@@ -190,9 +190,8 @@ pub fn run(a: Args) -> Result<(), Failed> {
     match result {
         Ok(r) => {
             if a.json {
-                let mut v = plan_json(&plan, &cm_path);
-                v["result"] = report_json(&r, plan.block_length);
-                out(&format!("{v:#}\n"));
+                let done = report_json(&r, plan.block_length);
+                out_json(&plan_json(&plan, &cm_path, Some(done)))?;
             } else {
                 out(&report_words(&r, plan.block_length));
             }
@@ -200,9 +199,8 @@ pub fn run(a: Args) -> Result<(), Failed> {
         }
         Err(f) => {
             if a.json {
-                let mut v = plan_json(&plan, &cm_path);
-                v["result"] = failure_json(&f, &plan);
-                out(&format!("{v:#}\n"));
+                let failed = failure_json(&f, &plan);
+                out_json(&plan_json(&plan, &cm_path, Some(failed)))?;
             }
             Err(failure(&f, &plan, &cm_path))
         }
@@ -267,55 +265,110 @@ fn report_words(r: &CopyReport, bl: u32) -> String {
     )
 }
 
-fn plan_json(plan: &Plan, cm: &str) -> serde_json::Value {
+/// The plan (and, after the copy, its result) as `xcopy --json` prints
+/// it; lab tests 21 and 23 read these keys.
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    source: &'a str,
+    source_lba: u64,
+    source_designator: String,
+    destination: &'a str,
+    destination_lba: u64,
+    destination_designator: String,
+    copy_manager: &'a str,
+    blocks: u64,
+    block_length: u32,
+    segment_blocks: u64,
+    segments: usize,
+    list_id: u8,
+    priority: u8,
+    method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<ResultJson>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ResultJson {
+    Completed {
+        status: &'static str,
+        blocks_copied: u64,
+        segments_completed: usize,
+        seconds: f64,
+        mib_per_second: f64,
+        segment_seconds: Vec<f64>,
+    },
+    Failed {
+        status: &'static str,
+        failed_segment: usize,
+        failed_segment_source_lba: Option<u64>,
+        failed_segment_destination_lba: Option<u64>,
+        blocks_copied: u64,
+        segments_completed: usize,
+        error: String,
+        sense_key: Option<&'static str>,
+        asc_ascq: Option<String>,
+        sense: Option<String>,
+    },
+}
+
+fn plan_json<'a>(plan: &'a Plan, cm: &'a str, result: Option<ResultJson>) -> PlanJson<'a> {
     let c = &plan.copy;
-    json!({
-        "source": c.source.name,
-        "source_lba": c.source_lba,
-        "source_designator": c.source.designator.to_string(),
-        "destination": c.destination.name,
-        "destination_lba": c.destination_lba,
-        "destination_designator": c.destination.designator.to_string(),
-        "copy_manager": cm,
-        "blocks": c.blocks,
-        "block_length": plan.block_length,
-        "segment_blocks": plan.segment_blocks,
-        "segments": plan.segments.len(),
-        "list_id": c.list_id,
-        "priority": c.priority,
-        "method": "EXTENDED COPY (LID1)",
-    })
+    PlanJson {
+        source: &c.source.name,
+        source_lba: c.source_lba,
+        source_designator: c.source.designator.to_string(),
+        destination: &c.destination.name,
+        destination_lba: c.destination_lba,
+        destination_designator: c.destination.designator.to_string(),
+        copy_manager: cm,
+        blocks: c.blocks,
+        block_length: plan.block_length,
+        segment_blocks: plan.segment_blocks,
+        segments: plan.segments.len(),
+        list_id: c.list_id,
+        priority: c.priority,
+        method: "EXTENDED COPY (LID1)",
+        result,
+    }
 }
 
-fn report_json(r: &CopyReport, bl: u32) -> serde_json::Value {
-    json!({
-        "status": "completed",
-        "blocks_copied": r.blocks,
-        "segments_completed": r.segments.len(),
-        "seconds": r.duration.as_secs_f64(),
-        "mib_per_second": mib_per_s(r.blocks, bl, r.duration.as_secs_f64()),
-        "segment_seconds": r.segments.iter().map(|s| s.duration.as_secs_f64()).collect::<Vec<_>>(),
-    })
+fn report_json(r: &CopyReport, bl: u32) -> ResultJson {
+    ResultJson::Completed {
+        status: "completed",
+        blocks_copied: r.blocks,
+        segments_completed: r.segments.len(),
+        seconds: r.duration.as_secs_f64(),
+        mib_per_second: mib_per_s(r.blocks, bl, r.duration.as_secs_f64()),
+        segment_seconds: r
+            .segments
+            .iter()
+            .map(|s| s.duration.as_secs_f64())
+            .collect(),
+    }
 }
 
-fn failure_json(f: &CopyFailed, plan: &Plan) -> serde_json::Value {
-    let s = &plan.segments[f.segment];
+fn failure_json(f: &CopyFailed, plan: &Plan) -> ResultJson {
+    let s = plan.segments.get(f.segment);
     let failure = f.error.failure();
-    json!({
-        "status": "failed",
-        "failed_segment": f.segment,
-        "failed_segment_source_lba": s.source_lba,
-        "failed_segment_destination_lba": s.destination_lba,
-        "blocks_copied": f.blocks_done,
-        "segments_completed": f.completed.len(),
-        "error": f.error.to_string(),
-        "sense_key": failure.and_then(|x| x.sense_key()).map(|k| k.name()),
-        "asc_ascq": failure.and_then(|x| x.sense()).and_then(|s| s.asc_ascq()).map(|(a, q)| format!("{a:02x}/{q:02x}")),
-        "sense": failure.and_then(|x| match x {
-            segcopy::transport::commands::Failure::CheckCondition { raw, .. } => Some(Hex(raw).to_string()),
-            _ => None,
+    ResultJson::Failed {
+        status: "failed",
+        failed_segment: f.segment,
+        failed_segment_source_lba: s.map(|s| s.source_lba),
+        failed_segment_destination_lba: s.map(|s| s.destination_lba),
+        blocks_copied: f.blocks_done,
+        segments_completed: f.completed.len(),
+        error: f.error.to_string(),
+        sense_key: failure.and_then(|x| x.sense_key()).map(|k| k.name()),
+        asc_ascq: failure
+            .and_then(|x| x.sense())
+            .and_then(|s| s.asc_ascq())
+            .map(|(a, q)| format!("{a:02x}/{q:02x}")),
+        sense: failure.and_then(|x| match x {
+            Failure::CheckCondition { raw, .. } => Some(Hex(raw).to_string()),
+            Failure::Command(_) => None,
         }),
-    })
+    }
 }
 
 fn failure(f: &CopyFailed, plan: &Plan, cm: &str) -> Failed {
