@@ -9,7 +9,7 @@ use segcopy::transport::commands::Scsi;
 use segcopy::wire::Hex;
 use serde::Serialize;
 
-use super::{exit, open_device, out, out_json, Failed};
+use super::{columns, exit, open_device, out, out_json, Failed};
 
 /// Arguments of `conform`.
 #[derive(Debug, clap::Args)]
@@ -91,36 +91,35 @@ pub fn run(a: Args) -> Result<(), Failed> {
             skipped_cases: skipped.iter().map(skipped_json).collect(),
         })?;
     } else {
-        out(&format!(
-            "{:<34} {:<30} {:<30} {}\n",
-            "CASE", "EXPECTED", "OBSERVED", "VERDICT"
-        ));
-        for r in &rows {
-            let obs = match &r.observed {
-                Ok(o) => o.outcome.to_string(),
-                Err(e) => format!("no answer: {e}"),
-            };
-            out(&format!(
-                "{:<34} {:<30} {:<30} {}\n",
-                r.name,
-                r.expect.to_string(),
-                obs,
-                if r.matches() {
+        let mut table: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                let obs = match &r.observed {
+                    Ok(o) => o.outcome.to_string(),
+                    Err(e) => format!("no answer: {e}"),
+                };
+                let verdict = if r.matches() {
                     "as expected"
                 } else {
                     "DIFFERS"
-                }
-            ));
-        }
-        for k in &skipped {
-            out(&format!(
-                "{:<34} {:<30} {:<30} {}\n",
-                k.name,
+                };
+                vec![r.name.into(), r.expect.to_string(), obs, verdict.into()]
+            })
+            .collect();
+        table.extend(skipped.iter().map(|k| {
+            vec![
+                k.name.into(),
                 k.expect.to_string(),
-                "-",
-                "skipped"
-            ));
-        }
+                "-".into(),
+                "skipped".into(),
+            ]
+        }));
+        // The lab reads this table: the case name first, the verdict last.
+        out(&columns(
+            &["CASE", "EXPECTED", "OBSERVED", "VERDICT"],
+            table,
+            0,
+        ));
         out(&format!(
             "{} cases, {} as expected, {} differ, {} skipped\n",
             rows.len(),

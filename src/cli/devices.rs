@@ -4,7 +4,7 @@ use segcopy::transport::discover::Identity;
 use segcopy::transport::discover::{scan_sg, FoundDevice};
 use serde::Serialize;
 
-use super::{out, out_json, Failed};
+use super::{columns, out, out_json, Failed};
 
 /// Arguments of `devices`.
 #[derive(Debug, clap::Args)]
@@ -31,13 +31,20 @@ pub fn run(a: Args) -> Result<(), Failed> {
         );
         return Ok(());
     }
-    out(&format!(
-        "{:<10} {:<9} {:<10} {:<8} {:<16} {:<5} {:<4} {}\n",
-        "DEVICE", "HCTL", "UPPER", "VENDOR", "PRODUCT", "TYPE", "3PC", "DESIGNATOR (for E4h)"
+    out(&columns(
+        &[
+            "DEVICE",
+            "HCTL",
+            "UPPER",
+            "VENDOR",
+            "PRODUCT",
+            "TYPE",
+            "3PC",
+            "DESIGNATOR (for E4h)",
+        ],
+        found.iter().map(row).collect(),
+        0,
     ));
-    for d in &found {
-        out(&line(d));
-    }
     Ok(())
 }
 
@@ -72,32 +79,50 @@ fn site_devices(ctx: &super::site::SiteCtx, json: bool) -> Result<(), Failed> {
             .collect();
         return out_json(&v);
     }
-    out(&format!(
-        "{:<12} {:<18} {:<6} {:<8} {:<16} {:<4} {}\n",
-        "NAME", "KIND", "TYPE", "VENDOR", "PRODUCT", "3PC", "DESIGNATOR (for E4h)"
+    let table = rows
+        .into_iter()
+        .map(|(n, k, p)| {
+            let kind = format!("{}{}", if k == Kind::Real { "real " } else { "sim " }, k);
+            match p {
+                Ok(id) => vec![
+                    n,
+                    kind,
+                    type_short(id.inquiry.device_type.bits()).into(),
+                    id.inquiry.vendor_str(),
+                    id.inquiry.product_str(),
+                    yes_no(id.advertises_xcopy()).into(),
+                    designator(&id),
+                ],
+                // The reason goes last, where its length widens no column.
+                Err(e) => vec![
+                    n,
+                    kind,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    format!("cannot ask it: {e}"),
+                ],
+            }
+        })
+        .collect();
+    out(&columns(
+        &[
+            "NAME",
+            "KIND",
+            "TYPE",
+            "VENDOR",
+            "PRODUCT",
+            "3PC",
+            "DESIGNATOR (for E4h)",
+        ],
+        table,
+        0,
     ));
-    for (n, k, p) in rows {
-        let kind = format!("{}{}", if k == Kind::Real { "real " } else { "sim " }, k);
-        match p {
-            Ok(id) => out(&format!(
-                "{:<12} {:<18} {:<6} {:<8} {:<16} {:<4} {}\n",
-                n,
-                kind,
-                type_short(id.inquiry.device_type.bits()),
-                id.inquiry.vendor_str(),
-                id.inquiry.product_str(),
-                if id.advertises_xcopy() { "yes" } else { "no" },
-                id.cscd_designator()
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "-".into())
-            )),
-            Err(e) => out(&format!("{n:<12} {kind:<18} cannot ask it: {e}\n")),
-        }
-    }
     Ok(())
 }
 
-fn line(d: &FoundDevice) -> String {
+fn row(d: &FoundDevice) -> Vec<String> {
     let path = d.path.display().to_string();
     let hctl = d.hctl.clone().unwrap_or_else(|| "-".into());
     let upper = d
@@ -106,21 +131,43 @@ fn line(d: &FoundDevice) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "-".into());
     match &d.probe {
-        Ok(id) => format!(
-            "{:<10} {:<9} {:<10} {:<8} {:<16} {:<5} {:<4} {}\n",
+        Ok(id) => vec![
             path,
             hctl,
             upper,
             id.inquiry.vendor_str(),
             id.inquiry.product_str(),
-            type_short(id.inquiry.device_type.bits()),
-            if id.advertises_xcopy() { "yes" } else { "no" },
-            id.cscd_designator()
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "-".into())
-        ),
-        Err(e) => format!("{path:<10} {hctl:<9} {upper:<10} cannot ask it: {e}\n"),
+            type_short(id.inquiry.device_type.bits()).into(),
+            yes_no(id.advertises_xcopy()).into(),
+            designator(id),
+        ],
+        // The reason goes last, where its length widens no column.
+        Err(e) => vec![
+            path,
+            hctl,
+            upper,
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            format!("cannot ask it: {e}"),
+        ],
     }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The designator an E4h CSCD would use, or "-".
+fn designator(id: &Identity) -> String {
+    id.cscd_designator()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn type_short(t: u8) -> &'static str {

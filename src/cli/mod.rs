@@ -121,6 +121,26 @@ pub(crate) fn out_json(v: &impl serde::Serialize) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Lays out `rows` under `header` (none if empty) in columns one space
+/// apart, without borders, the first column indented by `indent` spaces;
+/// trailing spaces trimmed, one line per row.
+pub(crate) fn columns(header: &[&str], rows: Vec<Vec<String>>, indent: u16) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    if !header.is_empty() {
+        t.set_header(header.to_vec());
+    }
+    for r in rows {
+        t.add_row(r);
+    }
+    for (i, c) in t.column_iter_mut().enumerate() {
+        c.set_padding((if i == 0 { indent } else { 0 }, 1));
+    }
+    let mut s = t.trim_fmt();
+    s.push('\n');
+    s
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -5,7 +5,7 @@ use segcopy::wire::rcr::OperatingParameters;
 use segcopy::wire::{cscd, segment, HexDump};
 use serde::Serialize;
 
-use super::{open_device, out, out_json, Failed};
+use super::{columns, open_device, out, out_json, Failed};
 
 /// Arguments of `params`.
 #[derive(Debug, clap::Args)]
@@ -59,8 +59,8 @@ fn bytes(n: u32) -> String {
 }
 
 fn in_words(p: &OperatingParameters) -> String {
-    let mut s = String::from("OPERATING PARAMETERS (RECEIVE COPY RESULTS, service action 03h)\n");
-    let mut line = |k: &str, v: String| s += &format!("  {k:<40} {v}\n");
+    let mut rows = Vec::new();
+    let mut line = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
     line(
         "Supports no list identifier (SNLID):",
         if p.snlid { "yes" } else { "no" }.into(),
@@ -110,6 +110,10 @@ fn in_words(p: &OperatingParameters) -> String {
         } else {
             String::new()
         },
+    );
+    let mut s = format!(
+        "OPERATING PARAMETERS (RECEIVE COPY RESULTS, service action 03h)\n{}",
+        columns(&[], rows, 2)
     );
     for &c in &p.implemented_descriptor_codes {
         s += &format!("    {}\n", code_name(c));

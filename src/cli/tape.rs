@@ -20,7 +20,7 @@ use segcopy::wire::ssc::{BlockLimits, BlockPosition, PositionUnknown, ReadPositi
 use segcopy::wire::Hex;
 use serde::Serialize;
 
-use super::{exit, open_device, out, out_json, scsi_failed, Failed};
+use super::{columns, exit, open_device, out, out_json, scsi_failed, Failed};
 
 /// Arguments of `tape`.
 #[derive(Debug, clap::Args)]
@@ -308,8 +308,8 @@ fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
             },
         ),
     };
-    let mut w = String::from("tape drive status\n");
-    let mut line = |k: &str, v: String| w += &format!("  {k:<18} {v}\n");
+    let mut rows = Vec::new();
+    let mut line = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
     line("Ready:", ready_words);
     line("Block size:", bl_words);
     line(
@@ -323,6 +323,7 @@ fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
     line("Buffered mode:", dsp.buffered_mode.to_string());
     line("Block limits:", block_limits_words(&limits));
     line("Position:", pos_words);
+    let w = format!("tape drive status\n{}", columns(&[], rows, 2));
     let j = StatusJson {
         op: "status",
         ready: ready.is_ok(),
