@@ -367,23 +367,15 @@ mod tests {
                 })
             );
         }
-        assert_eq!(
-            m.slot(0).unwrap_err().to_string(),
-            "slot 0 does not exist: lib has slots 1 to 3"
-        );
-        assert_eq!(
-            m.drive(2).unwrap_err().to_string(),
-            "drive 2 does not exist: lib has drives 0 to 1"
-        );
         let empty = ElementMap::new("lib", &ElementStatusData::from_pages(vec![]).unwrap());
-        assert_eq!(
-            empty.drive(0).unwrap_err().to_string(),
-            "drive 0 does not exist: lib has no drives"
-        );
-        assert_eq!(
-            empty.slot(1).unwrap_err().to_string(),
-            "slot 1 does not exist: lib has no slots"
-        );
+        for (e, words) in [
+            (m.slot(0), "slot 0 does not exist: lib has slots 1 to 3"),
+            (m.drive(2), "drive 2 does not exist: lib has drives 0 to 1"),
+            (empty.drive(0), "drive 0 does not exist: lib has no drives"),
+            (empty.slot(1), "slot 1 does not exist: lib has no slots"),
+        ] {
+            assert_eq!(e.unwrap_err().to_string(), words);
+        }
     }
 
     #[test]

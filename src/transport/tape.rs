@@ -1227,14 +1227,22 @@ fn buffer_len(requested: u64) -> Result<usize, RecordLengthError> {
     usize::try_from(requested).map_err(|_| RecordLengthError::TooLarge { requested })
 }
 
-fn whole_blocks(block_length: u32, requested: u64) -> Result<u64, RecordLengthError> {
-    if requested == 0 || requested % u64::from(block_length) != 0 {
-        return Err(RecordLengthError::NotWholeBlocks {
+/// Fixed-block mode: the length asked for, which must be a whole number of
+/// blocks, or as many whole blocks as fit in `default` (at least one).
+fn fixed_length(
+    block_length: u32,
+    requested: Option<u64>,
+    default: u64,
+) -> Result<u64, RecordLengthError> {
+    let bl = u64::from(block_length);
+    match requested {
+        None => Ok(bl * (default / bl).max(1)),
+        Some(n) if n == 0 || n % bl != 0 => Err(RecordLengthError::NotWholeBlocks {
             block_length,
-            requested,
-        });
+            requested: n,
+        }),
+        Some(n) => Ok(n),
     }
-    Ok(requested)
 }
 
 /// The record length of each WRITE(6) when writing records in `mode`,
@@ -1250,13 +1258,10 @@ pub fn write_record_length(
     limits: &BlockLimits,
     requested: Option<u64>,
 ) -> Result<usize, RecordLengthError> {
-    let n = match (mode, requested) {
-        (BlockMode::Fixed(bl), Some(n)) => whole_blocks(bl, n)?,
-        (BlockMode::Fixed(bl), None) => {
-            u64::from(bl) * (DEFAULT_RECORD_LENGTH / u64::from(bl)).max(1)
-        }
-        (BlockMode::Variable, n) => {
-            let n = n.unwrap_or(match u64::from(limits.maximum_block_length_limit) {
+    let n = match mode {
+        BlockMode::Fixed(bl) => fixed_length(bl, requested, DEFAULT_RECORD_LENGTH)?,
+        BlockMode::Variable => {
+            let n = requested.unwrap_or(match u64::from(limits.maximum_block_length_limit) {
                 0 => DEFAULT_RECORD_LENGTH,
                 max => max.min(DEFAULT_RECORD_LENGTH),
             });
@@ -1286,12 +1291,9 @@ pub fn read_buffer_length(
     limits: Option<&BlockLimits>,
     requested: Option<u64>,
 ) -> Result<usize, RecordLengthError> {
-    let n = match (mode, requested) {
-        (BlockMode::Fixed(bl), Some(n)) => whole_blocks(bl, n)?,
-        (BlockMode::Fixed(bl), None) => {
-            u64::from(bl) * (DEFAULT_READ_LENGTH / u64::from(bl)).max(1)
-        }
-        (BlockMode::Variable, requested) => {
+    let n = match mode {
+        BlockMode::Fixed(bl) => fixed_length(bl, requested, DEFAULT_READ_LENGTH)?,
+        BlockMode::Variable => {
             let n = requested.unwrap_or(match limits.map_or(0, |l| l.maximum_block_length_limit) {
                 0 => DEFAULT_READ_LENGTH,
                 max => u64::from(max),
