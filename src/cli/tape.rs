@@ -642,10 +642,8 @@ fn write(
     }
     #[derive(Serialize)]
     struct Wrote {
-        op: &'static str,
-        file: String,
-        mode: &'static str,
-        block_length: u32,
+        #[serde(flatten)]
+        transfer: Transfer,
         record_length: usize,
         records: u64,
         bytes_written: u64,
@@ -655,10 +653,7 @@ fn write(
     }
     p.print(
         Wrote {
-            op: "write",
-            file: file.display().to_string(),
-            mode: mode_name(mode.block_length()),
-            block_length: mode.block_length(),
+            transfer: Transfer::new("write", file, mode),
             record_length: record_len,
             records: w.done.records,
             bytes_written: w.done.bytes,
@@ -668,6 +663,26 @@ fn write(
         },
         words,
     )
+}
+
+/// What a write or read of a file says first in JSON.
+#[derive(Serialize)]
+struct Transfer {
+    op: &'static str,
+    file: String,
+    mode: &'static str,
+    block_length: u32,
+}
+
+impl Transfer {
+    fn new(op: &'static str, file: &std::path::Path, mode: BlockMode) -> Self {
+        Transfer {
+            op,
+            file: file.display().to_string(),
+            mode: mode_name(mode.block_length()),
+            block_length: mode.block_length(),
+        }
+    }
 }
 
 fn stop_words(s: Stop) -> &'static str {
@@ -725,10 +740,8 @@ fn read(
     };
     #[derive(Serialize)]
     struct Read {
-        op: &'static str,
-        file: String,
-        mode: &'static str,
-        block_length: u32,
+        #[serde(flatten)]
+        transfer: Transfer,
         records: u64,
         bytes: u64,
         stopped_at: &'static str,
@@ -736,10 +749,7 @@ fn read(
     }
     p.print(
         Read {
-            op: "read",
-            file: file.display().to_string(),
-            mode: mode_name(mode.block_length()),
-            block_length: mode.block_length(),
+            transfer: Transfer::new("read", file, mode),
             records: r.done.records,
             bytes: r.done.bytes,
             stopped_at: stop_name(r.stop),
