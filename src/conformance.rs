@@ -700,7 +700,13 @@ pub fn send(t: &dyn Transport, req: &Request) -> Result<Observed, TransportError
 /// Runs every case `setup` can run, in table order; the others are
 /// [`skipped`]. A case whose command does not encode is not sent and its
 /// row says so ([`NoAnswer::NotEncoded`]).
+///
+/// First a TEST UNIT READY (retried once on UNIT ATTENTION) clears a
+/// pending UNIT ATTENTION, so that the first case is judged on its own
+/// merits. Its answer is not a case: whatever it is, the cases run and
+/// their rows show how the device answers.
 pub fn run(t: &dyn Transport, setup: &Setup) -> Vec<Row> {
+    let _ = Scsi::new(t).test_unit_ready();
     cases()
         .into_iter()
         .filter(|c| c.skip_reason(setup).is_none())
@@ -883,11 +889,13 @@ mod tests {
         assert!(matches!(e, NoAnswer::NotEncoded(_)), "{e}");
         assert!(!valid.matches());
         assert!(record(&rows).contains("valid-b2b\tno-answer\tits command could not be encoded"));
-        // Only what encoded was sent: the RECEIVE COPY RESULTS cases and the
+        // Only what encoded was sent, after the TEST UNIT READY that clears
+        // a pending UNIT ATTENTION: the RECEIVE COPY RESULTS cases and the
         // zero-length list.
         let sent = t.0.lock().unwrap();
         let encoded = rows.iter().filter(|r| r.observed.is_ok()).count();
-        assert_eq!(sent.len(), encoded);
+        assert_eq!(sent[0], [0u8; 6], "TEST UNIT READY first");
+        assert_eq!(sent.len(), 1 + encoded);
         assert!(sent.iter().all(|c| !c.is_empty()));
         assert!(encoded >= 5 && encoded < rows.len(), "{encoded}");
     }

@@ -68,9 +68,6 @@ pub fn run(a: Args) -> Result<(), Failed> {
         Some(d) => Some(lun(d)?.1),
         None => None,
     };
-    // Clear a pending UNIT ATTENTION so that the first case is judged on
-    // its own merits.
-    let _ = Scsi::new(cm_t.as_ref()).test_unit_ready();
     let setup = Setup { cm, other, four_k };
     let rows = conformance::run(cm_t.as_ref(), &setup);
     let skipped = conformance::skipped(&setup);

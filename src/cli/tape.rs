@@ -10,13 +10,14 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use segcopy::transport::commands::ScsiError;
 use segcopy::transport::tape::{
-    block_limits_words, form_name, position_unknown_flag, BlockMode, Doubt, Met, Position,
-    ReadRecords, RecordLengthError, RecordsError, SetBlockLengthError, SpaceKind, SpaceResult,
-    Stop, Tape, Told, WroteRecords,
+    block_limits_words, form_name, locate_refused, position_unknown_flag, BlockMode, Doubt,
+    LocateRefused, Met, Position, ReadRecords, RecordLengthError, RecordsError,
+    SetBlockLengthError, SpaceKind, SpaceResult, Stop, Tape, Told, WroteRecords,
 };
 use segcopy::units::parse_size;
-use segcopy::wire::sense::SenseKey;
-use segcopy::wire::ssc::{BlockLimits, BlockPosition, PositionUnknown, ReadPositionForm};
+use segcopy::wire::ssc::{
+    BlockLimits, BlockPosition, PositionUnknown, ReadPositionForm, Space6Cdb, MAX_U24,
+};
 use segcopy::wire::Hex;
 use serde::Serialize;
 
@@ -122,9 +123,9 @@ fn parse_u24(s: &str) -> Result<u32, String> {
     let n: u32 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if n > 0x00ff_ffff {
+    if n > MAX_U24 {
         return Err(format!(
-            "{n} does not fit the 24-bit field (at most 16777215)"
+            "{n} does not fit the 24-bit field (at most {MAX_U24})"
         ));
     }
     Ok(n)
@@ -134,8 +135,11 @@ fn parse_count(s: &str) -> Result<i32, String> {
     let n: i32 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if !(1..=0x007f_ffff).contains(&n) {
-        return Err(format!("{n}: give a count from 1 to 8388607"));
+    if !(1..=Space6Cdb::MAX_COUNT).contains(&n) {
+        return Err(format!(
+            "{n}: give a count from 1 to {}",
+            Space6Cdb::MAX_COUNT
+        ));
     }
     Ok(n)
 }
@@ -479,11 +483,10 @@ fn tell(tape: &Tape<'_>, p: &Printer<'_>, form: Option<ReadPositionForm>) -> Res
 fn locate(tape: &Tape<'_>, p: &Printer<'_>, block: u64) -> Result<(), Failed> {
     if let Err(e) = tape.locate(block) {
         let mut f = scsi_failed(&e);
-        let sense = e.failure().and_then(|f| f.sense());
-        if sense.and_then(|s| s.sense_key()) == Some(SenseKey::IllegalRequest) {
-            let hint = match sense.and_then(|s| s.asc_ascq()) {
-                Some((0x20, 0x00)) => "the drive does not implement LOCATE",
-                _ => "the drive refused this LOCATE",
+        if let Some(why) = locate_refused(&e) {
+            let hint = match why {
+                LocateRefused::NotImplemented => "the drive does not implement LOCATE",
+                LocateRefused::Refused => "the drive refused this LOCATE",
             };
             f.message += &format!("\n{hint}: position with rewind, fsf and fsr instead");
         }

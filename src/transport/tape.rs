@@ -1336,6 +1336,32 @@ pub fn position_unknown_flag(form: ReadPositionForm) -> &'static str {
     }
 }
 
+/// How a drive refused LOCATE, read from its ILLEGAL REQUEST sense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocateRefused {
+    /// INVALID COMMAND OPERATION CODE (20h/00h): the drive does not
+    /// implement LOCATE at all (tgt's virtual tape).
+    NotImplemented,
+    /// Another ILLEGAL REQUEST: this LOCATE (its block, its form) was
+    /// refused.
+    Refused,
+}
+
+/// Whether a failed [`Tape::locate`] was refused with ILLEGAL REQUEST, and
+/// how; `None` for any other failure.
+pub fn locate_refused(e: &ScsiError) -> Option<LocateRefused> {
+    /// ASC/ASCQ 20h/00h INVALID COMMAND OPERATION CODE.
+    const INVALID_OPERATION_CODE: (u8, u8) = (0x20, 0x00);
+    let sense = e.failure()?.sense()?;
+    (sense.sense_key() == Some(SenseKey::IllegalRequest)).then(|| {
+        if sense.asc_ascq() == Some(INVALID_OPERATION_CODE) {
+            LocateRefused::NotImplemented
+        } else {
+            LocateRefused::Refused
+        }
+    })
+}
+
 /// Why [`Tape::set_block_length_checked`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SetBlockLengthError {
@@ -2228,6 +2254,24 @@ mod tests {
             e.to_string(),
             "tape: the drive accepted MODE SELECT with block length 65536, but MODE SENSE now says 512"
         );
+    }
+
+    #[test]
+    fn a_refused_locate_says_whether_locate_exists() {
+        let refused = |asc, ascq| {
+            let t = Scripted::new(vec![check(
+                SenseData::fixed(SenseKey::IllegalRequest, asc, ascq),
+                &[],
+            )]);
+            locate_refused(&Tape::new(&t).locate(5).unwrap_err())
+        };
+        assert_eq!(refused(0x20, 0x00), Some(LocateRefused::NotImplemented));
+        assert_eq!(refused(0x24, 0x00), Some(LocateRefused::Refused));
+        let t = Scripted::new(vec![check(
+            SenseData::fixed(SenseKey::MediumError, 0x14, 0x00),
+            &[],
+        )]);
+        assert_eq!(locate_refused(&Tape::new(&t).locate(5).unwrap_err()), None);
     }
 
     #[test]
