@@ -136,6 +136,7 @@ mod tests {
         assert_eq!(parse_size("1T"), Ok(1 << 40));
         assert_eq!(parse_size("1 TiB"), Ok(1 << 40));
         assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
         assert_eq!(parse_size("256 MiB"), Ok(256 << 20));
         assert_eq!(parse_size("64K"), Ok(65_536));
         assert_eq!(parse_size("333K"), Ok(333 * 1024));
