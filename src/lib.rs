@@ -12,4 +12,5 @@ pub mod engine;
 pub mod sim;
 pub mod site;
 pub mod transport;
+pub mod units;
 pub mod wire;

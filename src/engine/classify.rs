@@ -61,6 +61,8 @@ pub fn classify(e: &ScsiError) -> Verdict {
             "the device answered with data segcopy cannot use",
         ),
         ScsiError::Failed { failure, .. } => self::failure(failure),
+        // segcopy could not encode its own request: a bug, never retried.
+        ScsiError::Encode { .. } => v(Action::Fatal, "segcopy could not build the request"),
     }
 }
 
