@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod process;
 pub mod sqlite;
+pub mod tape_map;
 #[cfg(test)]
 mod testing;
 
