@@ -24,12 +24,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub mod job;
 pub mod process;
 pub mod sqlite;
 pub mod tape_map;
 #[cfg(test)]
 mod testing;
 
+pub use job::{due_jobs, next_due};
 pub use process::{host_name, local_alive, this_process};
 
 /// A backup's number (the patent's process number).
@@ -169,6 +171,20 @@ fn default_url_from(
             )
         })?;
     Ok(format!("sqlite:{}", path.display()))
+}
+
+/// A [`Timestamp`] in UTC as RFC 3339 (`2024-05-01T02:00:00Z`); a time
+/// before 1970 or after 9999 as its number of seconds.
+pub fn format_time(t: Timestamp) -> String {
+    /// 10000-01-01T00:00:00Z.
+    const YEAR_10000: i64 = 253_402_300_800;
+    match u64::try_from(t) {
+        Ok(secs) if t < YEAR_10000 => humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+        )
+        .to_string(),
+        _ => t.to_string(),
+    }
 }
 
 /// Who holds a lease: a segcopy process on a host, doing one thing.
@@ -648,5 +664,14 @@ mod tests {
             default_url(Some(&memory)).ok(),
             Some("sqlite:/srv/catalog.sqlite".to_string())
         );
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(1_714_528_800), "2024-05-01T02:00:00Z");
+        assert_eq!(format_time(-5), "-5");
+        assert_eq!(format_time(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(format_time(i64::MAX), i64::MAX.to_string());
     }
 }
