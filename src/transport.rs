@@ -89,6 +89,18 @@ pub trait Transport: Send + Sync {
     ) -> Result<Completion, TransportError>;
 }
 
+/// Why a device could not be opened by name: one sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OpenFailed(pub String);
+
+/// Something that opens devices by the names a site gives them — the
+/// engine's way to a device, simulated or real, without knowing which.
+pub trait Opener: Send + Sync {
+    /// Opens `name`.
+    fn open(&self, name: &str) -> Result<Box<dyn Transport>, OpenFailed>;
+}
+
 /// A real device over SG_IO, with the name it was opened by.
 #[derive(Debug)]
 pub struct SgTransport {

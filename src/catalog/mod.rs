@@ -446,12 +446,15 @@ pub enum Place {
         barcode: String,
         /// The stream block length (fixed-block mode; 0: variable).
         block_length: u32,
-        /// The first and last logical block (object) of the segment.
-        first_block: u64,
-        /// The last logical block.
-        last_block: u64,
-        /// Whether READ POSITION confirmed the positions (false: computed
-        /// only, the drive does not report its position).
+        /// The first logical block (object) of the segment: `None` when
+        /// the drive never said where it was (BPU), so no position is known
+        /// — segcopy never invents one.
+        first_block: Option<u64>,
+        /// The last logical block, likewise.
+        last_block: Option<u64>,
+        /// Whether READ POSITION confirmed the positions after the segment
+        /// (false: computed from the start and the blocks written, or not
+        /// known at all).
         verified: bool,
     },
     /// On a disk.

@@ -139,7 +139,7 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (backup, copy, seg_index),
         CHECK (place <> 'tape' OR (library IS NOT NULL AND drive IS NOT NULL
             AND barcode IS NOT NULL AND block_length IS NOT NULL
-            AND first_block IS NOT NULL AND last_block IS NOT NULL
+            AND (first_block IS NULL) = (last_block IS NULL)
             AND verified IS NOT NULL)),
         CHECK (place <> 'disk' OR (disk IS NOT NULL AND designator IS NOT NULL
             AND lba IS NOT NULL))
@@ -495,8 +495,8 @@ fn segment_row(row: &Row<'_>) -> rusqlite::Result<SegmentRecord> {
             drive: required("drive", row.get("drive")?)?,
             barcode: required("barcode", row.get("barcode")?)?,
             block_length: required("block_length", row.get("block_length")?)?,
-            first_block: required("first_block", row.get("first_block")?)?,
-            last_block: required("last_block", row.get("last_block")?)?,
+            first_block: row.get("first_block")?,
+            last_block: row.get("last_block")?,
             verified: required("verified", row.get("verified")?)?,
         }
     } else {
@@ -667,8 +667,8 @@ fn insert_segment(tx: &Connection, s: &SegmentRecord) -> rusqlite::Result<()> {
             Some(drive.as_str()),
             Some(barcode.as_str()),
             Some(*block_length),
-            Some(*first_block),
-            Some(*last_block),
+            *first_block,
+            *last_block,
             Some(*verified),
         ),
         Place::Disk { .. } => ("disk", None, None, None, None, None, None, None),
@@ -738,11 +738,20 @@ fn check_segment(s: &SegmentRecord) -> Result<(), StoreError> {
         ..
     } = &s.place
     {
-        if last_block < first_block {
-            return Err(StoreError::Invalid(format!(
-                "segment {} of copy {} of backup {} ends (block {last_block}) before it starts (block {first_block})",
-                s.index, s.copy, s.backup
-            )));
+        match (first_block, last_block) {
+            (Some(first), Some(last)) if last < first => {
+                return Err(StoreError::Invalid(format!(
+                    "segment {} of copy {} of backup {} ends (block {last}) before it starts (block {first})",
+                    s.index, s.copy, s.backup
+                )));
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(StoreError::Invalid(format!(
+                    "segment {} of copy {} of backup {} has one end of its tape blocks known and not the other",
+                    s.index, s.copy, s.backup
+                )));
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -21,8 +21,8 @@ pub fn failover_detail() -> BackupDetail {
         drive: drive.into(),
         barcode: barcode.into(),
         block_length: 262_144,
-        first_block: (index % 2) * 256,
-        last_block: (index % 2) * 256 + 255,
+        first_block: Some((index % 2) * 256),
+        last_block: Some((index % 2) * 256 + 255),
         verified,
     };
     let record = |index: u64, stream: u8, mover_device: &str, place: Place| SegmentRecord {
@@ -124,18 +124,17 @@ fn arb_place(max: u64) -> impl Strategy<Value = Place> {
             ".{0,12}",
             "[A-Z0-9]{0,8}",
             any::<u32>(),
-            0..=max,
-            0..=max,
+            proptest::option::of((0..=max, 0..=max)),
             any::<bool>()
         )
-            .prop_map(|(library, drive, barcode, block_length, a, b, verified)| {
+            .prop_map(|(library, drive, barcode, block_length, ends, verified)| {
                 Place::Tape {
                     library,
                     drive,
                     barcode,
                     block_length,
-                    first_block: a.min(b),
-                    last_block: a.max(b),
+                    first_block: ends.map(|(a, b)| a.min(b)),
+                    last_block: ends.map(|(a, b)| a.max(b)),
                     verified,
                 }
             }),

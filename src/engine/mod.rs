@@ -2,6 +2,10 @@
 //! segmenter ([`plan`]) and the one-shot EXTENDED COPY block copy
 //! ([`xcopy`]) behind `segcopy xcopy`.
 
+pub mod backup;
 pub mod classify;
+pub mod media;
+pub mod mover;
 pub mod plan;
+pub mod segments;
 pub mod xcopy;

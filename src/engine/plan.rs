@@ -36,6 +36,10 @@ pub struct Limits {
     pub granularity: u32,
     /// Implemented descriptor type codes (empty: the device listed none).
     pub implemented: Vec<u8>,
+    /// MAXIMUM STREAM DEVICE TRANSFER SIZE (0: not given).
+    pub max_stream_transfer: u32,
+    /// MAXIMUM INLINE DATA LENGTH.
+    pub max_inline: u32,
 }
 
 impl Limits {
@@ -73,10 +77,32 @@ impl Limits {
             max_segment_length: p.max_segment_length,
             granularity: p.data_segment_granularity(),
             implemented: p.implemented_descriptor_codes.clone(),
+            max_stream_transfer: p.max_stream_device_transfer_size,
+            max_inline: p.max_inline_data_length,
         })
     }
 
-    fn check_implemented(&self, code: u8, what: &'static str) -> Result<(), PlanError> {
+    /// Whether the copy manager implements descriptor type `code` (one that
+    /// lists no codes is taken at its word for none of them but 02h/E4h,
+    /// which every copy manager has).
+    pub fn implements(&self, code: u8) -> bool {
+        self.implemented.contains(&code)
+            || (self.implemented.is_empty()
+                && matches!(
+                    code,
+                    segment::code::BLOCK_TO_BLOCK | cscd::code::IDENTIFICATION
+                ))
+    }
+
+    /// How many segment descriptors of `descriptor_bytes` each (header
+    /// included) fit in one command with two CSCDs.
+    pub fn descriptors_per_command_of(&self, descriptor_bytes: u64) -> u64 {
+        let lists =
+            u64::from(self.max_descriptor_list_length).saturating_sub(2 * cscd::CSCD_LEN as u64);
+        (lists / descriptor_bytes.max(1)).min(u64::from(self.max_segment_descriptors))
+    }
+
+    pub(crate) fn check_implemented(&self, code: u8, what: &'static str) -> Result<(), PlanError> {
         if !self.implemented.is_empty() && !self.implemented.contains(&code) {
             return Err(PlanError::NotImplemented {
                 copy_manager: self.copy_manager.clone(),
@@ -89,10 +115,7 @@ impl Limits {
 
     /// How many block→block descriptors fit in one command with two CSCDs.
     pub fn descriptors_per_command(&self) -> u64 {
-        let lists =
-            u64::from(self.max_descriptor_list_length).saturating_sub(2 * cscd::CSCD_LEN as u64);
-        let by_len = lists / (4 + u64::from(segment::BLOCK_BLOCK_DESCRIPTOR_LENGTH));
-        by_len.min(u64::from(self.max_segment_descriptors))
+        self.descriptors_per_command_of(4 + u64::from(segment::BLOCK_BLOCK_DESCRIPTOR_LENGTH))
     }
 
     /// The most blocks one block→block descriptor may carry.
@@ -499,6 +522,8 @@ mod tests {
             max_segment_length: 256 << 20,
             granularity: 512,
             implemented: vec![0x02, 0xe4],
+            max_stream_transfer: 0,
+            max_inline: 0,
         }
     }
 

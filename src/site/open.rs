@@ -10,7 +10,7 @@ use super::{Kind, Site, SiteError};
 use crate::sim::Fabric;
 use crate::transport::discover::find_by_designator;
 use crate::transport::fault::FaultInjector;
-use crate::transport::{SgTransport, Transport, TransportError};
+use crate::transport::{OpenFailed, Opener, SgTransport, Transport, TransportError};
 
 /// A site file, loaded and built: its description and its simulated
 /// fabric (whose fault plan also stands in front of its real devices).
@@ -129,5 +129,11 @@ impl Loaded {
                 name: name.to_string(),
                 designator: want.trim_start_matches("0x").to_ascii_lowercase(),
             })
+    }
+}
+
+impl Opener for Loaded {
+    fn open(&self, name: &str) -> Result<Box<dyn Transport>, OpenFailed> {
+        Loaded::open(self, name).map_err(|e| OpenFailed(e.to_string()))
     }
 }

@@ -16,7 +16,9 @@ use crate::wire::inquiry::{InquiryCdb, StandardInquiry};
 use crate::wire::rcr::{
     CopyStatus, FailedSegmentDetails, OperatingParameters, ReceiveCopyResultsCdb, ServiceAction,
 };
-use crate::wire::sbc::{ReadCapacity16, ReadCapacity16Cdb, TestUnitReadyCdb};
+use crate::wire::sbc::{
+    Read16Cdb, ReadCapacity16, ReadCapacity16Cdb, TestUnitReadyCdb, Write16Cdb,
+};
 use crate::wire::sense::{SenseData, SenseKey};
 use crate::wire::vpd::DeviceIdentification;
 use crate::wire::xcopy::ExtendedCopyCdb;
@@ -24,6 +26,8 @@ use crate::wire::{Hex, HexDump, Repr, WireError};
 
 /// The time-out for ordinary commands.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The time-out for a READ (16) or WRITE (16) of up to a few MiB.
+pub const RW16_TIMEOUT: Duration = Duration::from_secs(60);
 /// The time-out for EXTENDED COPY (a segment may move hundreds of MiB).
 pub const XCOPY_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -411,6 +415,57 @@ impl<'t> Scsi<'t> {
         let raw =
             self.receive_copy_results_raw(ServiceAction::FailedSegmentDetails, list_id, 60 + 252)?;
         self.parse("RECEIVE COPY RESULTS", &raw)
+    }
+
+    /// READ (16) of `buf.len() / block_length` blocks from `lba` into `buf`;
+    /// a device that moves fewer bytes than asked is a [`ScsiError::BadResponse`].
+    pub fn read16(&self, lba: u64, block_length: u32, buf: &mut [u8]) -> Result<(), ScsiError> {
+        const CMD: &str = "READ (16)";
+        let blocks = self.block_count(CMD, buf.len(), block_length)?;
+        let cdb = self.encode(CMD, &Read16Cdb::new(lba, blocks))?;
+        let want = buf.len();
+        let c = self.run(CMD, &cdb, Data::In(buf), RW16_TIMEOUT)?;
+        self.whole(CMD, c.transferred, want)
+    }
+
+    /// WRITE (16) of `data` (whole blocks of `block_length`) at `lba`.
+    pub fn write16(&self, lba: u64, block_length: u32, data: &[u8]) -> Result<(), ScsiError> {
+        const CMD: &str = "WRITE (16)";
+        let blocks = self.block_count(CMD, data.len(), block_length)?;
+        let cdb = self.encode(CMD, &Write16Cdb::new(lba, blocks))?;
+        self.run(CMD, &cdb, Data::Out(data), RW16_TIMEOUT)?;
+        Ok(())
+    }
+
+    fn block_count(&self, command: &'static str, bytes: usize, bl: u32) -> Result<u32, ScsiError> {
+        let bad = |value: u64| ScsiError::Encode {
+            device: self.t.name().to_string(),
+            command,
+            source: WireError::InvalidField {
+                what: command,
+                field: "TRANSFER LENGTH",
+                value,
+            },
+        };
+        if bl == 0 || bytes % bl as usize != 0 {
+            return Err(bad(bytes as u64));
+        }
+        u32::try_from(bytes / bl as usize).map_err(|_| bad(bytes as u64))
+    }
+
+    fn whole(&self, command: &'static str, got: usize, want: usize) -> Result<(), ScsiError> {
+        if got == want {
+            return Ok(());
+        }
+        Err(ScsiError::BadResponse {
+            device: self.t.name().to_string(),
+            command,
+            source: WireError::Truncated {
+                what: command,
+                need: want,
+                have: got,
+            },
+        })
     }
 
     /// EXTENDED COPY (LID1) with an encoded parameter list.

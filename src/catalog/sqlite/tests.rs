@@ -633,8 +633,8 @@ fn a_segment_is_recorded_once() {
             drive: "drive0".into(),
             barcode: "SEG001L6".into(),
             block_length: 0,
-            first_block: 10,
-            last_block: 9,
+            first_block: Some(10),
+            last_block: Some(9),
             verified: true,
         },
         ..s

@@ -250,7 +250,7 @@ impl FaultPlan {
             || s.armed.iter().any(|a| {
                 a.fault.device == device
                     && matches!(a.fault.trigger, Trigger::TapeBlock(_))
-                    && !a.fault.times.is_some_and(|t| a.fired >= t)
+                    && a.fault.times.is_none_or(|t| a.fired < t)
             })
     }
 
