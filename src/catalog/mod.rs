@@ -599,7 +599,12 @@ pub trait Store: Send + Sync {
     /// One backup with its segments and stream events.
     fn backup(&self, id: BackupId) -> Result<BackupDetail, StoreError>;
     /// Puts a backup read back from tape into the catalog as it was
-    /// (same id; replaces nothing: an id already present is an error).
+    /// (same id, segments and stream events; replaces nothing): an id
+    /// already present is an error unless the catalog holds exactly this
+    /// content, and then nothing is written and the import succeeds, so
+    /// reading the same tape twice (or two tapes with the same map) is
+    /// harmless. Tapes of one backup written at different times carry
+    /// different maps: import the latest ([`tape_map::TapeMap::written`]).
     fn import(&self, detail: &BackupDetail) -> Result<(), StoreError>;
     /// The barcodes of every tape that holds a segment of a backup the
     /// catalog keeps (such a tape must not be overwritten without

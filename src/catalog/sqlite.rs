@@ -293,18 +293,13 @@ impl SqliteStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits it.
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction (the write lock taken
+    /// before the first read) and commits it.
     fn write<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .at(&self.location)?;
-        let out = f(&tx)?;
-        tx.commit().at(&self.location)?;
-        Ok(out)
+        self.transaction(TransactionBehavior::Immediate, f)
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot).
@@ -312,9 +307,19 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.transaction(TransactionBehavior::Deferred, f)
+    }
+
+    /// Runs `f` in one transaction begun as `behavior`; commits if it
+    /// succeeds, rolls back (on drop) if it fails.
+    fn transaction<T>(
+        &self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.lock();
         let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .transaction_with_behavior(behavior)
             .at(&self.location)?;
         let out = f(&tx)?;
         tx.commit().at(&self.location)?;

@@ -117,33 +117,39 @@ pub fn mirror_detail() -> BackupDetail {
     d
 }
 
+prop_compose! {
+    fn arb_tape(max: u64)(
+        library in ".{0,12}",
+        drive in ".{0,12}",
+        barcode in "[A-Z0-9]{0,8}",
+        block_length in any::<u32>(),
+        ends in proptest::option::of((0..=max, 0..=max)),
+        verified in any::<bool>(),
+    ) -> Place {
+        Place::Tape {
+            library,
+            drive,
+            barcode,
+            block_length,
+            first_block: ends.map(|(a, b)| a.min(b)),
+            last_block: ends.map(|(a, b)| a.max(b)),
+            verified,
+        }
+    }
+}
+
+prop_compose! {
+    fn arb_disk(max: u64)(
+        disk in ".{0,12}",
+        designator in "[0-9a-f]{0,32}",
+        lba in 0..=max,
+    ) -> Place {
+        Place::Disk { disk, designator, lba }
+    }
+}
+
 fn arb_place(max: u64) -> impl Strategy<Value = Place> {
-    prop_oneof![
-        (
-            ".{0,12}",
-            ".{0,12}",
-            "[A-Z0-9]{0,8}",
-            any::<u32>(),
-            proptest::option::of((0..=max, 0..=max)),
-            any::<bool>()
-        )
-            .prop_map(|(library, drive, barcode, block_length, ends, verified)| {
-                Place::Tape {
-                    library,
-                    drive,
-                    barcode,
-                    block_length,
-                    first_block: ends.map(|(a, b)| a.min(b)),
-                    last_block: ends.map(|(a, b)| a.max(b)),
-                    verified,
-                }
-            }),
-        (".{0,12}", "[0-9a-f]{0,32}", 0..=max).prop_map(|(disk, designator, lba)| Place::Disk {
-            disk,
-            designator,
-            lba
-        }),
-    ]
+    prop_oneof![arb_tape(max), arb_disk(max)]
 }
 
 fn arb_mode() -> impl Strategy<Value = Mode> {
@@ -159,127 +165,91 @@ fn arb_status() -> impl Strategy<Value = BackupStatus> {
     ]
 }
 
-fn arb_segment(max: u64) -> impl Strategy<Value = SegmentRecord> {
-    (
-        any::<u8>(),
-        0..=max,
-        0..=max,
-        0..=max,
-        0..=max,
-        any::<u8>(),
-        ".{0,12}",
-        prop_oneof![Just(MoverKind::Xcopy), Just(MoverKind::Host)],
-        arb_place(max),
-        any::<Option<u32>>(),
-        any::<i64>(),
-    )
-        .prop_map(
-            |(
-                copy,
-                index,
-                source_lba,
-                blocks,
-                bytes,
-                stream,
-                mover_device,
-                mover,
-                place,
-                crc32c,
-                completed,
-            )| {
-                SegmentRecord {
-                    backup: 0,
-                    copy,
-                    index,
-                    source_lba,
-                    blocks,
-                    bytes,
-                    stream,
-                    mover_device,
-                    mover,
-                    place,
-                    crc32c,
-                    completed,
-                }
-            },
-        )
-}
-
-fn arb_stream(max: u64) -> impl Strategy<Value = StreamEvent> {
-    (
-        any::<u8>(),
-        proptest::option::of(0..=max),
-        0..=max,
-        ".{0,40}",
-        any::<i64>(),
-    )
-        .prop_map(
-            |(stream, failed_at, segments_done, reason, at)| StreamEvent {
-                backup: 0,
-                stream,
-                failed_at,
-                segments_done,
-                reason,
-                at,
-            },
-        )
-}
-
-fn arb_backup(max: u64) -> impl Strategy<Value = Backup> {
-    let object = (".{0,12}", "[0-9a-f]{0,32}", 0..=max, 0..=max, any::<u32>()).prop_map(
-        |(source, designator, lba, blocks, block_length)| Object {
-            source,
-            designator,
-            lba,
+prop_compose! {
+    fn arb_segment(max: u64)(
+        copy in any::<u8>(),
+        index in 0..=max,
+        source_lba in 0..=max,
+        blocks in 0..=max,
+        bytes in 0..=max,
+        stream in any::<u8>(),
+        mover_device in ".{0,12}",
+        mover in prop_oneof![Just(MoverKind::Xcopy), Just(MoverKind::Host)],
+        place in arb_place(max),
+        crc32c in any::<Option<u32>>(),
+        completed in any::<i64>(),
+    ) -> SegmentRecord {
+        SegmentRecord {
+            backup: 0,
+            copy,
+            index,
+            source_lba,
             blocks,
-            block_length,
-        },
-    );
-    (
-        any::<i64>(),
-        any::<Option<i64>>(),
-        object,
-        arb_mode(),
-        0..=max,
-        0..=max,
-        any::<u8>(),
-        any::<i64>(),
-        any::<Option<i64>>(),
-        arb_status(),
-        any::<Option<u8>>(),
-        any::<bool>(),
-    )
-        .prop_map(
-            |(
-                id,
-                job,
-                object,
-                mode,
-                segment_bytes,
-                segments,
-                streams,
-                started,
-                ended,
-                status,
-                preferred_copy,
-                verified,
-            )| {
-                Backup {
-                    id,
-                    job,
-                    object,
-                    mode,
-                    segment_bytes,
-                    segments,
-                    streams,
-                    started,
-                    ended,
-                    status,
-                    preferred_copy,
-                    verified,
-                }
-            },
-        )
+            bytes,
+            stream,
+            mover_device,
+            mover,
+            place,
+            crc32c,
+            completed,
+        }
+    }
+}
+
+prop_compose! {
+    fn arb_stream(max: u64)(
+        stream in any::<u8>(),
+        failed_at in proptest::option::of(0..=max),
+        segments_done in 0..=max,
+        reason in ".{0,40}",
+        at in any::<i64>(),
+    ) -> StreamEvent {
+        StreamEvent { backup: 0, stream, failed_at, segments_done, reason, at }
+    }
+}
+
+prop_compose! {
+    fn arb_object(max: u64)(
+        source in ".{0,12}",
+        designator in "[0-9a-f]{0,32}",
+        lba in 0..=max,
+        blocks in 0..=max,
+        block_length in any::<u32>(),
+    ) -> Object {
+        Object { source, designator, lba, blocks, block_length }
+    }
+}
+
+prop_compose! {
+    fn arb_backup(max: u64)(
+        id in any::<i64>(),
+        job in any::<Option<i64>>(),
+        object in arb_object(max),
+        mode in arb_mode(),
+        segment_bytes in 0..=max,
+        segments in 0..=max,
+        streams in any::<u8>(),
+        started in any::<i64>(),
+        ended in any::<Option<i64>>(),
+        status in arb_status(),
+        preferred_copy in any::<Option<u8>>(),
+        verified in any::<bool>(),
+    ) -> Backup {
+        Backup {
+            id,
+            job,
+            object,
+            mode,
+            segment_bytes,
+            segments,
+            streams,
+            started,
+            ended,
+            status,
+            preferred_copy,
+            verified,
+        }
+    }
 }
 
 /// Any backup detail whose unsigned numbers are at most `max`, with its

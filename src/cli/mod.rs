@@ -6,13 +6,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod catalog;
 mod changer;
 mod conform;
 mod devices;
 mod exit;
 mod inquiry;
+mod job;
 mod params;
 mod site;
+mod store;
 mod tape;
 mod xcopy;
 
@@ -29,6 +32,12 @@ pub struct Cli {
     /// arguments may then be names from it.
     #[arg(long, global = true, value_name = "FILE")]
     site: Option<std::path::PathBuf>,
+
+    /// The catalog: sqlite:PATH. Default: catalog.sqlite in the site's
+    /// state directory, else in $XDG_STATE_HOME/segcopy or
+    /// ~/.local/state/segcopy.
+    #[arg(long, global = true, value_name = "URL")]
+    catalog: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -54,6 +63,11 @@ enum Command {
     /// Tape drive operations (SSC), in the manner of mt: status, setblk,
     /// write, read, weof, rewind, fsf/bsf/fsr/bsr/eod, locate, tell.
     Tape(tape::Args),
+    /// The catalog's backups: list them, or show where each segment of one
+    /// is.
+    Catalog(catalog::Args),
+    /// Backup jobs: add one, list them.
+    Job(job::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -182,6 +196,8 @@ pub fn main() -> ExitCode {
         Command::Tape(a) => tape::run(a),
         Command::Conform(a) => conform::run(a),
         Command::Changer(a) => changer::run(a),
+        Command::Catalog(a) => catalog::run(a, cli.catalog.as_deref()),
+        Command::Job(a) => job::run(a, cli.catalog.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

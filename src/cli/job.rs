@@ -1,0 +1,216 @@
+//! `segcopy job add|list`: backup jobs (the patent's backup processing
+//! information, 410): what to back up, how, and how often.
+
+use segcopy::catalog::job::{first_due, parse_every, parse_source, parse_target};
+use segcopy::catalog::{format_time, now, Job, Mode, Schedule, Store, Target};
+
+use super::store::{self, render, size, table};
+use super::{exit, out, Failed};
+
+/// Arguments of `job`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// Adds a job; with --every it is due at once, then every interval.
+    Add(AddArgs),
+    /// Every job, with when it is next due and its last backup.
+    List {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Failover or mirror, on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ModeArg {
+    /// Stream 0 copies; at a failed segment the next stream goes on from it.
+    Failover,
+    /// Every stream copies the whole object; one complete copy suffices.
+    Mirror,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Failover => Mode::Failover,
+            ModeArg::Mirror => Mode::Mirror,
+        }
+    }
+}
+
+/// Arguments of `job add`.
+#[derive(Debug, clap::Args)]
+struct AddArgs {
+    /// The job's name.
+    name: String,
+    /// What to back up: a disk of the site, from an LBA (0 if none).
+    #[arg(long, value_name = "DISK[@LBA]")]
+    source: String,
+    /// How many blocks (default: to the end of the disk).
+    #[arg(long, value_name = "N")]
+    blocks: Option<u64>,
+    /// Failover (one stream at a time) or mirror (all at once).
+    #[arg(long, value_enum, default_value = "failover")]
+    mode: ModeArg,
+    /// Segment size: the unit of failover and of the catalog.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB")]
+    segment_size: String,
+    /// How many subsystems (copy manager, drive, tape, route) to secure.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(1..))]
+    streams: u8,
+    /// Where to: tapes the selector picks, or disks in preference order.
+    #[arg(long, value_name = "tape|disk:D1,D2[@LBA]", default_value = "tape")]
+    to: String,
+    /// How often (30m, 6h, 1d); without it, the job runs only by hand.
+    #[arg(long, value_name = "DURATION")]
+    every: Option<String>,
+}
+
+/// Runs `job`, on the catalog `url` names (the default one if `None`).
+pub fn run(a: Args, url: Option<&str>) -> Result<(), Failed> {
+    match a.command {
+        Sub::Add(add) => {
+            let job = to_job(&add)?;
+            let store = store::open(url)?;
+            let id = store.add_job(&job).map_err(store::failed)?;
+            out(&format!(
+                "Added job {id} {:?}: {}, next due {}.\n",
+                job.name,
+                describe(&job),
+                job.next_due
+                    .map_or_else(|| "never (run it by hand)".to_string(), format_time)
+            ));
+            Ok(())
+        }
+        Sub::List { json } => list(store::open(url)?.as_ref(), json),
+    }
+}
+
+/// The job `job add` was given, checked.
+fn to_job(a: &AddArgs) -> Result<Job, Failed> {
+    let bad = |m: String| Failed::new(exit::SYNTAX, m);
+    let (source, lba) = parse_source(&a.source).map_err(|e| bad(e.to_string()))?;
+    let target = parse_target(&a.to).map_err(|e| bad(e.to_string()))?;
+    let schedule = match &a.every {
+        Some(every) => parse_every(every).map_err(|e| bad(e.to_string()))?,
+        None => Schedule::Manual,
+    };
+    let segment_bytes =
+        segcopy::units::parse_size(&a.segment_size).map_err(|e| bad(e.to_string()))?;
+    if segment_bytes == 0 {
+        return Err(bad("--segment-size must be more than 0 bytes".into()));
+    }
+    if a.blocks == Some(0) {
+        return Err(bad(
+            "--blocks must be more than 0; leave it out to back up to the end of the disk".into(),
+        ));
+    }
+    Ok(Job {
+        id: 0,
+        name: a.name.clone(),
+        source,
+        lba,
+        blocks: a.blocks,
+        mode: a.mode.into(),
+        segment_bytes,
+        streams: a.streams,
+        target,
+        next_due: first_due(&schedule, now()),
+        schedule,
+        last_backup: None,
+    })
+}
+
+fn source(j: &Job) -> String {
+    match j.blocks {
+        Some(n) => format!("{}@{}+{n}", j.source, j.lba),
+        None => format!("{}@{}+rest", j.source, j.lba),
+    }
+}
+
+fn target(t: &Target) -> String {
+    match t {
+        Target::Tape => "tape".into(),
+        Target::Disk { disks, lba } => format!("disk:{}@{lba}", disks.join(",")),
+    }
+}
+
+fn every(s: &Schedule) -> String {
+    match s {
+        Schedule::Manual => "by hand".into(),
+        Schedule::Interval { seconds } => humantime::format_duration(
+            std::time::Duration::from_secs(u64::try_from(*seconds).unwrap_or(0)),
+        )
+        .to_string(),
+    }
+}
+
+/// A job in one line: source, destination, mode, streams, segments, when.
+fn describe(j: &Job) -> String {
+    format!(
+        "{} to {}, {}, {} streams, segments of {}, {}",
+        source(j),
+        target(&j.target),
+        j.mode,
+        j.streams,
+        size(j.segment_bytes),
+        match j.schedule {
+            Schedule::Manual => "by hand".to_string(),
+            Schedule::Interval { .. } => format!("every {}", every(&j.schedule)),
+        }
+    )
+}
+
+fn list(store: &dyn Store, json: bool) -> Result<(), Failed> {
+    let jobs = store.jobs().map_err(store::failed)?;
+    if json {
+        let text = serde_json::to_string_pretty(&jobs).map_err(|e| {
+            Failed::new(
+                exit::OTHER,
+                format!("the jobs could not be written as JSON: {e}"),
+            )
+        })?;
+        out(&format!("{text}\n"));
+        return Ok(());
+    }
+    if jobs.is_empty() {
+        out(&format!("No jobs in {}.\n", store.location()));
+        return Ok(());
+    }
+    let mut t = table(&[
+        "ID",
+        "NAME",
+        "SOURCE",
+        "TO",
+        "MODE",
+        "STREAMS",
+        "SEGMENT",
+        "EVERY",
+        "NEXT DUE",
+        "LAST BACKUP",
+    ]);
+    for j in &jobs {
+        t.add_row(vec![
+            j.id.to_string(),
+            j.name.clone(),
+            source(j),
+            target(&j.target),
+            j.mode.to_string(),
+            j.streams.to_string(),
+            size(j.segment_bytes),
+            every(&j.schedule),
+            j.next_due.map_or_else(|| "-".to_string(), format_time),
+            j.last_backup
+                .map_or_else(|| "-".to_string(), |b| b.to_string()),
+        ]);
+    }
+    out(&render(&t));
+    Ok(())
+}
