@@ -1,0 +1,298 @@
+//! What the `tests/select_*.rs` share: an in-memory [`Store`] that keeps
+//! leases and unusable marks as the trait says (claims all or nothing,
+//! exclusive against any other holder, shared against exclusive ones),
+//! site loading, and holders. A test crate using it declares `mod common;`
+//! too.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use segcopy::catalog::{
+    Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,
+    LeaseEvent, SegmentRecord, Store, StoreError, StreamEvent, Timestamp,
+};
+use segcopy::inventory::{self, Inventory};
+use segcopy::site::Site;
+
+#[derive(Default)]
+struct Inner {
+    holders: BTreeMap<HolderId, Holder>,
+    next: HolderId,
+    leases: Vec<Lease>,
+    unusable: BTreeMap<String, String>,
+    history: Vec<LeaseEvent>,
+    kept_tapes: Vec<String>,
+}
+
+/// A [`Store`] in memory, for leases and marks only (jobs and backups are
+/// refused).
+#[derive(Default)]
+pub struct MemStore {
+    inner: Mutex<Inner>,
+}
+
+fn no(what: &str) -> StoreError {
+    StoreError::Invalid(format!("the test store keeps no {what}"))
+}
+
+impl MemStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes `tapes` hold backups the catalog keeps.
+    pub fn keep_tapes(&self, tapes: &[&str]) {
+        self.inner.lock().unwrap().kept_tapes = tapes.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// The holders registered.
+    pub fn holders(&self) -> Vec<Holder> {
+        self.inner
+            .lock()
+            .unwrap()
+            .holders
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn drop_leases(
+        inner: &mut Inner,
+        holder: HolderId,
+        which: Option<&[String]>,
+        note: Option<&str>,
+    ) -> Vec<String> {
+        let mut gone = Vec::new();
+        let mut keep = Vec::new();
+        for l in std::mem::take(&mut inner.leases) {
+            if l.holder.id == holder && which.map_or(true, |w| w.contains(&l.resource)) {
+                inner.history.push(LeaseEvent {
+                    at: segcopy::catalog::now(),
+                    resource: l.resource.clone(),
+                    holder,
+                    stream: l.stream,
+                    taken: false,
+                    note: note.map(str::to_string),
+                });
+                if !gone.contains(&l.resource) {
+                    gone.push(l.resource.clone());
+                }
+            } else {
+                keep.push(l);
+            }
+        }
+        inner.leases = keep;
+        gone
+    }
+}
+
+impl Store for MemStore {
+    fn location(&self) -> String {
+        "memory:".into()
+    }
+
+    fn unusable(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .inner
+            .lock()
+            .unwrap()
+            .unusable
+            .clone()
+            .into_iter()
+            .collect())
+    }
+
+    fn set_unusable(&self, resource: &str, unusable: Option<&str>) -> Result<(), StoreError> {
+        let mut i = self.inner.lock().unwrap();
+        match unusable {
+            Some(why) => i.unusable.insert(resource.to_string(), why.to_string()),
+            None => i.unusable.remove(resource),
+        };
+        Ok(())
+    }
+
+    fn register(&self, holder: &Holder) -> Result<Holder, StoreError> {
+        let mut i = self.inner.lock().unwrap();
+        i.next += 1;
+        let h = Holder {
+            id: i.next,
+            ..holder.clone()
+        };
+        i.holders.insert(h.id, h.clone());
+        Ok(h)
+    }
+
+    fn leases(&self) -> Result<Vec<Lease>, StoreError> {
+        Ok(self.inner.lock().unwrap().leases.clone())
+    }
+
+    fn claim(&self, holder: HolderId, claims: &[Claim]) -> Result<(), StoreError> {
+        let mut i = self.inner.lock().unwrap();
+        let h = i
+            .holders
+            .get(&holder)
+            .cloned()
+            .ok_or_else(|| StoreError::Invalid(format!("holder {holder} is not registered")))?;
+        for c in claims {
+            if i.unusable.contains_key(&c.resource) {
+                return Err(StoreError::Invalid(format!("{} is unusable", c.resource)));
+            }
+            if let Some(l) = i.leases.iter().find(|l| {
+                l.resource == c.resource && l.holder.id != holder && (l.exclusive || c.exclusive)
+            }) {
+                return Err(StoreError::Taken {
+                    resource: c.resource.clone(),
+                    by: l.holder.clone(),
+                });
+            }
+        }
+        let now = segcopy::catalog::now();
+        for c in claims {
+            if let Some(l) = i
+                .leases
+                .iter_mut()
+                .find(|l| l.resource == c.resource && l.holder.id == holder && l.stream == c.stream)
+            {
+                l.exclusive |= c.exclusive;
+                continue;
+            }
+            i.leases.push(Lease {
+                resource: c.resource.clone(),
+                holder: h.clone(),
+                stream: c.stream,
+                exclusive: c.exclusive,
+                since: now,
+            });
+            i.history.push(LeaseEvent {
+                at: now,
+                resource: c.resource.clone(),
+                holder,
+                stream: c.stream,
+                taken: true,
+                note: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn release(&self, holder: HolderId, resources: Option<&[String]>) -> Result<(), StoreError> {
+        let mut i = self.inner.lock().unwrap();
+        Self::drop_leases(&mut i, holder, resources, None);
+        Ok(())
+    }
+
+    fn unregister(&self, holder: HolderId) -> Result<(), StoreError> {
+        let mut i = self.inner.lock().unwrap();
+        Self::drop_leases(&mut i, holder, None, None);
+        i.holders.remove(&holder);
+        Ok(())
+    }
+
+    fn reap(
+        &self,
+        alive: &dyn Fn(&Holder) -> bool,
+    ) -> Result<Vec<(Holder, Vec<String>)>, StoreError> {
+        let mut i = self.inner.lock().unwrap();
+        let dead: Vec<Holder> = i.holders.values().filter(|h| !alive(h)).cloned().collect();
+        let mut out = Vec::new();
+        for h in dead {
+            let held = Self::drop_leases(&mut i, h.id, None, Some("holder died"));
+            i.holders.remove(&h.id);
+            out.push((h, held));
+        }
+        Ok(out)
+    }
+
+    fn lease_history(&self) -> Result<Vec<LeaseEvent>, StoreError> {
+        Ok(self.inner.lock().unwrap().history.clone())
+    }
+
+    fn add_job(&self, _: &Job) -> Result<JobId, StoreError> {
+        Err(no("jobs"))
+    }
+    fn jobs(&self) -> Result<Vec<Job>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn job_ran(
+        &self,
+        _: JobId,
+        _: Option<BackupId>,
+        _: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        Err(no("jobs"))
+    }
+    fn begin_backup(&self, _: &Backup) -> Result<BackupId, StoreError> {
+        Err(no("backups"))
+    }
+    fn record_segment(&self, _: &SegmentRecord) -> Result<(), StoreError> {
+        Err(no("backups"))
+    }
+    fn record_stream(&self, _: &StreamEvent) -> Result<(), StoreError> {
+        Err(no("backups"))
+    }
+    fn finish_backup(
+        &self,
+        _: BackupId,
+        _: BackupStatus,
+        _: Option<u8>,
+        _: Timestamp,
+    ) -> Result<(), StoreError> {
+        Err(no("backups"))
+    }
+    fn backups(&self) -> Result<Vec<Backup>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn backup(&self, id: BackupId) -> Result<BackupDetail, StoreError> {
+        Err(StoreError::NoSuchBackup { id })
+    }
+    fn import(&self, _: &BackupDetail) -> Result<(), StoreError> {
+        Err(no("backups"))
+    }
+    fn tapes_in_use(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.inner.lock().unwrap().kept_tapes.clone())
+    }
+}
+
+/// The repository's `fixtures/sites/NAME`.
+pub fn fixture_site(name: &str) -> Site {
+    Site::load(&crate::common::fixtures_dir().join("sites").join(name)).unwrap()
+}
+
+/// A site from text.
+pub fn site(text: &str) -> Site {
+    Site::parse(Path::new("test-site.toml"), text).unwrap()
+}
+
+/// The inventory of a site.
+pub fn inventory(site: &Site) -> Inventory {
+    Inventory::from_site(site)
+}
+
+/// A holder for this process (alive), not yet registered.
+pub fn me(purpose: &str) -> Holder {
+    let pid = std::process::id();
+    Holder {
+        id: 0,
+        host: inventory::local_host(),
+        pid,
+        pid_start: inventory::pid_start(pid).unwrap_or(0),
+        since: segcopy::catalog::now(),
+        purpose: purpose.to_string(),
+    }
+}
+
+/// The leases held now, as (resource, holder id, stream, exclusive),
+/// sorted.
+pub fn held(store: &dyn Store) -> Vec<(String, HolderId, u8, bool)> {
+    let mut v: Vec<_> = store
+        .leases()
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.resource, l.holder.id, l.stream, l.exclusive))
+        .collect();
+    v.sort();
+    v
+}
