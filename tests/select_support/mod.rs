@@ -24,6 +24,8 @@ struct Inner {
     unusable: BTreeMap<String, String>,
     history: Vec<LeaseEvent>,
     kept_tapes: Vec<String>,
+    refused: usize,
+    ambush: Option<(HolderId, Vec<Claim>)>,
 }
 
 /// A [`Store`] in memory, for leases and marks only (jobs and backups are
@@ -46,6 +48,18 @@ impl MemStore {
     /// Makes `tapes` hold backups the catalog keeps.
     pub fn keep_tapes(&self, tapes: &[&str]) {
         self.inner.lock().unwrap().kept_tapes = tapes.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// Makes `holder` claim `claims` just before the next claim of any
+    /// other holder: another process winning a race.
+    pub fn ambush(&self, holder: HolderId, claims: Vec<Claim>) {
+        self.inner.lock().unwrap().ambush = Some((holder, claims));
+    }
+
+    /// How many claims were refused because another holder had a
+    /// resource.
+    pub fn refused(&self) -> usize {
+        self.inner.lock().unwrap().refused
     }
 
     /// The holders registered.
@@ -130,6 +144,16 @@ impl Store for MemStore {
     }
 
     fn claim(&self, holder: HolderId, claims: &[Claim]) -> Result<(), StoreError> {
+        let ambush = {
+            let mut i = self.inner.lock().unwrap();
+            match &i.ambush {
+                Some((h, _)) if *h != holder => i.ambush.take(),
+                _ => None,
+            }
+        };
+        if let Some((h, c)) = ambush {
+            self.claim(h, &c)?;
+        }
         let mut i = self.inner.lock().unwrap();
         let h = i
             .holders
@@ -140,12 +164,14 @@ impl Store for MemStore {
             if i.unusable.contains_key(&c.resource) {
                 return Err(StoreError::Invalid(format!("{} is unusable", c.resource)));
             }
-            if let Some(l) = i.leases.iter().find(|l| {
+            let taken = i.leases.iter().find(|l| {
                 l.resource == c.resource && l.holder.id != holder && (l.exclusive || c.exclusive)
-            }) {
+            });
+            if let Some(by) = taken.map(|l| l.holder.clone()) {
+                i.refused += 1;
                 return Err(StoreError::Taken {
                     resource: c.resource.clone(),
-                    by: l.holder.clone(),
+                    by,
                 });
             }
         }
