@@ -11,7 +11,12 @@
 //!
 //! Cases are sent to the copy manager (`cm`); the valid ones copy from
 //! `cm` to `other`, so `other` is written. `four_k`, when given, is a LUN
-//! with another block size for the mismatch case.
+//! with another block size for the mismatch case; without it that case is
+//! not run, and [`skipped`] says so and why.
+//!
+//! Every command is encoded before it is sent; a case whose command does
+//! not encode (a bug in the table) is never sent as empty bytes: its row
+//! says so ([`NoAnswer::NotEncoded`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -24,7 +29,7 @@ use crate::wire::segment::{BlockStream, SegmentDescriptor, SegmentFlags, StreamT
 use crate::wire::sense::{SenseData, SenseKey};
 use crate::wire::vpd::{Association, CodeSet, Designator, DesignatorType};
 use crate::wire::xcopy::{ExtendedCopyCdb, ListIdUsage, ParameterList};
-use crate::wire::{Hex, Repr};
+use crate::wire::{Hex, Repr, WireError};
 
 /// A logical unit the cases name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +106,23 @@ pub struct Case {
     pub expect: Outcome,
     /// Whether it needs `Setup::four_k`.
     pub needs_four_k: bool,
-    /// Builds the command.
-    pub build: fn(&Setup) -> Request,
+    /// Builds the command; an error when a value does not encode.
+    pub build: fn(&Setup) -> Result<Request, WireError>,
+}
+
+/// Why a case is not run on a setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum SkipReason {
+    /// It needs [`Setup::four_k`], and the setup has none.
+    #[error("it needs a logical unit with another block size than the copy manager's, and none was given")]
+    NoFourK,
+}
+
+impl Case {
+    /// Why this case cannot run on `setup`, or `None` when it can.
+    pub fn skip_reason(&self, setup: &Setup) -> Option<SkipReason> {
+        (self.needs_four_k && setup.four_k.is_none()).then_some(SkipReason::NoFourK)
+    }
 }
 
 /// What a device answered to a case.
@@ -124,7 +144,32 @@ pub struct Row {
     /// What was expected.
     pub expect: Outcome,
     /// What came back (or why nothing did).
-    pub observed: Result<Observed, String>,
+    pub observed: Result<Observed, NoAnswer>,
+}
+
+/// Why a case got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoAnswer {
+    /// The case's command could not be encoded (a bug in the table), so
+    /// nothing was sent.
+    #[error("its command could not be encoded, so nothing was sent (a bug in the table): {0}")]
+    NotEncoded(WireError),
+    /// The transport gave no SCSI answer.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// A case that was not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The case's name.
+    pub name: &'static str,
+    /// The rule.
+    pub rule: &'static str,
+    /// What would have been expected.
+    pub expect: Outcome,
+    /// Why it was not run.
+    pub reason: SkipReason,
 }
 
 impl Row {
@@ -141,8 +186,8 @@ fn e4(l: &Lun) -> CscdDescriptor {
     CscdDescriptor::Identification(IdentificationCscd::block(&l.designator, 0, l.block_length))
 }
 
-fn e4_raw(l: &Lun) -> Vec<u8> {
-    e4(l).to_vec().unwrap_or_default()
+fn e4_raw(l: &Lun) -> Result<Vec<u8>, WireError> {
+    e4(l).to_vec()
 }
 
 fn b2b(blocks: u16, src: u64, dst: u64) -> SegmentDescriptor {
@@ -162,20 +207,25 @@ fn good_list(s: &Setup) -> ParameterList {
     }
 }
 
-fn xcopy(list: Vec<u8>) -> Request {
-    xcopy_len(list.len() as u32, list)
+fn xcopy(list: Vec<u8>) -> Result<Request, WireError> {
+    let len = u32::try_from(list.len()).map_err(|_| WireError::Overflow {
+        what: "EXTENDED COPY CDB",
+        field: "PARAMETER LIST LENGTH",
+        value: list.len() as u64,
+    })?;
+    xcopy_len(len, list)
 }
 
-fn xcopy_len(len: u32, list: Vec<u8>) -> Request {
-    Request {
-        cdb: ExtendedCopyCdb::new(len).to_vec().unwrap_or_default(),
+fn xcopy_len(len: u32, list: Vec<u8>) -> Result<Request, WireError> {
+    Ok(Request {
+        cdb: ExtendedCopyCdb::new(len).to_vec()?,
         data_out: list,
         data_in: 0,
-    }
+    })
 }
 
-fn enc(l: &ParameterList) -> Vec<u8> {
-    l.to_vec().unwrap_or_default()
+fn enc(l: &ParameterList) -> Result<Vec<u8>, WireError> {
+    l.to_vec()
 }
 
 /// A list built from raw parts (for lengths the Repr would not emit).
@@ -191,26 +241,24 @@ fn raw_list(byte1: u8, cscds: &[u8], segs: &[u8], inline: &[u8]) -> Vec<u8> {
     v
 }
 
-fn with_e4(s: &Setup, edit: impl Fn(&mut Vec<u8>)) -> Request {
-    let mut c = e4_raw(&s.cm);
+fn with_e4(s: &Setup, edit: impl Fn(&mut Vec<u8>)) -> Result<Request, WireError> {
+    let mut c = e4_raw(&s.cm)?;
     edit(&mut c);
     let mut cs = c;
-    cs.extend(e4_raw(&s.other));
-    xcopy(raw_list(0x18, &cs, &enc_seg(&b2b(8, 0, 0)), &[]))
+    cs.extend(e4_raw(&s.other)?);
+    xcopy(raw_list(0x18, &cs, &enc_seg(&b2b(8, 0, 0))?, &[]))
 }
 
-fn enc_seg(d: &SegmentDescriptor) -> Vec<u8> {
-    d.to_vec().unwrap_or_default()
+fn enc_seg(d: &SegmentDescriptor) -> Result<Vec<u8>, WireError> {
+    d.to_vec()
 }
 
-fn rcr(sa: ServiceAction, list_id: u8, alloc: u32) -> Request {
-    Request {
-        cdb: ReceiveCopyResultsCdb::new(sa, list_id, alloc)
-            .to_vec()
-            .unwrap_or_default(),
+fn rcr(sa: ServiceAction, list_id: u8, alloc: u32) -> Result<Request, WireError> {
+    Ok(Request {
+        cdb: ReceiveCopyResultsCdb::new(sa, list_id, alloc).to_vec()?,
         data_out: vec![],
         data_in: alloc as usize,
-    }
+    })
 }
 
 /// The table.
@@ -221,7 +269,7 @@ pub fn cases() -> Vec<Case> {
             rule: "a simple 02h copy with two E4h CSCDs succeeds (libiscsi Simple)",
             expect: Outcome::Good,
             needs_four_k: false,
-            build: |s| xcopy(enc(&good_list(s))),
+            build: |s| xcopy(enc(&good_list(s))?),
         },
         Case {
             name: "valid-b2b-list-id-hold",
@@ -232,7 +280,7 @@ pub fn cases() -> Vec<Case> {
                 let mut l = good_list(s);
                 l.list_id = 1;
                 l.list_id_usage = ListIdUsage::Hold;
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -244,7 +292,7 @@ pub fn cases() -> Vec<Case> {
                 let mut l = good_list(s);
                 l.list_id = 2;
                 l.list_id_usage = ListIdUsage::NoHold;
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -255,7 +303,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.list_id_usage = ListIdUsage::Reserved;
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -271,7 +319,7 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Check(K, 0x1a, 0x00),
             needs_four_k: false,
             build: |s| {
-                let mut l = enc(&good_list(s));
+                let mut l = enc(&good_list(s))?;
                 l.truncate(8);
                 xcopy(l)
             },
@@ -282,7 +330,7 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Check(K, 0x1a, 0x00),
             needs_four_k: false,
             build: |s| {
-                let mut l = enc(&good_list(s));
+                let mut l = enc(&good_list(s))?;
                 l.truncate(16 + 40);
                 xcopy(l)
             },
@@ -293,7 +341,7 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Check(K, 0x1a, 0x00),
             needs_four_k: false,
             build: |s| {
-                let mut l = enc(&good_list(s));
+                let mut l = enc(&good_list(s))?;
                 l.truncate(16 + 64 + 20);
                 xcopy(l)
             },
@@ -306,7 +354,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.cscds.push(e4(&s.other));
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -317,7 +365,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.segments.push(b2b(8, 8, 8));
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -326,9 +374,12 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Check(K, 0x1a, 0x00),
             needs_four_k: false,
             build: |s| {
-                let mut cs = e4_raw(&s.cm);
-                cs.extend(e4_raw(&s.other));
-                let segs: Vec<u8> = (0..36).flat_map(|i| enc_seg(&b2b(1, i, i))).collect();
+                let mut cs = e4_raw(&s.cm)?;
+                cs.extend(e4_raw(&s.other)?);
+                let segs = (0..36)
+                    .map(|i| enc_seg(&b2b(1, i, i)))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .concat();
                 xcopy(raw_list(0x18, &cs, &segs, &[]))
             },
         },
@@ -342,9 +393,9 @@ pub fn cases() -> Vec<Case> {
                 e0[0] = 0xe0;
                 e0[8..16].copy_from_slice(&[0x20, 0, 0, 0x25, 0xb5, 0, 0, 1]);
                 e0[30] = 0x02;
-                let mut cs = e4_raw(&s.cm);
+                let mut cs = e4_raw(&s.cm)?;
                 cs.extend(e0);
-                xcopy(raw_list(0x18, &cs, &enc_seg(&b2b(8, 0, 0)), &[]))
+                xcopy(raw_list(0x18, &cs, &enc_seg(&b2b(8, 0, 0))?, &[]))
             },
         },
         Case {
@@ -362,7 +413,7 @@ pub fn cases() -> Vec<Case> {
                     destination_transfer_length: 512,
                     byte_count: 4096,
                 })];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -380,7 +431,7 @@ pub fn cases() -> Vec<Case> {
                     blocks: 8,
                     lba: 0,
                 })];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -439,7 +490,7 @@ pub fn cases() -> Vec<Case> {
                     0,
                     s.other.block_length,
                 ));
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -465,7 +516,7 @@ pub fn cases() -> Vec<Case> {
                 let mut l = good_list(s);
                 l.cscds[0] = e4(&s.other);
                 l.segments = vec![b2b(8, 0, 64)];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -474,9 +525,9 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Check(K, 0x26, 0x07),
             needs_four_k: false,
             build: |s| {
-                let mut cs = e4_raw(&s.cm);
-                cs.extend(&e4_raw(&s.other)[..16]);
-                xcopy(raw_list(0x18, &cs, &enc_seg(&b2b(8, 0, 0)), &[]))
+                let mut cs = e4_raw(&s.cm)?;
+                cs.extend(&e4_raw(&s.other)?[..16]);
+                xcopy(raw_list(0x18, &cs, &enc_seg(&b2b(8, 0, 0))?, &[]))
             },
         },
         Case {
@@ -485,9 +536,9 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Check(K, 0x26, 0x09),
             needs_four_k: false,
             build: |s| {
-                let mut cs = e4_raw(&s.cm);
-                cs.extend(e4_raw(&s.other));
-                let seg = enc_seg(&b2b(8, 0, 0));
+                let mut cs = e4_raw(&s.cm)?;
+                cs.extend(e4_raw(&s.other)?);
+                let seg = enc_seg(&b2b(8, 0, 0))?;
                 xcopy(raw_list(0x18, &cs, &seg[..24], &[]))
             },
         },
@@ -499,7 +550,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.segments = vec![SegmentDescriptor::block_to_block(0, 5, 8, 0, 0)];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -510,7 +561,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.segments = vec![SegmentDescriptor::block_to_block(0, 0x0800, 8, 0, 0)];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -521,7 +572,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.segments = vec![b2b(8, 0, s.other.capacity_blocks - 4)];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -532,7 +583,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.segments = vec![b2b(0, 0, 0)];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -543,7 +594,7 @@ pub fn cases() -> Vec<Case> {
             build: |s| {
                 let mut l = good_list(s);
                 l.inline_data = vec![0xaa; 16];
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -556,7 +607,7 @@ pub fn cases() -> Vec<Case> {
                 if let Some(k) = &s.four_k {
                     l.cscds[1] = e4(k);
                 }
-                xcopy(enc(&l))
+                xcopy(enc(&l)?)
             },
         },
         Case {
@@ -593,9 +644,9 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Check(K, 0x20, 0x00),
             needs_four_k: false,
             build: |s| {
-                let mut r = xcopy(enc(&good_list(s)));
+                let mut r = xcopy(enc(&good_list(s))?)?;
                 r.cdb[1] = 0x01;
-                r
+                Ok(r)
             },
         },
         Case {
@@ -604,7 +655,7 @@ pub fn cases() -> Vec<Case> {
             expect: Outcome::Good,
             needs_four_k: false,
             build: |s| {
-                let mut l = enc(&good_list(s));
+                let mut l = enc(&good_list(s))?;
                 l.resize(200, 0);
                 xcopy_len(200, l)
             },
@@ -646,19 +697,42 @@ pub fn send(t: &dyn Transport, req: &Request) -> Result<Observed, TransportError
     })
 }
 
-/// Runs every case (skipping those that need a unit `setup` lacks).
+/// Runs every case `setup` can run, in table order; the others are
+/// [`skipped`]. A case whose command does not encode is not sent and its
+/// row says so ([`NoAnswer::NotEncoded`]).
+///
+/// First a TEST UNIT READY (retried once on UNIT ATTENTION) clears a
+/// pending UNIT ATTENTION, so that the first case is judged on its own
+/// merits. Its answer is not a case: whatever it is, the cases run and
+/// their rows show how the device answers.
 pub fn run(t: &dyn Transport, setup: &Setup) -> Vec<Row> {
+    let _ = Scsi::new(t).test_unit_ready();
     cases()
         .into_iter()
-        .filter(|c| !c.needs_four_k || setup.four_k.is_some())
-        .map(|c| {
-            let req = (c.build)(setup);
-            Row {
+        .filter(|c| c.skip_reason(setup).is_none())
+        .map(|c| Row {
+            name: c.name,
+            rule: c.rule,
+            expect: c.expect,
+            observed: match (c.build)(setup) {
+                Ok(req) => send(t, &req).map_err(|e| NoAnswer::Transport(e.to_string())),
+                Err(e) => Err(NoAnswer::NotEncoded(e)),
+            },
+        })
+        .collect()
+}
+
+/// The cases [`run`] leaves out on `setup`, each with the reason.
+pub fn skipped(setup: &Setup) -> Vec<Skipped> {
+    cases()
+        .into_iter()
+        .filter_map(|c| {
+            c.skip_reason(setup).map(|reason| Skipped {
                 name: c.name,
                 rule: c.rule,
                 expect: c.expect,
-                observed: send(t, &req).map_err(|e| e.to_string()),
-            }
+                reason,
+            })
         })
         .collect()
 }
@@ -735,7 +809,7 @@ mod tests {
     fn every_case_builds_a_command() {
         let s = setup();
         for c in cases() {
-            let r = (c.build)(&s);
+            let r = (c.build)(&s).unwrap_or_else(|e| panic!("{}: {e}", c.name));
             assert!(matches!(r.cdb[0], 0x83 | 0x84), "{}", c.name);
             if r.cdb[0] == 0x83 {
                 let len = u32::from_be_bytes([r.cdb[10], r.cdb[11], r.cdb[12], r.cdb[13]]);
@@ -748,7 +822,7 @@ mod tests {
     fn well_formed_cases_parse_and_malformed_ones_do_not() {
         let s = setup();
         for c in cases() {
-            let r = (c.build)(&s);
+            let r = (c.build)(&s).unwrap_or_else(|e| panic!("{}: {e}", c.name));
             if r.cdb[0] != 0x83 || r.data_out.is_empty() {
                 continue;
             }
@@ -764,6 +838,66 @@ mod tests {
             );
             assert_eq!(parses, !malformed, "{}", c.name);
         }
+    }
+
+    /// Answers GOOD to everything and keeps the CDBs it was sent.
+    struct Good(std::sync::Mutex<Vec<Vec<u8>>>);
+
+    impl Transport for Good {
+        fn name(&self) -> &str {
+            "good"
+        }
+        fn execute(
+            &self,
+            cdb: &[u8],
+            _data: crate::transport::DataDirection<'_>,
+            _timeout: Duration,
+        ) -> Result<crate::transport::Completion, TransportError> {
+            self.0.lock().unwrap().push(cdb.to_vec());
+            Ok(crate::transport::Completion::good(0))
+        }
+    }
+
+    #[test]
+    fn without_a_4k_unit_the_mismatch_case_is_skipped_with_its_reason() {
+        let mut s = setup();
+        s.four_k = None;
+        let t = Good(Default::default());
+        let rows = run(&t, &s);
+        let left_out = skipped(&s);
+        assert_eq!(rows.len() + left_out.len(), cases().len());
+        assert_eq!(left_out.len(), 1);
+        assert_eq!(left_out[0].name, "block-size-mismatch");
+        assert_eq!(left_out[0].reason, SkipReason::NoFourK);
+        assert!(left_out[0]
+            .reason
+            .to_string()
+            .contains("another block size"));
+        assert!(rows.iter().all(|r| r.name != "block-size-mismatch"));
+        assert!(skipped(&setup()).is_empty());
+    }
+
+    #[test]
+    fn a_case_that_does_not_encode_is_not_sent_and_says_why() {
+        let mut s = setup();
+        // 32 bytes: more than the 20 an E4h descriptor holds.
+        s.other.designator = Designator::naa(vec![0x60; 32]);
+        let t = Good(Default::default());
+        let rows = run(&t, &s);
+        let valid = rows.iter().find(|r| r.name == "valid-b2b").unwrap();
+        let e = valid.observed.as_ref().unwrap_err();
+        assert!(matches!(e, NoAnswer::NotEncoded(_)), "{e}");
+        assert!(!valid.matches());
+        assert!(record(&rows).contains("valid-b2b\tno-answer\tits command could not be encoded"));
+        // Only what encoded was sent, after the TEST UNIT READY that clears
+        // a pending UNIT ATTENTION: the RECEIVE COPY RESULTS cases and the
+        // zero-length list.
+        let sent = t.0.lock().unwrap();
+        let encoded = rows.iter().filter(|r| r.observed.is_ok()).count();
+        assert_eq!(sent[0], [0u8; 6], "TEST UNIT READY first");
+        assert_eq!(sent.len(), 1 + encoded);
+        assert!(sent.iter().all(|c| !c.is_empty()));
+        assert!(encoded >= 5 && encoded < rows.len(), "{encoded}");
     }
 
     #[test]

@@ -14,4 +14,5 @@ pub mod select;
 pub mod sim;
 pub mod site;
 pub mod transport;
+pub mod units;
 pub mod wire;

@@ -3,11 +3,11 @@
 //! Slots count from 1 and drives from 0, as mtx counts them; `move` takes
 //! element addresses.
 
-use segcopy::transport::changer::Changer;
-use segcopy::wire::smc::{ElementStatusData, ElementType};
-use serde_json::json;
+use segcopy::transport::changer::{Changer, ElementError, ElementMap};
+use segcopy::wire::smc::ElementStatusData;
+use serde::Serialize;
 
-use super::{exit, open_device, out, Failed};
+use super::{exit, open_device, out, out_json, Failed};
 
 /// Arguments of `changer`.
 #[derive(Debug, clap::Args)]
@@ -48,81 +48,39 @@ enum Op {
     },
 }
 
-fn addresses(s: &ElementStatusData, t: ElementType) -> Vec<u16> {
-    let mut v: Vec<u16> = s
-        .elements()
-        .filter(|(ty, _)| *ty == t)
-        .map(|(_, d)| d.element_address)
-        .collect();
-    v.sort();
-    v
-}
-
 /// Runs `changer`.
 pub fn run(a: Args) -> Result<(), Failed> {
     let t = open_device(&a.device)?;
     let ch = Changer::new(t.as_ref());
-    let st = ch.status()?;
-    let slots = addresses(&st, ElementType::Storage);
-    let drives = addresses(&st, ElementType::DataTransfer);
-    let ie = addresses(&st, ElementType::ImportExport);
-    let robot = addresses(&st, ElementType::MediumTransport)
-        .first()
-        .copied()
-        .unwrap_or(0);
-    let slot_of = |n: u32| -> Result<u16, Failed> {
-        slots
-            .get((n as usize).wrapping_sub(1))
-            .copied()
-            .ok_or_else(|| {
-                Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "slot {n} does not exist: {} has slots 1 to {}",
-                        a.device,
-                        slots.len()
-                    ),
-                )
-            })
-    };
-    let drive_of = |n: u32| -> Result<u16, Failed> {
-        drives.get(n as usize).copied().ok_or_else(|| {
-            Failed::new(
-                exit::SYNTAX,
-                format!(
-                    "drive {n} does not exist: {} has drives 0 to {}",
-                    a.device,
-                    drives.len().saturating_sub(1)
-                ),
-            )
-        })
-    };
+    let (st, map) = ch.status_and_map()?;
+    let robot = map.transport().address();
+    let numbering = |e: ElementError| Failed::new(exit::SYNTAX, e.to_string());
     match a.op {
         Op::Status => {
             if a.json {
-                out(&format!("{:#}\n", status_json(&st, &slots, &drives, &ie)));
+                out_json(&status_json(&st, &map))?;
             } else {
-                out(&status_words(&a.device, &st, &slots, &drives, &ie));
+                out(&status_words(&a.device, &st, &map));
             }
             return Ok(());
         }
-        Op::Load { slot, drive } => ch.move_medium(robot, slot_of(slot)?, drive_of(drive)?)?,
+        Op::Load { slot, drive } => ch.move_medium(
+            robot,
+            map.slot(slot).map_err(numbering)?,
+            map.drive(drive).map_err(numbering)?,
+        )?,
         Op::Unload { drive, slot } => {
-            let d = drive_of(drive)?;
-            let home = match slot {
-                Some(s) => slot_of(s)?,
-                None => st
-                    .drives()
-                    .find(|x| x.address == d)
-                    .and_then(|x| x.source_slot)
-                    .ok_or_else(|| Failed::new(exit::SYNTAX, format!("drive {drive} does not say which slot its cartridge came from; name the slot")))?,
-            };
+            let (d, home) = map.unload(&st, drive, slot).map_err(numbering)?;
             ch.move_medium(robot, d, home)?
         }
         Op::Move { from, to } => ch.move_medium(robot, from, to)?,
     }
     if a.json {
-        out("{\"status\": \"moved\"}\n");
+        #[derive(Serialize)]
+        struct Moved {
+            status: &'static str,
+        }
+        out_json(&Moved { status: "moved" })?;
     }
     Ok(())
 }
@@ -131,25 +89,20 @@ fn label(b: Option<String>) -> String {
     b.map(|b| format!(":VolumeTag={b}")).unwrap_or_default()
 }
 
-fn status_words(
-    dev: &str,
-    st: &ElementStatusData,
-    slots: &[u16],
-    drives: &[u16],
-    ie: &[u16],
-) -> String {
+/// mtx's `status` layout, kept exactly (scripts read it as mtx's).
+fn status_words(dev: &str, st: &ElementStatusData, map: &ElementMap) -> String {
+    let (slots, ie) = (map.slots(), map.import_export());
     let mut s = format!(
         "  Storage Changer {dev}:{} Drives, {} Slots ( {} Import/Export )\n",
-        drives.len(),
+        map.drives().len(),
         slots.len(),
         ie.len()
     );
-    let slot_no = |addr: u16| slots.iter().position(|&x| x == addr).map(|i| i + 1);
-    for (i, d) in st.drives().enumerate() {
+    for (i, d) in map.numbered_drives(st) {
         if d.loaded {
             let from = d
                 .source_slot
-                .and_then(slot_no)
+                .and_then(|a| map.slot_number(a))
                 .map(|n| format!(" (Storage Element {n} Loaded)"))
                 .unwrap_or_default();
             s += &format!("Data Transfer Element {i}:Full{from}{}\n", label(d.barcode));
@@ -181,31 +134,59 @@ fn status_words(
     s
 }
 
-fn status_json(
-    st: &ElementStatusData,
-    slots: &[u16],
-    drives: &[u16],
-    ie: &[u16],
-) -> serde_json::Value {
-    let slot_no = |addr: u16| slots.iter().position(|&x| x == addr).map(|i| i + 1);
-    json!({
-        "drives": st.drives().enumerate().map(|(i, d)| json!({
-            "drive": i,
-            "address": d.address,
-            "loaded": d.loaded,
-            "barcode": d.barcode,
-            "from_slot": d.source_slot.and_then(slot_no),
-        })).collect::<Vec<_>>(),
-        "slots": slots.iter().enumerate().map(|(i, &a)| {
-            let e = st.find(a).map(|(_, e)| e);
-            json!({
-                "slot": i + 1,
-                "address": a,
-                "full": e.is_some_and(|e| e.is_full()),
-                "barcode": e.and_then(|e| e.barcode()),
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    drives: Vec<DriveJson>,
+    slots: Vec<SlotJson>,
+    drive_addresses: &'a [u16],
+    import_export_addresses: &'a [u16],
+}
+
+#[derive(Serialize)]
+struct DriveJson {
+    drive: usize,
+    address: u16,
+    loaded: bool,
+    barcode: Option<String>,
+    from_slot: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct SlotJson {
+    slot: usize,
+    address: u16,
+    full: bool,
+    barcode: Option<String>,
+}
+
+fn status_json<'a>(st: &ElementStatusData, map: &'a ElementMap) -> StatusJson<'a> {
+    StatusJson {
+        drives: map
+            .numbered_drives(st)
+            .into_iter()
+            .map(|(i, d)| DriveJson {
+                drive: i,
+                address: d.address,
+                loaded: d.loaded,
+                barcode: d.barcode,
+                from_slot: d.source_slot.and_then(|a| map.slot_number(a)),
             })
-        }).collect::<Vec<_>>(),
-        "drive_addresses": drives,
-        "import_export_addresses": ie,
-    })
+            .collect(),
+        slots: map
+            .slots()
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                let e = st.find(a).map(|(_, e)| e);
+                SlotJson {
+                    slot: i + 1,
+                    address: a,
+                    full: e.is_some_and(|e| e.is_full()),
+                    barcode: e.and_then(|e| e.barcode()),
+                }
+            })
+            .collect(),
+        drive_addresses: map.drives(),
+        import_export_addresses: map.import_export(),
+    }
 }

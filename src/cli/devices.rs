@@ -1,9 +1,10 @@
 //! `segcopy devices [--json]`: the SCSI generic devices of this host.
 
+use segcopy::transport::discover::Identity;
 use segcopy::transport::discover::{scan_sg, FoundDevice};
-use serde_json::json;
+use serde::Serialize;
 
-use super::{out, Failed};
+use super::{columns, out, out_json, Failed};
 
 /// Arguments of `devices`.
 #[derive(Debug, clap::Args)]
@@ -21,8 +22,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     let found = scan_sg();
     if a.json {
         let v: Vec<_> = found.iter().map(to_json).collect();
-        out(&format!("{:#}\n", serde_json::Value::Array(v)));
-        return Ok(());
+        return out_json(&v);
     }
     if found.is_empty() {
         out(
@@ -31,13 +31,20 @@ pub fn run(a: Args) -> Result<(), Failed> {
         );
         return Ok(());
     }
-    out(&format!(
-        "{:<10} {:<9} {:<10} {:<8} {:<16} {:<5} {:<4} {}\n",
-        "DEVICE", "HCTL", "UPPER", "VENDOR", "PRODUCT", "TYPE", "3PC", "DESIGNATOR (for E4h)"
+    out(&columns(
+        &[
+            "DEVICE",
+            "HCTL",
+            "UPPER",
+            "VENDOR",
+            "PRODUCT",
+            "TYPE",
+            "3PC",
+            "DESIGNATOR (for E4h)",
+        ],
+        found.iter().map(row).collect(),
+        0,
     ));
-    for d in &found {
-        out(&line(d));
-    }
     Ok(())
 }
 
@@ -45,7 +52,6 @@ pub fn run(a: Args) -> Result<(), Failed> {
 fn site_devices(ctx: &segcopy::site::Loaded, json: bool) -> Result<(), Failed> {
     use segcopy::site::Kind;
     use segcopy::transport::commands::Scsi;
-    use segcopy::transport::discover::Identity;
     let mut rows = Vec::new();
     for name in ctx.site.device_names() {
         let kind = ctx.site.kind_of(&name).unwrap_or(Kind::Disk);
@@ -57,52 +63,66 @@ fn site_devices(ctx: &segcopy::site::Loaded, json: bool) -> Result<(), Failed> {
     if json {
         let v: Vec<_> = rows
             .iter()
-            .map(|(n, k, p)| match p {
-                Ok(id) => json!({
-                    "name": n,
-                    "site_kind": k.to_string(),
-                    "simulated": *k != Kind::Real,
-                    "peripheral_device_type": id.inquiry.device_type.bits(),
-                    "type": id.inquiry.device_type.name(),
-                    "vendor": id.inquiry.vendor_str(),
-                    "product": id.inquiry.product_str(),
-                    "third_party_copy": id.advertises_xcopy(),
-                    "designator": id.cscd_designator().map(|d| d.to_string()),
-                    "blocks": id.capacity.and_then(|c| c.capacity_blocks()),
-                    "block_length": id.capacity.map(|c| c.block_length),
-                }),
-                Err(e) => json!({ "name": n, "site_kind": k.to_string(), "error": e }),
+            .map(|(n, k, p)| SiteDeviceJson {
+                name: n,
+                site_kind: k.to_string(),
+                answer: match p {
+                    Ok(id) => SiteAnswer::Identity {
+                        simulated: *k != Kind::Real,
+                        identity: IdentityJson::from(id),
+                        blocks: id.capacity.and_then(|c| c.capacity_blocks()),
+                        block_length: id.capacity.map(|c| c.block_length),
+                    },
+                    Err(e) => SiteAnswer::Error { error: e.clone() },
+                },
             })
             .collect();
-        out(&format!("{:#}\n", serde_json::Value::Array(v)));
-        return Ok(());
+        return out_json(&v);
     }
-    out(&format!(
-        "{:<12} {:<18} {:<6} {:<8} {:<16} {:<4} {}\n",
-        "NAME", "KIND", "TYPE", "VENDOR", "PRODUCT", "3PC", "DESIGNATOR (for E4h)"
+    let table = rows
+        .into_iter()
+        .map(|(n, k, p)| {
+            let kind = format!("{}{}", if k == Kind::Real { "real " } else { "sim " }, k);
+            match p {
+                Ok(id) => vec![
+                    n,
+                    kind,
+                    type_short(id.inquiry.device_type.bits()).into(),
+                    id.inquiry.vendor_str(),
+                    id.inquiry.product_str(),
+                    yes_no(id.advertises_xcopy()).into(),
+                    designator(&id),
+                ],
+                // The reason goes last, where its length widens no column.
+                Err(e) => vec![
+                    n,
+                    kind,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    format!("cannot ask it: {e}"),
+                ],
+            }
+        })
+        .collect();
+    out(&columns(
+        &[
+            "NAME",
+            "KIND",
+            "TYPE",
+            "VENDOR",
+            "PRODUCT",
+            "3PC",
+            "DESIGNATOR (for E4h)",
+        ],
+        table,
+        0,
     ));
-    for (n, k, p) in rows {
-        let kind = format!("{}{}", if k == Kind::Real { "real " } else { "sim " }, k);
-        match p {
-            Ok(id) => out(&format!(
-                "{:<12} {:<18} {:<6} {:<8} {:<16} {:<4} {}\n",
-                n,
-                kind,
-                type_short(id.inquiry.device_type.bits()),
-                id.inquiry.vendor_str(),
-                id.inquiry.product_str(),
-                if id.advertises_xcopy() { "yes" } else { "no" },
-                id.cscd_designator()
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "-".into())
-            )),
-            Err(e) => out(&format!("{n:<12} {kind:<18} cannot ask it: {e}\n")),
-        }
-    }
     Ok(())
 }
 
-fn line(d: &FoundDevice) -> String {
+fn row(d: &FoundDevice) -> Vec<String> {
     let path = d.path.display().to_string();
     let hctl = d.hctl.clone().unwrap_or_else(|| "-".into());
     let upper = d
@@ -111,21 +131,43 @@ fn line(d: &FoundDevice) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "-".into());
     match &d.probe {
-        Ok(id) => format!(
-            "{:<10} {:<9} {:<10} {:<8} {:<16} {:<5} {:<4} {}\n",
+        Ok(id) => vec![
             path,
             hctl,
             upper,
             id.inquiry.vendor_str(),
             id.inquiry.product_str(),
-            type_short(id.inquiry.device_type.bits()),
-            if id.advertises_xcopy() { "yes" } else { "no" },
-            id.cscd_designator()
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "-".into())
-        ),
-        Err(e) => format!("{path:<10} {hctl:<9} {upper:<10} cannot ask it: {e}\n"),
+            type_short(id.inquiry.device_type.bits()).into(),
+            yes_no(id.advertises_xcopy()).into(),
+            designator(id),
+        ],
+        // The reason goes last, where its length widens no column.
+        Err(e) => vec![
+            path,
+            hctl,
+            upper,
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            format!("cannot ask it: {e}"),
+        ],
     }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The designator an E4h CSCD would use, or "-".
+fn designator(id: &Identity) -> String {
+    id.cscd_designator()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn type_short(t: u8) -> &'static str {
@@ -143,27 +185,104 @@ fn type_short(t: u8) -> &'static str {
     }
 }
 
-fn to_json(d: &FoundDevice) -> serde_json::Value {
-    let mut v = json!({
-        "path": d.path,
-        "hctl": d.hctl,
-        "upper": d.upper,
-    });
-    match &d.probe {
-        Ok(id) => {
-            v["peripheral_device_type"] = json!(id.inquiry.device_type.bits());
-            v["type"] = json!(id.inquiry.device_type.name());
-            v["vendor"] = json!(id.inquiry.vendor_str());
-            v["product"] = json!(id.inquiry.product_str());
-            v["revision"] = json!(id.inquiry.revision_str());
-            v["third_party_copy"] = json!(id.advertises_xcopy());
-            v["designator"] = json!(id.cscd_designator().map(|d| d.to_string()));
-            if let Some(c) = id.capacity {
-                v["blocks"] = json!(c.capacity_blocks());
-                v["block_length"] = json!(c.block_length);
-            }
+/// What INQUIRY and VPD 83h said, as `devices --json` prints it.
+#[derive(Serialize)]
+struct IdentityJson {
+    peripheral_device_type: u8,
+    #[serde(rename = "type")]
+    device_type: &'static str,
+    vendor: String,
+    product: String,
+    third_party_copy: bool,
+    designator: Option<String>,
+}
+
+impl From<&Identity> for IdentityJson {
+    fn from(id: &Identity) -> Self {
+        IdentityJson {
+            peripheral_device_type: id.inquiry.device_type.bits(),
+            device_type: id.inquiry.device_type.name(),
+            vendor: id.inquiry.vendor_str(),
+            product: id.inquiry.product_str(),
+            third_party_copy: id.advertises_xcopy(),
+            designator: id.cscd_designator().map(|d| d.to_string()),
         }
-        Err(e) => v["error"] = json!(e.to_string()),
     }
-    v
+}
+
+/// One device of the `--site` file.
+#[derive(Serialize)]
+struct SiteDeviceJson<'a> {
+    name: &'a str,
+    site_kind: String,
+    #[serde(flatten)]
+    answer: SiteAnswer,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SiteAnswer {
+    Identity {
+        simulated: bool,
+        #[serde(flatten)]
+        identity: IdentityJson,
+        blocks: Option<u64>,
+        block_length: Option<u32>,
+    },
+    Error {
+        error: String,
+    },
+}
+
+/// One /dev/sg node.
+#[derive(Serialize)]
+struct FoundJson<'a> {
+    path: &'a std::path::Path,
+    hctl: &'a Option<String>,
+    upper: &'a Option<std::path::PathBuf>,
+    #[serde(flatten)]
+    answer: FoundAnswer,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FoundAnswer {
+    Identity {
+        #[serde(flatten)]
+        identity: IdentityJson,
+        revision: String,
+        /// Present only when READ CAPACITY answered.
+        #[serde(flatten)]
+        capacity: Option<CapacityJson>,
+    },
+    Error {
+        error: String,
+    },
+}
+
+#[derive(Serialize)]
+struct CapacityJson {
+    blocks: Option<u64>,
+    block_length: u32,
+}
+
+fn to_json(d: &FoundDevice) -> FoundJson<'_> {
+    FoundJson {
+        path: &d.path,
+        hctl: &d.hctl,
+        upper: &d.upper,
+        answer: match &d.probe {
+            Ok(id) => FoundAnswer::Identity {
+                identity: IdentityJson::from(id),
+                revision: id.inquiry.revision_str(),
+                capacity: id.capacity.map(|c| CapacityJson {
+                    blocks: c.capacity_blocks(),
+                    block_length: c.block_length,
+                }),
+            },
+            Err(e) => FoundAnswer::Error {
+                error: e.to_string(),
+            },
+        },
+    }
 }

@@ -37,7 +37,8 @@ pub const BUSY: u8 = 26;
 pub const TIMEOUT: u8 = 33;
 /// The device answered with data segcopy cannot parse.
 pub const MALFORMED: u8 = 97;
-/// Any other failure (transport, host or driver status).
+/// Any other failure (transport, host or driver status; a command segcopy
+/// could not encode).
 pub const OTHER: u8 = 99;
 
 /// The exit code for a failed command.
@@ -45,6 +46,7 @@ pub fn for_scsi(e: &ScsiError) -> u8 {
     match e {
         ScsiError::Transport(t) => for_transport(t),
         ScsiError::BadResponse { .. } => MALFORMED,
+        ScsiError::Encode { .. } => OTHER,
         ScsiError::Failed { failure, .. } => for_failure(failure),
     }
 }

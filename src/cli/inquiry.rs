@@ -6,9 +6,9 @@ use segcopy::wire::vpd::{
     tpc_type, Designator, DeviceIdentification, SupportedPages, ThirdPartyCopy, UnitSerialNumber,
 };
 use segcopy::wire::{HexDump, Repr};
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::{exit, open_device, out, Failed};
+use super::{exit, open_device, out, out_json, Failed};
 
 /// Arguments of `inquiry`.
 #[derive(Debug, clap::Args)]
@@ -71,7 +71,10 @@ pub fn run(a: Args) -> Result<(), Failed> {
         Some(0x83) => identification(&raw),
         Some(0x8f) => third_party_copy(&raw),
         Some(p) => Ok((
-            json!({ "page": p, "hex": hex_string(&raw) }),
+            Json::Undecoded {
+                page: p,
+                hex: hex::encode(&raw),
+            },
             format!(
                 "VPD page {p:#04x} (segcopy does not decode this page; shown in hex):\n{}\n",
                 HexDump(&raw)
@@ -85,17 +88,86 @@ pub fn run(a: Args) -> Result<(), Failed> {
         )
     })?;
     if a.json {
-        out(&format!("{:#}\n", decoded.0));
+        out_json(&decoded.0)?;
     } else {
         out(&decoded.1);
     }
     Ok(())
 }
 
-type Decoded = Result<(Value, String), segcopy::wire::WireError>;
+type Decoded = Result<(Json, String), segcopy::wire::WireError>;
 
-fn hex_string(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// What `inquiry --json` prints, one shape per page.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Json {
+    /// Standard INQUIRY data.
+    Standard(StandardJson),
+    /// VPD 00h.
+    Supported { page: u8, pages: Vec<u8> },
+    /// VPD 80h.
+    Serial { page: u8, serial: String },
+    /// VPD 83h.
+    Identification {
+        page: u8,
+        designators: Vec<DesignatorJson>,
+        cscd_designator: Option<DesignatorJson>,
+    },
+    /// VPD 8Fh.
+    ThirdPartyCopy {
+        page: u8,
+        descriptors: Vec<TpcDescriptorJson>,
+    },
+    /// A page segcopy does not decode, in hex.
+    Undecoded { page: u8, hex: String },
+}
+
+#[derive(Serialize)]
+struct StandardJson {
+    peripheral_qualifier: u8,
+    peripheral_device_type: u8,
+    device_type_name: &'static str,
+    rmb: bool,
+    version: u8,
+    response_data_format: u8,
+    third_party_copy: bool,
+    protect: bool,
+    tpgs: u8,
+    cmdque: bool,
+    vendor: String,
+    product: String,
+    revision: String,
+    truncated: bool,
+}
+
+#[derive(Serialize)]
+struct DesignatorJson {
+    association: &'static str,
+    designator_type: u8,
+    designator_type_name: &'static str,
+    code_set: u8,
+    piv: bool,
+    protocol_identifier: u8,
+    /// The designator's bytes in hex (lab test 20 compares it with sg_vpd).
+    value: String,
+    text: String,
+    usable_in_e4: bool,
+}
+
+#[derive(Serialize)]
+struct TpcDescriptorJson {
+    #[serde(rename = "type")]
+    descriptor_type: u16,
+    name: &'static str,
+    body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commands: Option<Vec<CommandJson>>,
+}
+
+#[derive(Serialize)]
+struct CommandJson {
+    opcode: u8,
+    service_actions: Vec<u8>,
 }
 
 fn yn(b: bool) -> u8 {
@@ -104,21 +176,21 @@ fn yn(b: bool) -> u8 {
 
 fn standard(raw: &[u8]) -> Decoded {
     let q = StandardInquiry::parse(raw)?;
-    let v = json!({
-        "peripheral_qualifier": q.peripheral_qualifier,
-        "peripheral_device_type": q.device_type.bits(),
-        "device_type_name": q.device_type.name(),
-        "rmb": q.rmb,
-        "version": q.version.byte(),
-        "response_data_format": q.response_data_format,
-        "third_party_copy": q.third_party_copy,
-        "protect": q.protect,
-        "tpgs": q.tpgs,
-        "cmdque": q.cmdque,
-        "vendor": q.vendor_str(),
-        "product": q.product_str(),
-        "revision": q.revision_str(),
-        "truncated": q.is_truncated(),
+    let v = Json::Standard(StandardJson {
+        peripheral_qualifier: q.peripheral_qualifier,
+        peripheral_device_type: q.device_type.bits(),
+        device_type_name: q.device_type.name(),
+        rmb: q.rmb,
+        version: q.version.byte(),
+        response_data_format: q.response_data_format,
+        third_party_copy: q.third_party_copy,
+        protect: q.protect,
+        tpgs: q.tpgs,
+        cmdque: q.cmdque,
+        vendor: q.vendor_str(),
+        product: q.product_str(),
+        revision: q.revision_str(),
+        truncated: q.is_truncated(),
     });
     let mut s = String::new();
     s += "standard INQUIRY:\n";
@@ -192,13 +264,22 @@ fn supported(raw: &[u8]) -> Decoded {
     for &c in &p.pages {
         s += &format!("  {c:#04x}  {}\n", page_name(c));
     }
-    Ok((json!({ "page": 0, "pages": p.pages }), s))
+    Ok((
+        Json::Supported {
+            page: 0,
+            pages: p.pages,
+        },
+        s,
+    ))
 }
 
 fn serial(raw: &[u8]) -> Decoded {
     let p = UnitSerialNumber::parse(raw)?;
     Ok((
-        json!({ "page": 0x80, "serial": p.serial_text() }),
+        Json::Serial {
+            page: 0x80,
+            serial: p.serial_text(),
+        },
         format!(
             "Unit serial number VPD page:\n  Unit serial number: {}\n",
             p.serial_text()
@@ -206,18 +287,18 @@ fn serial(raw: &[u8]) -> Decoded {
     ))
 }
 
-fn designator_json(d: &Designator) -> Value {
-    json!({
-        "association": d.association.name(),
-        "designator_type": d.designator_type.bits(),
-        "designator_type_name": d.designator_type.name(),
-        "code_set": d.code_set.bits(),
-        "piv": d.piv,
-        "protocol_identifier": d.protocol_identifier,
-        "value": hex_string(&d.value),
-        "text": d.to_string(),
-        "usable_in_e4": d.cscd_preference().is_some(),
-    })
+fn designator_json(d: &Designator) -> DesignatorJson {
+    DesignatorJson {
+        association: d.association.name(),
+        designator_type: d.designator_type.bits(),
+        designator_type_name: d.designator_type.name(),
+        code_set: d.code_set.bits(),
+        piv: d.piv,
+        protocol_identifier: d.protocol_identifier,
+        value: hex::encode(&d.value),
+        text: d.to_string(),
+        usable_in_e4: d.cscd_preference().is_some(),
+    }
 }
 
 fn identification(raw: &[u8]) -> Decoded {
@@ -240,11 +321,11 @@ fn identification(raw: &[u8]) -> Decoded {
         Some(d) => s += &format!("  EXTENDED COPY names this unit by: {d}\n"),
         None => s += "  No designator here can name this unit in an E4h CSCD descriptor.\n",
     }
-    let v = json!({
-        "page": 0x83,
-        "designators": p.designators.iter().map(designator_json).collect::<Vec<_>>(),
-        "cscd_designator": p.best_for_cscd().map(designator_json),
-    });
+    let v = Json::Identification {
+        page: 0x83,
+        designators: p.designators.iter().map(designator_json).collect(),
+        cscd_designator: p.best_for_cscd().map(designator_json),
+    };
     Ok((v, s))
 }
 
@@ -259,7 +340,12 @@ fn third_party_copy(raw: &[u8]) -> Decoded {
             d.descriptor_type,
             d.body.len()
         );
-        let mut j = json!({ "type": d.descriptor_type, "name": tpc_type::name(d.descriptor_type), "body": hex_string(&d.body) });
+        let mut j = TpcDescriptorJson {
+            descriptor_type: d.descriptor_type,
+            name: tpc_type::name(d.descriptor_type),
+            body: hex::encode(&d.body),
+            commands: None,
+        };
         if d.descriptor_type == tpc_type::SUPPORTED_COMMANDS {
             let cmds = d.supported_commands()?;
             for c in &cmds {
@@ -268,10 +354,14 @@ fn third_party_copy(raw: &[u8]) -> Decoded {
                     c.opcode, c.service_actions
                 );
             }
-            j["commands"] = cmds
-                .iter()
-                .map(|c| json!({ "opcode": c.opcode, "service_actions": c.service_actions }))
-                .collect();
+            j.commands = Some(
+                cmds.into_iter()
+                    .map(|c| CommandJson {
+                        opcode: c.opcode,
+                        service_actions: c.service_actions,
+                    })
+                    .collect(),
+            );
         } else {
             for line in HexDump(&d.body).to_string().lines() {
                 s += &format!("   {line}\n");
@@ -279,5 +369,11 @@ fn third_party_copy(raw: &[u8]) -> Decoded {
         }
         descs.push(j);
     }
-    Ok((json!({ "page": 0x8f, "descriptors": descs }), s))
+    Ok((
+        Json::ThirdPartyCopy {
+            page: 0x8f,
+            descriptors: descs,
+        },
+        s,
+    ))
 }

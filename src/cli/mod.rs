@@ -111,6 +111,36 @@ pub(crate) fn out(text: &str) {
     let _ = o.write_all(text.as_bytes()).and_then(|_| o.flush());
 }
 
+/// Writes `v` to stdout as pretty JSON (two-space indent, one key per
+/// line: the form the lab's scripts read).
+pub(crate) fn out_json(v: &impl serde::Serialize) -> Result<(), Failed> {
+    let text = serde_json::to_string_pretty(v)
+        .map_err(|e| Failed::new(exit::OTHER, format!("cannot write the result as JSON: {e}")))?;
+    out(&text);
+    out("\n");
+    Ok(())
+}
+
+/// Lays out `rows` under `header` (none if empty) in columns one space
+/// apart, without borders, the first column indented by `indent` spaces;
+/// trailing spaces trimmed, one line per row.
+pub(crate) fn columns(header: &[&str], rows: Vec<Vec<String>>, indent: u16) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    if !header.is_empty() {
+        t.set_header(header.to_vec());
+    }
+    for r in rows {
+        t.add_row(r);
+    }
+    for (i, c) in t.column_iter_mut().enumerate() {
+        c.set_padding((if i == 0 { indent } else { 0 }, 1));
+    }
+    let mut s = t.trim_fmt();
+    s.push('\n');
+    s
+}
+
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

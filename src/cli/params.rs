@@ -3,9 +3,9 @@
 use segcopy::transport::commands::Scsi;
 use segcopy::wire::rcr::OperatingParameters;
 use segcopy::wire::{cscd, segment, HexDump};
-use serde_json::json;
+use serde::Serialize;
 
-use super::{open_device, out, Failed};
+use super::{columns, open_device, out, out_json, Failed};
 
 /// Arguments of `params`.
 #[derive(Debug, clap::Args)]
@@ -28,11 +28,16 @@ pub fn run(a: Args) -> Result<(), Failed> {
     if a.hex {
         out(&format!("{}\n", HexDump(&raw)));
     } else if a.json {
-        out(&format!("{:#}\n", to_json(&p)));
+        out_json(&ParamsView::from(&p))?;
     } else {
         out(&format!("{}: {}", a.device, in_words(&p)));
     }
     Ok(())
+}
+
+/// 2^`log2`, or `None` past 64 bits (the field is a whole byte).
+fn pow2(log2: u8) -> Option<u64> {
+    1u64.checked_shl(u32::from(log2))
 }
 
 fn code_name(c: u8) -> String {
@@ -54,8 +59,8 @@ fn bytes(n: u32) -> String {
 }
 
 fn in_words(p: &OperatingParameters) -> String {
-    let mut s = String::from("OPERATING PARAMETERS (RECEIVE COPY RESULTS, service action 03h)\n");
-    let mut line = |k: &str, v: String| s += &format!("  {k:<40} {v}\n");
+    let mut rows = Vec::new();
+    let mut line = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
     line(
         "Supports no list identifier (SNLID):",
         if p.snlid { "yes" } else { "no" }.into(),
@@ -95,7 +100,8 @@ fn in_words(p: &OperatingParameters) -> String {
         ("Inline data granularity:", p.inline_data_granularity_log2),
         ("Held data granularity:", p.held_data_granularity_log2),
     ] {
-        line(k, format!("{} bytes (2^{g})", 1u64 << g));
+        let bytes = pow2(g).map_or("more than 64 bits hold".into(), |b| b.to_string());
+        line(k, format!("{bytes} bytes (2^{g})"));
     }
     line(
         "Implemented descriptor type codes:",
@@ -104,6 +110,10 @@ fn in_words(p: &OperatingParameters) -> String {
         } else {
             String::new()
         },
+    );
+    let mut s = format!(
+        "OPERATING PARAMETERS (RECEIVE COPY RESULTS, service action 03h)\n{}",
+        columns(&[], rows, 2)
     );
     for &c in &p.implemented_descriptor_codes {
         s += &format!("    {}\n", code_name(c));
@@ -114,21 +124,43 @@ fn in_words(p: &OperatingParameters) -> String {
     s
 }
 
-fn to_json(p: &OperatingParameters) -> serde_json::Value {
-    json!({
-        "snlid": p.snlid,
-        "max_cscd_descriptor_count": p.max_cscd_descriptors,
-        "max_segment_descriptor_count": p.max_segment_descriptors,
-        "max_descriptor_list_length": p.max_descriptor_list_length,
-        "max_segment_length": p.max_segment_length,
-        "max_inline_data_length": p.max_inline_data_length,
-        "held_data_limit": p.held_data_limit,
-        "max_stream_device_transfer_size": p.max_stream_device_transfer_size,
-        "total_concurrent_copies": p.total_concurrent_copies,
-        "max_concurrent_copies": p.max_concurrent_copies,
-        "data_segment_granularity": 1u64 << p.data_segment_granularity_log2,
-        "inline_data_granularity": 1u64 << p.inline_data_granularity_log2,
-        "held_data_granularity": 1u64 << p.held_data_granularity_log2,
-        "implemented_descriptor_type_codes": p.implemented_descriptor_codes,
-    })
+/// OPERATING PARAMETERS as `params --json` prints them (the names
+/// `sg_copy_results -p` uses, as lab test 20 compares them).
+#[derive(Serialize)]
+struct ParamsView<'a> {
+    snlid: bool,
+    max_cscd_descriptor_count: u16,
+    max_segment_descriptor_count: u16,
+    max_descriptor_list_length: u32,
+    max_segment_length: u32,
+    max_inline_data_length: u32,
+    held_data_limit: u32,
+    max_stream_device_transfer_size: u32,
+    total_concurrent_copies: u16,
+    max_concurrent_copies: u8,
+    data_segment_granularity: Option<u64>,
+    inline_data_granularity: Option<u64>,
+    held_data_granularity: Option<u64>,
+    implemented_descriptor_type_codes: &'a [u8],
+}
+
+impl<'a> From<&'a OperatingParameters> for ParamsView<'a> {
+    fn from(p: &'a OperatingParameters) -> Self {
+        ParamsView {
+            snlid: p.snlid,
+            max_cscd_descriptor_count: p.max_cscd_descriptors,
+            max_segment_descriptor_count: p.max_segment_descriptors,
+            max_descriptor_list_length: p.max_descriptor_list_length,
+            max_segment_length: p.max_segment_length,
+            max_inline_data_length: p.max_inline_data_length,
+            held_data_limit: p.held_data_limit,
+            max_stream_device_transfer_size: p.max_stream_device_transfer_size,
+            total_concurrent_copies: p.total_concurrent_copies,
+            max_concurrent_copies: p.max_concurrent_copies,
+            data_segment_granularity: pow2(p.data_segment_granularity_log2),
+            inline_data_granularity: pow2(p.inline_data_granularity_log2),
+            held_data_granularity: pow2(p.held_data_granularity_log2),
+            implemented_descriptor_type_codes: &p.implemented_descriptor_codes,
+        }
+    }
 }

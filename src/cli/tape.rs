@@ -10,18 +10,18 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use segcopy::transport::commands::ScsiError;
 use segcopy::transport::tape::{
-    BlockMode, Doubt, Met, Position, ReadRecords, RecordsError, SpaceKind, SpaceResult, Stop, Tape,
-    Told, WroteRecords,
+    block_limits_words, form_name, locate_refused, position_unknown_flag, BlockMode, Doubt,
+    LocateRefused, Met, Position, ReadRecords, RecordLengthError, RecordsError,
+    SetBlockLengthError, SpaceKind, SpaceResult, Stop, Tape, Told, WroteRecords,
 };
-use segcopy::wire::sense::SenseKey;
+use segcopy::units::parse_size;
 use segcopy::wire::ssc::{
-    BlockLimits, BlockPosition, ModeParameterList6, PositionUnknown, ReadPositionForm,
+    BlockLimits, BlockPosition, PositionUnknown, ReadPositionForm, Space6Cdb, MAX_U24,
 };
 use segcopy::wire::Hex;
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::xcopy::parse_size;
-use super::{exit, open_device, out, scsi_failed, Failed};
+use super::{columns, exit, open_device, out, out_json, scsi_failed, Failed};
 
 /// Arguments of `tape`.
 #[derive(Debug, clap::Args)]
@@ -123,9 +123,9 @@ fn parse_u24(s: &str) -> Result<u32, String> {
     let n: u32 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if n > 0x00ff_ffff {
+    if n > MAX_U24 {
         return Err(format!(
-            "{n} does not fit the 24-bit field (at most 16777215)"
+            "{n} does not fit the 24-bit field (at most {MAX_U24})"
         ));
     }
     Ok(n)
@@ -135,8 +135,11 @@ fn parse_count(s: &str) -> Result<i32, String> {
     let n: i32 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if !(1..=0x007f_ffff).contains(&n) {
-        return Err(format!("{n}: give a count from 1 to 8388607"));
+    if !(1..=Space6Cdb::MAX_COUNT).contains(&n) {
+        return Err(format!(
+            "{n}: give a count from 1 to {}",
+            Space6Cdb::MAX_COUNT
+        ));
     }
     Ok(n)
 }
@@ -166,8 +169,13 @@ pub fn run(a: Args) -> Result<(), Failed> {
         Op::Weof { count } => weof(&tape, &p, count),
         Op::Rewind => {
             tape.rewind()?;
-            p.print(json!({ "op": "rewind", "ok": true }), "rewound".into());
-            Ok(())
+            p.print(
+                Done {
+                    op: "rewind",
+                    ok: true,
+                },
+                "rewound".into(),
+            )
         }
         Op::Fsf { count } => space(&tape, &p, "fsf", SpaceKind::Filemarks, count),
         Op::Bsf { count } => space(&tape, &p, "bsf", SpaceKind::Filemarks, -count),
@@ -185,16 +193,41 @@ struct Printer<'a> {
     device: &'a str,
 }
 
+/// A result as JSON, with the device it came from.
+#[derive(Serialize)]
+struct OnDevice<'a, T> {
+    #[serde(flatten)]
+    result: T,
+    device: &'a str,
+}
+
 impl Printer<'_> {
-    fn print(&self, mut j: Value, words: String) {
+    fn print(&self, result: impl Serialize, words: String) -> Result<(), Failed> {
         if self.json {
-            if let Value::Object(m) = &mut j {
-                m.insert("device".into(), json!(self.device));
-            }
-            out(&format!("{j:#}\n"));
+            out_json(&OnDevice {
+                result,
+                device: self.device,
+            })
         } else {
             out(&format!("{}: {words}\n", self.device));
+            Ok(())
         }
+    }
+}
+
+/// An operation that has nothing to report but that it was done.
+#[derive(Serialize)]
+struct Done {
+    op: &'static str,
+    ok: bool,
+}
+
+/// "variable" or "fixed", for JSON.
+fn mode_name(block_length: u32) -> &'static str {
+    if block_length == 0 {
+        "variable"
+    } else {
+        "fixed"
     }
 }
 
@@ -211,26 +244,45 @@ fn mode_words(bl: u32) -> String {
 
 // ------------------------------------------------------------------ status
 
-fn limits_words(l: &BlockLimits) -> String {
-    let max = match l.maximum_block_length_limit {
-        0 => "no maximum given".to_string(),
-        n => format!("{n} bytes"),
-    };
-    format!(
-        "{} bytes … {max}, granularity 2^{} = {} bytes",
-        l.minimum_block_length_limit,
-        l.granularity,
-        l.granularity_bytes()
-    )
+#[derive(Serialize)]
+struct LimitsJson {
+    granularity_log2: u8,
+    granularity: u32,
+    max_block_length: u32,
+    min_block_length: u16,
 }
 
-fn limits_json(l: &BlockLimits) -> Value {
-    json!({
-        "granularity_log2": l.granularity,
-        "granularity": l.granularity_bytes(),
-        "max_block_length": l.maximum_block_length_limit,
-        "min_block_length": l.minimum_block_length_limit,
-    })
+impl From<&BlockLimits> for LimitsJson {
+    fn from(l: &BlockLimits) -> Self {
+        LimitsJson {
+            granularity_log2: l.granularity,
+            granularity: l.granularity_bytes(),
+            max_block_length: l.maximum_block_length_limit,
+            min_block_length: l.minimum_block_length_limit,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StatusJson {
+    op: &'static str,
+    ready: bool,
+    not_ready: Option<String>,
+    block_length: Option<u32>,
+    mode: Option<&'static str>,
+    density_code: Option<u8>,
+    write_protected: bool,
+    buffered_mode: u8,
+    medium_type: u8,
+    block_limits: LimitsJson,
+    position: PositionOrError,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PositionOrError {
+    Told(ToldJson),
+    Failed { error: String },
 }
 
 fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
@@ -252,14 +304,16 @@ fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
         Some(n) => format!("{n} bytes (fixed)"),
     };
     let (pos_words, pos_json) = match &told {
-        Ok(t) => (told_words(t), told_json(t)),
+        Ok(t) => (told_words(t), PositionOrError::Told(told_json(t))),
         Err(e) => (
             format!("READ POSITION failed: {}", failure_words(e)),
-            json!({ "error": failure_words(e) }),
+            PositionOrError::Failed {
+                error: failure_words(e),
+            },
         ),
     };
-    let mut w = String::from("tape drive status\n");
-    let mut line = |k: &str, v: String| w += &format!("  {k:<18} {v}\n");
+    let mut rows = Vec::new();
+    let mut line = |k: &str, v: String| rows.push(vec![k.to_string(), v]);
     line("Ready:", ready_words);
     line("Block size:", bl_words);
     line(
@@ -271,23 +325,23 @@ fn status(tape: &Tape<'_>, p: &Printer<'_>) -> Result<(), Failed> {
         if dsp.write_protected { "yes" } else { "no" }.into(),
     );
     line("Buffered mode:", dsp.buffered_mode.to_string());
-    line("Block limits:", limits_words(&limits));
+    line("Block limits:", block_limits_words(&limits));
     line("Position:", pos_words);
-    let j = json!({
-        "op": "status",
-        "ready": ready.is_ok(),
-        "not_ready": ready.as_ref().err().map(failure_words),
-        "block_length": bl,
-        "mode": bl.map(|b| if b == 0 { "variable" } else { "fixed" }),
-        "density_code": density,
-        "write_protected": dsp.write_protected,
-        "buffered_mode": dsp.buffered_mode,
-        "medium_type": mode.medium_type,
-        "block_limits": limits_json(&limits),
-        "position": pos_json,
-    });
-    p.print(j, w.trim_end().to_string());
-    Ok(())
+    let w = format!("tape drive status\n{}", columns(&[], rows, 2));
+    let j = StatusJson {
+        op: "status",
+        ready: ready.is_ok(),
+        not_ready: ready.as_ref().err().map(failure_words),
+        block_length: bl,
+        mode: bl.map(mode_name),
+        density_code: density,
+        write_protected: dsp.write_protected,
+        buffered_mode: dsp.buffered_mode,
+        medium_type: mode.medium_type,
+        block_limits: LimitsJson::from(&limits),
+        position: pos_json,
+    };
+    p.print(j, w.trim_end().to_string())
 }
 
 /// A failure in one line (no device or command prefix).
@@ -300,16 +354,6 @@ fn failure_words(e: &ScsiError) -> String {
 
 // ---------------------------------------------------------------- position
 
-fn form_name(f: ReadPositionForm) -> &'static str {
-    match f {
-        ReadPositionForm::ShortBlockId => "short",
-        ReadPositionForm::ShortVendorSpecific => "short (vendor-specific)",
-        ReadPositionForm::Long => "long",
-        ReadPositionForm::Extended => "extended",
-        ReadPositionForm::Unknown(_) => "unknown",
-    }
-}
-
 fn position_words(pos: &Position) -> String {
     let mut w = match (pos.block, pos.doubt) {
         (_, Some(Doubt::ReservedBits(bits))) => format!(
@@ -320,14 +364,10 @@ fn position_words(pos: &Position) -> String {
                 .block()
                 .map_or("none".to_string(), |b| b.to_string())
         ),
-        (BlockPosition::Unknown(PositionUnknown::NotReported), None) => {
-            let flag = if pos.form == ReadPositionForm::Long {
-                "LONU"
-            } else {
-                "BPU"
-            };
-            format!("position unknown (the drive does not report it: {flag})")
-        }
+        (BlockPosition::Unknown(PositionUnknown::NotReported), None) => format!(
+            "position unknown (the drive does not report it: {})",
+            position_unknown_flag(pos.form)
+        ),
         (BlockPosition::Unknown(PositionUnknown::Overflow), None) => {
             "position unknown (it overflowed the answer's fields: PERR)".to_string()
         }
@@ -351,24 +391,43 @@ fn position_words(pos: &Position) -> String {
     w
 }
 
-fn position_json(pos: &Position) -> Value {
-    json!({
-        "form": form_name(pos.form),
-        "known": pos.trusted_block().is_some(),
-        "block": pos.trusted_block(),
-        "partition": match pos.block { BlockPosition::Known { partition, .. } if pos.doubt.is_none() => Some(partition), _ => None },
-        "file": if pos.doubt.is_none() { pos.file } else { None },
-        "unknown_reason": match (pos.block, pos.doubt) {
+#[derive(Serialize)]
+struct PositionJson {
+    form: &'static str,
+    known: bool,
+    block: Option<u64>,
+    partition: Option<u32>,
+    file: Option<u64>,
+    unknown_reason: Option<&'static str>,
+    bop: bool,
+    eop: bool,
+    bpew: bool,
+    raw: String,
+}
+
+fn position_json(pos: &Position) -> PositionJson {
+    PositionJson {
+        form: form_name(pos.form),
+        known: pos.trusted_block().is_some(),
+        block: pos.trusted_block(),
+        partition: match pos.block {
+            BlockPosition::Known { partition, .. } if pos.doubt.is_none() => Some(partition),
+            _ => None,
+        },
+        file: if pos.doubt.is_none() { pos.file } else { None },
+        unknown_reason: match (pos.block, pos.doubt) {
             (_, Some(Doubt::ReservedBits(_))) => Some("reserved bits set"),
-            (BlockPosition::Unknown(PositionUnknown::NotReported), _) => Some(if pos.form == ReadPositionForm::Long { "LONU" } else { "BPU" }),
+            (BlockPosition::Unknown(PositionUnknown::NotReported), _) => {
+                Some(position_unknown_flag(pos.form))
+            }
             (BlockPosition::Unknown(PositionUnknown::Overflow), _) => Some("PERR"),
             _ => None,
         },
-        "bop": pos.bop,
-        "eop": pos.eop,
-        "bpew": pos.bpew,
-        "raw": Hex(&pos.raw).to_string(),
-    })
+        bop: pos.bop,
+        eop: pos.eop,
+        bpew: pos.bpew,
+        raw: Hex(&pos.raw).to_string(),
+    }
 }
 
 fn told_words(t: &Told) -> String {
@@ -384,12 +443,26 @@ fn told_words(t: &Told) -> String {
     w
 }
 
-fn told_json(t: &Told) -> Value {
-    let mut j = position_json(&t.position);
-    if let (Value::Object(m), Some(e)) = (&mut j, &t.short_form_failed) {
-        m.insert("short_form_failed".into(), json!(failure_words(e)));
+#[derive(Serialize)]
+struct ToldJson {
+    #[serde(flatten)]
+    position: PositionJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    short_form_failed: Option<String>,
+}
+
+fn told_json(t: &Told) -> ToldJson {
+    ToldJson {
+        position: position_json(&t.position),
+        short_form_failed: t.short_form_failed.as_ref().map(failure_words),
     }
-    j
+}
+
+#[derive(Serialize)]
+struct TellJson {
+    op: &'static str,
+    #[serde(flatten)]
+    told: ToldJson,
 }
 
 fn tell(tape: &Tape<'_>, p: &Printer<'_>, form: Option<ReadPositionForm>) -> Result<(), Failed> {
@@ -400,73 +473,81 @@ fn tell(tape: &Tape<'_>, p: &Printer<'_>, form: Option<ReadPositionForm>) -> Res
             short_form_failed: None,
         },
     };
-    let mut j = told_json(&told);
-    if let Value::Object(m) = &mut j {
-        m.insert("op".into(), json!("tell"));
-    }
-    p.print(j, told_words(&told));
-    Ok(())
+    let j = TellJson {
+        op: "tell",
+        told: told_json(&told),
+    };
+    p.print(j, told_words(&told))
 }
 
 fn locate(tape: &Tape<'_>, p: &Printer<'_>, block: u64) -> Result<(), Failed> {
     if let Err(e) = tape.locate(block) {
         let mut f = scsi_failed(&e);
-        let sense = e.failure().and_then(|f| f.sense());
-        if sense.and_then(|s| s.sense_key()) == Some(SenseKey::IllegalRequest) {
-            let hint = match sense.and_then(|s| s.asc_ascq()) {
-                Some((0x20, 0x00)) => "the drive does not implement LOCATE",
-                _ => "the drive refused this LOCATE",
+        if let Some(why) = locate_refused(&e) {
+            let hint = match why {
+                LocateRefused::NotImplemented => "the drive does not implement LOCATE",
+                LocateRefused::Refused => "the drive refused this LOCATE",
             };
             f.message += &format!("\n{hint}: position with rewind, fsf and fsr instead");
         }
         return Err(f);
     }
+    #[derive(Serialize)]
+    struct Located {
+        op: &'static str,
+        block: u64,
+        ok: bool,
+    }
     p.print(
-        json!({ "op": "locate", "block": block, "ok": true }),
+        Located {
+            op: "locate",
+            block,
+            ok: true,
+        },
         format!("located to block {block}"),
-    );
-    Ok(())
+    )
 }
 
 // ------------------------------------------------------------- block size
 
 fn setblk(tape: &Tape<'_>, p: &Printer<'_>, size: u32) -> Result<(), Failed> {
-    tape.set_block_length(size)?;
-    let now = tape.mode_sense()?;
-    let got = now.block_length();
-    if got != Some(size) {
-        return Err(Failed::new(
-            exit::MISCOMPARE,
-            format!(
-                "{}: the drive accepted MODE SELECT with block length {size}, but MODE SENSE \
-                 now says {}",
-                p.device,
-                got.map_or("nothing (no block descriptor)".into(), |g| g.to_string())
-            ),
-        ));
+    tape.set_block_length_checked(size).map_err(|e| match e {
+        SetBlockLengthError::Scsi(e) => scsi_failed(&e),
+        e @ SetBlockLengthError::NotApplied { .. } => Failed::new(exit::MISCOMPARE, e.to_string()),
+    })?;
+    #[derive(Serialize)]
+    struct Set {
+        op: &'static str,
+        block_length: u32,
+        mode: &'static str,
     }
     p.print(
-        json!({ "op": "setblk", "block_length": size, "mode": if size == 0 { "variable" } else { "fixed" } }),
+        Set {
+            op: "setblk",
+            block_length: size,
+            mode: mode_name(size),
+        },
         format!("block size set: {} (MODE SENSE agrees)", mode_words(size)),
-    );
-    Ok(())
+    )
 }
 
-fn current_mode(
-    tape: &Tape<'_>,
-    p: &Printer<'_>,
-) -> Result<(ModeParameterList6, BlockMode), Failed> {
-    let list = tape.mode_sense()?;
-    let bl = list.block_length().ok_or_else(|| {
-        Failed::new(
-            exit::MALFORMED,
+/// A record or read length the drive cannot take, in words, with what to
+/// do; `option` is the command line option that gave it.
+fn length_failed(p: &Printer<'_>, e: RecordLengthError, option: &str) -> Failed {
+    let hint = match &e {
+        RecordLengthError::Scsi(e) => return scsi_failed(e),
+        RecordLengthError::NotWholeBlocks { .. } => {
             format!(
-                "{}: MODE SENSE sent no block descriptor, so the block size is unknown",
-                p.device
-            ),
-        )
-    })?;
-    Ok((list, BlockMode::from_block_length(bl)))
+                ": give {option} as a whole number of blocks, or set the block size with setblk"
+            )
+        }
+        RecordLengthError::OutsideLimits { .. }
+        | RecordLengthError::ReadLengthOutOfRange { .. } => {
+            format!(" (see {option})")
+        }
+        RecordLengthError::TooLarge { .. } => String::new(),
+    };
+    Failed::new(exit::SYNTAX, format!("{}: {e}{hint}", p.device))
 }
 
 // -------------------------------------------------------------- write/read
@@ -530,43 +611,9 @@ fn write(
             format!("{}: cannot open: {e}", file.display()),
         )
     })?;
-    let (_, mode) = current_mode(tape, p)?;
-    let limits = tape.read_block_limits()?;
-    let record_len: u64 = match (mode, block_size) {
-        (BlockMode::Fixed(bl), Some(n)) => {
-            if n == 0 || n % u64::from(bl) != 0 {
-                return Err(Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "{}: the drive is in fixed-block mode with {bl}-byte blocks: \
-                         --block-size must be a whole number of blocks (or set the block size \
-                         with setblk)",
-                        p.device
-                    ),
-                ));
-            }
-            n
-        }
-        (BlockMode::Fixed(bl), None) => u64::from(bl) * (65_536 / u64::from(bl)).max(1),
-        (BlockMode::Variable, n) => {
-            let max = u64::from(limits.maximum_block_length_limit);
-            let n = n.unwrap_or(if max == 0 { 65_536 } else { max.min(65_536) });
-            let allowed = u32::try_from(n).is_ok_and(|n| limits.allows(n));
-            if !allowed {
-                return Err(Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "{}: a {n}-byte record is outside the drive's block limits ({})",
-                        p.device,
-                        limits_words(&limits)
-                    ),
-                ));
-            }
-            n
-        }
-    };
-    let record_len = usize::try_from(record_len)
-        .map_err(|_| Failed::new(exit::SYNTAX, "--block-size is too large"))?;
+    let (mode, record_len) = tape
+        .write_setup(block_size)
+        .map_err(|e| length_failed(p, e, "--block-size"))?;
     let mut src = BufReader::new(f);
     let w: WroteRecords = tape
         .write_records(&mut src, mode, record_len)
@@ -596,22 +643,49 @@ fn write(
     if w.early_warning {
         words += "; warning: the drive signalled early warning (EOM): the medium is nearly full";
     }
+    #[derive(Serialize)]
+    struct Wrote {
+        #[serde(flatten)]
+        transfer: Transfer,
+        record_length: usize,
+        records: u64,
+        bytes_written: u64,
+        source_bytes: u64,
+        padding: u64,
+        early_warning: bool,
+    }
     p.print(
-        json!({
-            "op": "write",
-            "file": file.display().to_string(),
-            "mode": if mode == BlockMode::Variable { "variable" } else { "fixed" },
-            "block_length": mode.block_length(),
-            "record_length": record_len,
-            "records": w.done.records,
-            "bytes_written": w.done.bytes,
-            "source_bytes": w.source_bytes,
-            "padding": w.padding,
-            "early_warning": w.early_warning,
-        }),
+        Wrote {
+            transfer: Transfer::new("write", file, mode),
+            record_length: record_len,
+            records: w.done.records,
+            bytes_written: w.done.bytes,
+            source_bytes: w.source_bytes,
+            padding: w.padding,
+            early_warning: w.early_warning,
+        },
         words,
-    );
-    Ok(())
+    )
+}
+
+/// What a write or read of a file says first in JSON.
+#[derive(Serialize)]
+struct Transfer {
+    op: &'static str,
+    file: String,
+    mode: &'static str,
+    block_length: u32,
+}
+
+impl Transfer {
+    fn new(op: &'static str, file: &std::path::Path, mode: BlockMode) -> Self {
+        Transfer {
+            op,
+            file: file.display().to_string(),
+            mode: mode_name(mode.block_length()),
+            block_length: mode.block_length(),
+        }
+    }
 }
 
 fn stop_words(s: Stop) -> &'static str {
@@ -641,41 +715,9 @@ fn read(
     max: Option<u64>,
     records: Option<u64>,
 ) -> Result<(), Failed> {
-    let (_, mode) = current_mode(tape, p)?;
-    let max: u64 = match (mode, max) {
-        (BlockMode::Fixed(bl), Some(n)) => {
-            if n == 0 || n % u64::from(bl) != 0 {
-                return Err(Failed::new(
-                    exit::SYNTAX,
-                    format!(
-                        "{}: the drive is in fixed-block mode with {bl}-byte blocks: --max must \
-                         be a whole number of blocks",
-                        p.device
-                    ),
-                ));
-            }
-            n
-        }
-        (BlockMode::Fixed(bl), None) => u64::from(bl) * ((1u64 << 20) / u64::from(bl)).max(1),
-        (BlockMode::Variable, Some(n)) => n,
-        (BlockMode::Variable, None) => {
-            let limits = tape.read_block_limits()?;
-            match limits.maximum_block_length_limit {
-                0 => 1 << 20,
-                m => u64::from(m),
-            }
-        }
-    };
-    if mode == BlockMode::Variable && (max == 0 || max > 0x00ff_ffff) {
-        return Err(Failed::new(
-            exit::SYNTAX,
-            format!(
-                "{}: --max must be 1 to 16777215 bytes in variable-block mode",
-                p.device
-            ),
-        ));
-    }
-    let max = usize::try_from(max).map_err(|_| Failed::new(exit::SYNTAX, "--max is too large"))?;
+    let (mode, max) = tape
+        .read_setup(max)
+        .map_err(|e| length_failed(p, e, "--max"))?;
     let f = File::create(file).map_err(|e| {
         Failed::new(
             exit::FILE_ERROR,
@@ -699,25 +741,30 @@ fn read(
         ),
         BlockMode::Variable => plural(r.done.records, "record", "records"),
     };
+    #[derive(Serialize)]
+    struct Read {
+        #[serde(flatten)]
+        transfer: Transfer,
+        records: u64,
+        bytes: u64,
+        stopped_at: &'static str,
+        filemark: bool,
+    }
     p.print(
-        json!({
-            "op": "read",
-            "file": file.display().to_string(),
-            "mode": if mode == BlockMode::Variable { "variable" } else { "fixed" },
-            "block_length": mode.block_length(),
-            "records": r.done.records,
-            "bytes": r.done.bytes,
-            "stopped_at": stop_name(r.stop),
-            "filemark": r.stop == Stop::Filemark,
-        }),
+        Read {
+            transfer: Transfer::new("read", file, mode),
+            records: r.done.records,
+            bytes: r.done.bytes,
+            stopped_at: stop_name(r.stop),
+            filemark: r.stop == Stop::Filemark,
+        },
         format!(
             "read {unit}, {} bytes into {}; {}",
             r.done.bytes,
             file.display(),
             stop_words(r.stop)
         ),
-    );
-    Ok(())
+    )
 }
 
 // ------------------------------------------------------- filemarks, space
@@ -728,11 +775,20 @@ fn weof(tape: &Tape<'_>, p: &Printer<'_>, count: u32) -> Result<(), Failed> {
     if w.early_warning() {
         words += "; warning: the drive signalled early warning (EOM): the medium is nearly full";
     }
+    #[derive(Serialize)]
+    struct Marked {
+        op: &'static str,
+        filemarks: u64,
+        early_warning: bool,
+    }
     p.print(
-        json!({ "op": "weof", "filemarks": w.written, "early_warning": w.early_warning() }),
+        Marked {
+            op: "weof",
+            filemarks: w.written,
+            early_warning: w.early_warning(),
+        },
         words,
-    );
-    Ok(())
+    )
 }
 
 fn met_words(met: &Met) -> String {
@@ -777,17 +833,25 @@ fn space(
         ),
     };
     let residue = s.met.residue.map(|r| r.unsigned_abs());
-    let j = json!({
-        "op": op,
-        "requested": count,
-        "completed": !s.stopped_early,
-        "stopped_at": s.stopped_early.then(|| met_words(&s.met)),
-        "residue": residue,
-        "sense": s.met.sense.as_ref().map(|x| x.to_string()),
-    });
+    #[derive(Serialize)]
+    struct Spaced {
+        op: &'static str,
+        requested: i32,
+        completed: bool,
+        stopped_at: Option<String>,
+        residue: Option<u64>,
+        sense: Option<String>,
+    }
+    let j = Spaced {
+        op,
+        requested: count,
+        completed: !s.stopped_early,
+        stopped_at: s.stopped_early.then(|| met_words(&s.met)),
+        residue,
+        sense: s.met.sense.as_ref().map(|x| x.to_string()),
+    };
     if !s.stopped_early {
-        p.print(j, format!("spaced {asked}"));
-        return Ok(());
+        return p.print(j, format!("spaced {asked}"));
     }
     let left = match residue {
         Some(r) => format!("{} left undone", plural(r, one, many)),
@@ -804,7 +868,7 @@ fn space(
         }
     }
     if p.json {
-        p.print(j, String::new());
+        p.print(j, String::new())?;
     }
     Err(Failed::new(exit::SENSE_OTHER, message))
 }
@@ -812,6 +876,7 @@ fn space(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn position(raw0: u8, form: ReadPositionForm, block: BlockPosition) -> Position {
         Position {
@@ -837,7 +902,7 @@ mod tests {
             position_words(&p),
             "position unknown (the drive does not report it: BPU)"
         );
-        let j = position_json(&p);
+        let j = serde_json::to_value(position_json(&p)).unwrap();
         assert_eq!(j["known"], json!(false));
         assert_eq!(j["block"], Value::Null);
         assert_eq!(j["unknown_reason"], json!("BPU"));
@@ -855,7 +920,10 @@ mod tests {
         );
         p.doubt = Some(Doubt::ReservedBits(0x20));
         assert!(position_words(&p).starts_with("position not trusted"));
-        assert_eq!(position_json(&p)["block"], Value::Null);
+        assert_eq!(
+            serde_json::to_value(position_json(&p)).unwrap()["block"],
+            Value::Null
+        );
     }
 
     #[test]
@@ -874,7 +942,10 @@ mod tests {
             position_words(&p),
             "block 12, partition 0, file 2; at the beginning of the partition (BOP)"
         );
-        assert_eq!(position_json(&p)["block"], json!(12));
+        assert_eq!(
+            serde_json::to_value(position_json(&p)).unwrap()["block"],
+            json!(12)
+        );
     }
 
     #[test]

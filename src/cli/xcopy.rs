@@ -3,15 +3,18 @@
 
 use std::io::IsTerminal;
 
-use segcopy::engine::plan::{plan_block_copy, BlockCopy, Limits, Plan};
-use segcopy::engine::xcopy::{endpoint, run_plan, CopyFailed, CopyReport, EndpointError};
-use segcopy::transport::commands::{Scsi, XCOPY_TIMEOUT};
+use segcopy::engine::plan::Plan;
+use segcopy::engine::xcopy::{
+    plan_xcopy, resume_from, run_plan, CopyFailed, CopyManager, CopyReport, EndpointError,
+    XcopyError, XcopyOptions,
+};
+use segcopy::transport::commands::{Failure, Scsi, XCOPY_TIMEOUT};
 use segcopy::transport::Transport;
-use segcopy::wire::xcopy::{ExtendedCopyCdb, ListIdUsage};
-use segcopy::wire::{Hex, HexDump, Repr};
-use serde_json::json;
+use segcopy::wire::xcopy::ListIdUsage;
+use segcopy::wire::{Hex, HexDump};
+use serde::Serialize;
 
-use super::{exit, open_device, out, Failed};
+use super::{exit, open_device, out, out_json, Failed};
 
 /// Arguments of `xcopy`.
 #[derive(Debug, clap::Args)]
@@ -34,9 +37,10 @@ pub struct Args {
     /// Send the commands to the destination (the default, as sg_xcopy).
     #[arg(long)]
     on_dst: bool,
-    /// Bytes per segment (one EXTENDED COPY each): 64K, 1M, 8MiB, 4096…
-    /// Default: the most one command can carry, in whole MiB.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// Bytes per segment (one EXTENDED COPY each): 64K, 1M, "8 MiB", 4096…
+    /// (binary: 1K = 1024). Default: the most one command can carry, in
+    /// whole MiB.
+    #[arg(long, value_name = "SIZE", value_parser = segcopy::units::parse_size)]
     segment_size: Option<u64>,
     /// LIST IDENTIFIER (default 1, or 0 with --id-usage none; as sg_xcopy).
     #[arg(long)]
@@ -57,25 +61,6 @@ pub struct Args {
     /// Print the plan and the result as JSON.
     #[arg(long)]
     json: bool,
-}
-
-/// Parses a size with an optional binary suffix (K, M, G; KiB, MiB, GiB).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size: write a number with an optional K, M or G"))?;
-    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("{s:?} has an unknown unit {unit:?}: use K, M or G")),
-    };
-    n.checked_mul(mul)
-        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 fn parse_usage(s: &str) -> Result<ListIdUsage, String> {
@@ -103,10 +88,13 @@ fn split_at_lba(arg: &str) -> Result<(&str, u64), Failed> {
     }
 }
 
-fn endpoint_failed(e: EndpointError) -> Failed {
+fn plan_failed(e: XcopyError) -> Failed {
     match e {
-        EndpointError::Scsi(s) => s.into(),
-        other => Failed::new(exit::SYNTAX, other.to_string()),
+        XcopyError::Endpoint(EndpointError::Scsi(s)) | XcopyError::Scsi(s) => s.into(),
+        XcopyError::Limits(e) => Failed::new(exit::ILLEGAL_REQUEST, e.to_string()),
+        e @ (XcopyError::Endpoint(_) | XcopyError::ListId(_) | XcopyError::Plan(_)) => {
+            Failed::new(exit::SYNTAX, e.to_string())
+        }
     }
 }
 
@@ -127,57 +115,52 @@ impl Devices {
     }
 }
 
+impl Args {
+    /// The options struct the engine takes.
+    fn options(&self) -> Result<XcopyOptions, Failed> {
+        let (source, source_lba) = split_at_lba(&self.from)?;
+        let (destination, destination_lba) = split_at_lba(&self.to)?;
+        let copy_manager = match (&self.via, self.on_src) {
+            (Some(v), _) => CopyManager::Via(v.clone()),
+            (None, true) => CopyManager::OnSource,
+            (None, false) => CopyManager::OnDestination,
+        };
+        Ok(XcopyOptions {
+            source: source.to_string(),
+            source_lba,
+            destination: destination.to_string(),
+            destination_lba,
+            blocks: self.blocks,
+            copy_manager,
+            segment_bytes: self.segment_size,
+            list_id: self.list_id,
+            list_id_usage: self.id_usage,
+            priority: self.priority,
+        })
+    }
+}
+
 /// Runs `xcopy`.
 pub fn run(a: Args) -> Result<(), Failed> {
-    let (src_path, src_lba) = split_at_lba(&a.from)?;
-    let (dst_path, dst_lba) = split_at_lba(&a.to)?;
-    let cm_path = match (&a.via, a.on_src) {
-        (Some(v), _) => v.as_str(),
-        (None, true) => src_path,
-        (None, false) => dst_path,
-    };
+    let o = a.options()?;
+    let cm_path = o.copy_manager.device(&o.source, &o.destination).to_string();
     let mut devs = Devices {
         paths: vec![],
         open: vec![],
     };
-    let (si, di, ci) = (devs.get(src_path)?, devs.get(dst_path)?, devs.get(cm_path)?);
-    let src = endpoint(&Scsi::new(devs.open[si].as_ref())).map_err(endpoint_failed)?;
-    let dst = endpoint(&Scsi::new(devs.open[di].as_ref())).map_err(endpoint_failed)?;
+    let (si, di, ci) = (
+        devs.get(&o.source)?,
+        devs.get(&o.destination)?,
+        devs.get(&cm_path)?,
+    );
     let cm = Scsi::new(devs.open[ci].as_ref());
-    let (op, _) = cm.operating_parameters()?;
-    let limits = Limits::from_operating_parameters(cm_path, &op)
-        .map_err(|e| Failed::new(exit::ILLEGAL_REQUEST, e.to_string()))?;
-    let usage = a.id_usage.unwrap_or(if op.held_data_limit == 0 {
-        ListIdUsage::NoHold
-    } else {
-        ListIdUsage::Hold
-    });
-    let list_id = match (a.list_id, usage) {
-        (Some(id), ListIdUsage::None) if id != 0 => {
-            return Err(Failed::new(
-                exit::SYNTAX,
-                format!("--list-id {id} with --id-usage none: with no list identifier the LIST IDENTIFIER field must be 0"),
-            ))
-        }
-        (Some(id), _) => id,
-        (None, ListIdUsage::None) => 0,
-        (None, _) => 1,
-    };
-    let plan = plan_block_copy(
-        BlockCopy {
-            source: src,
-            source_lba: src_lba,
-            destination: dst,
-            destination_lba: dst_lba,
-            blocks: a.blocks,
-            segment_bytes: a.segment_size,
-            list_id,
-            list_id_usage: usage,
-            priority: a.priority,
-        },
-        &limits,
+    let plan = plan_xcopy(
+        &o,
+        &Scsi::new(devs.open[si].as_ref()),
+        &Scsi::new(devs.open[di].as_ref()),
+        &cm,
     )
-    .map_err(|e| Failed::new(exit::SYNTAX, e.to_string()))?;
+    .map_err(plan_failed)?;
 
     if !a.json {
         out(&format!(
@@ -185,11 +168,11 @@ pub fn run(a: Args) -> Result<(), Failed> {
         ));
     }
     if a.hex {
-        print_hex(&plan);
+        print_hex(&plan)?;
     }
     if a.dry_run {
         if a.json {
-            out(&format!("{:#}\n", plan_json(&plan, cm_path)));
+            out_json(&plan_json(&plan, &cm_path, None))?;
         } else {
             out("dry run: nothing was sent\n");
         }
@@ -207,9 +190,8 @@ pub fn run(a: Args) -> Result<(), Failed> {
     match result {
         Ok(r) => {
             if a.json {
-                let mut v = plan_json(&plan, cm_path);
-                v["result"] = report_json(&r, plan.block_length);
-                out(&format!("{v:#}\n"));
+                let done = report_json(&r, plan.block_length);
+                out_json(&plan_json(&plan, &cm_path, Some(done)))?;
             } else {
                 out(&report_words(&r, plan.block_length));
             }
@@ -217,11 +199,10 @@ pub fn run(a: Args) -> Result<(), Failed> {
         }
         Err(f) => {
             if a.json {
-                let mut v = plan_json(&plan, cm_path);
-                v["result"] = failure_json(&f, &plan);
-                out(&format!("{v:#}\n"));
+                let failed = failure_json(&f, &plan);
+                out_json(&plan_json(&plan, &cm_path, Some(failed)))?;
             }
-            Err(failure(&f, &plan, cm_path))
+            Err(failure(&f, &plan, &cm_path))
         }
     }
 }
@@ -240,12 +221,17 @@ fn progress_bar(plan: &Plan, json: bool) -> Option<indicatif::ProgressBar> {
     Some(b)
 }
 
-fn print_hex(plan: &Plan) {
+fn print_hex(plan: &Plan) -> Result<(), Failed> {
     for s in &plan.segments {
-        let list = s.list.to_vec().unwrap_or_default();
-        let cdb = ExtendedCopyCdb::new(list.len() as u32)
-            .to_vec()
-            .unwrap_or_default();
+        let (cdb, list) = s.encode().map_err(|e| {
+            Failed::new(
+                exit::OTHER,
+                format!(
+                    "segment {}: segcopy could not encode its command: {e}",
+                    s.index
+                ),
+            )
+        })?;
         out(&format!(
             "segment {}: source LBA {}, destination LBA {}, {} blocks\n  CDB [{}]\n  parameter list, {} bytes:\n{}\n",
             s.index,
@@ -257,6 +243,7 @@ fn print_hex(plan: &Plan) {
             HexDump(&list)
         ));
     }
+    Ok(())
 }
 
 fn mib_per_s(blocks: u64, block_length: u32, secs: f64) -> f64 {
@@ -278,80 +265,138 @@ fn report_words(r: &CopyReport, bl: u32) -> String {
     )
 }
 
-fn plan_json(plan: &Plan, cm: &str) -> serde_json::Value {
+/// The plan (and, after the copy, its result) as `xcopy --json` prints
+/// it; lab tests 21 and 23 read these keys.
+#[derive(Serialize)]
+struct PlanJson<'a> {
+    source: &'a str,
+    source_lba: u64,
+    source_designator: String,
+    destination: &'a str,
+    destination_lba: u64,
+    destination_designator: String,
+    copy_manager: &'a str,
+    blocks: u64,
+    block_length: u32,
+    segment_blocks: u64,
+    segments: usize,
+    list_id: u8,
+    priority: u8,
+    method: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<ResultJson>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ResultJson {
+    Completed {
+        status: &'static str,
+        blocks_copied: u64,
+        segments_completed: usize,
+        seconds: f64,
+        mib_per_second: f64,
+        segment_seconds: Vec<f64>,
+    },
+    Failed {
+        status: &'static str,
+        failed_segment: usize,
+        failed_segment_source_lba: Option<u64>,
+        failed_segment_destination_lba: Option<u64>,
+        blocks_copied: u64,
+        segments_completed: usize,
+        error: String,
+        sense_key: Option<&'static str>,
+        asc_ascq: Option<String>,
+        sense: Option<String>,
+    },
+}
+
+fn plan_json<'a>(plan: &'a Plan, cm: &'a str, result: Option<ResultJson>) -> PlanJson<'a> {
     let c = &plan.copy;
-    json!({
-        "source": c.source.name,
-        "source_lba": c.source_lba,
-        "source_designator": c.source.designator.to_string(),
-        "destination": c.destination.name,
-        "destination_lba": c.destination_lba,
-        "destination_designator": c.destination.designator.to_string(),
-        "copy_manager": cm,
-        "blocks": c.blocks,
-        "block_length": plan.block_length,
-        "segment_blocks": plan.segment_blocks,
-        "segments": plan.segments.len(),
-        "list_id": c.list_id,
-        "priority": c.priority,
-        "method": "EXTENDED COPY (LID1)",
-    })
+    PlanJson {
+        source: &c.source.name,
+        source_lba: c.source_lba,
+        source_designator: c.source.designator.to_string(),
+        destination: &c.destination.name,
+        destination_lba: c.destination_lba,
+        destination_designator: c.destination.designator.to_string(),
+        copy_manager: cm,
+        blocks: c.blocks,
+        block_length: plan.block_length,
+        segment_blocks: plan.segment_blocks,
+        segments: plan.segments.len(),
+        list_id: c.list_id,
+        priority: c.priority,
+        method: "EXTENDED COPY (LID1)",
+        result,
+    }
 }
 
-fn report_json(r: &CopyReport, bl: u32) -> serde_json::Value {
-    json!({
-        "status": "completed",
-        "blocks_copied": r.blocks,
-        "segments_completed": r.segments.len(),
-        "seconds": r.duration.as_secs_f64(),
-        "mib_per_second": mib_per_s(r.blocks, bl, r.duration.as_secs_f64()),
-        "segment_seconds": r.segments.iter().map(|s| s.duration.as_secs_f64()).collect::<Vec<_>>(),
-    })
+fn report_json(r: &CopyReport, bl: u32) -> ResultJson {
+    ResultJson::Completed {
+        status: "completed",
+        blocks_copied: r.blocks,
+        segments_completed: r.segments.len(),
+        seconds: r.duration.as_secs_f64(),
+        mib_per_second: mib_per_s(r.blocks, bl, r.duration.as_secs_f64()),
+        segment_seconds: r
+            .segments
+            .iter()
+            .map(|s| s.duration.as_secs_f64())
+            .collect(),
+    }
 }
 
-fn failure_json(f: &CopyFailed, plan: &Plan) -> serde_json::Value {
-    let s = &plan.segments[f.segment];
+fn failure_json(f: &CopyFailed, plan: &Plan) -> ResultJson {
+    let s = plan.segments.get(f.segment);
     let failure = f.error.failure();
-    json!({
-        "status": "failed",
-        "failed_segment": f.segment,
-        "failed_segment_source_lba": s.source_lba,
-        "failed_segment_destination_lba": s.destination_lba,
-        "blocks_copied": f.blocks_done,
-        "segments_completed": f.completed.len(),
-        "error": f.error.to_string(),
-        "sense_key": failure.and_then(|x| x.sense_key()).map(|k| k.name()),
-        "asc_ascq": failure.and_then(|x| x.sense()).and_then(|s| s.asc_ascq()).map(|(a, q)| format!("{a:02x}/{q:02x}")),
-        "sense": failure.and_then(|x| match x {
-            segcopy::transport::commands::Failure::CheckCondition { raw, .. } => Some(Hex(raw).to_string()),
-            _ => None,
+    ResultJson::Failed {
+        status: "failed",
+        failed_segment: f.segment,
+        failed_segment_source_lba: s.map(|s| s.source_lba),
+        failed_segment_destination_lba: s.map(|s| s.destination_lba),
+        blocks_copied: f.blocks_done,
+        segments_completed: f.completed.len(),
+        error: f.error.to_string(),
+        sense_key: failure.and_then(|x| x.sense_key()).map(|k| k.name()),
+        asc_ascq: failure
+            .and_then(|x| x.sense())
+            .and_then(|s| s.asc_ascq())
+            .map(|(a, q)| format!("{a:02x}/{q:02x}")),
+        sense: failure.and_then(|x| match x {
+            Failure::CheckCondition { raw, .. } => Some(Hex(raw).to_string()),
+            Failure::Command(_) => None,
         }),
-    })
+    }
 }
 
 fn failure(f: &CopyFailed, plan: &Plan, cm: &str) -> Failed {
     let mut base = super::scsi_failed(&f.error);
-    let s = &plan.segments[f.segment];
-    let c = &plan.copy;
-    base.message = format!(
-        "segment {} (counted from 0; {} in all) failed after {} blocks were copied (source LBAs {}..={}, destination LBAs {}..={}): {}\n  \
-         to finish the copy from the failed segment: segcopy xcopy --from {}@{} --to {}@{} --blocks {} --segment-size {} --via {}",
-        f.segment,
-        f.segments,
-        f.blocks_done,
-        s.source_lba,
-        s.source_lba + s.blocks - 1,
-        s.destination_lba,
-        s.destination_lba + s.blocks - 1,
-        base.message,
-        c.source.name,
-        s.source_lba,
-        c.destination.name,
-        s.destination_lba,
-        c.blocks - f.blocks_done,
-        plan.segment_blocks * u64::from(plan.block_length),
-        cm
-    );
+    base.message = match resume_from(plan, f.segment) {
+        Ok(r) => format!(
+            "segment {} (counted from 0; {} in all) failed after {} blocks were copied (source LBAs {}..={}, destination LBAs {}..={}): {}\n  \
+             to finish the copy from the failed segment: segcopy xcopy --from {}@{} --to {}@{} --blocks {} --segment-size {} --via {}",
+            f.segment,
+            f.segments,
+            f.blocks_done,
+            r.failed_source_lbas.start(),
+            r.failed_source_lbas.end(),
+            r.failed_destination_lbas.start(),
+            r.failed_destination_lbas.end(),
+            base.message,
+            r.source,
+            r.source_lba,
+            r.destination,
+            r.destination_lba,
+            r.blocks,
+            r.segment_bytes,
+            cm
+        ),
+        Err(e) => format!(
+            "{f}\n  segcopy cannot say where to finish the copy: {e}"
+        ),
+    };
     base
 }
 
@@ -359,15 +404,38 @@ fn failure(f: &CopyFailed, plan: &Plan, cm: &str) -> Failed {
 mod tests {
     use super::*;
 
+    /// `xcopy`'s arguments alone, as clap reads them.
+    fn args(extra: &[&str]) -> Result<Args, clap::Error> {
+        #[derive(Debug, clap::Parser)]
+        struct Cmd {
+            #[command(flatten)]
+            a: Args,
+        }
+        let base = ["xcopy", "--from", "a", "--to", "b", "--blocks", "1"];
+        <Cmd as clap::Parser>::try_parse_from(base.iter().chain(extra)).map(|c| c.a)
+    }
+
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("64K"), Ok(65536));
-        assert_eq!(parse_size("1M"), Ok(1 << 20));
-        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("1T").is_err());
-        assert!(parse_size("x").is_err());
-        assert!(parse_size("99999999999999999999G").is_err());
+    fn segment_size_is_read_by_the_site_file_s_grammar() {
+        for (text, bytes) in [
+            ("8 MiB", 8 << 20),
+            ("8MiB", 8 << 20),
+            ("8M", 8 << 20),
+            ("1T", 1 << 40),
+            ("64K", 65_536),
+            ("0.5 MiB", 524_288),
+            ("4096", 4096),
+        ] {
+            let a = args(&["--segment-size", text]).unwrap();
+            assert_eq!(a.segment_size, Some(bytes), "{text}");
+            assert_eq!(segcopy::units::parse_size(text), Ok(bytes), "{text}");
+        }
+        let e = args(&["--segment-size", "1.5B"]).unwrap_err().to_string();
+        assert!(e.contains("not a whole number of bytes"), "{e}");
+        let e = args(&["--segment-size", "12 parsecs"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a size"), "{e}");
     }
 
     #[test]

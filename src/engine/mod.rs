@@ -2,5 +2,6 @@
 //! segmenter ([`plan`]) and the one-shot EXTENDED COPY block copy
 //! ([`xcopy`]) behind `segcopy xcopy`.
 
+pub mod classify;
 pub mod plan;
 pub mod xcopy;

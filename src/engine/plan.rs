@@ -16,8 +16,8 @@ use crate::wire::cscd::{self, CscdDescriptor, IdentificationCscd};
 use crate::wire::rcr::OperatingParameters;
 use crate::wire::segment::{self, SegmentDescriptor, MAX_BLOCKS_PER_B2B};
 use crate::wire::vpd::Designator;
-use crate::wire::xcopy::{ListIdUsage, ParameterList, HEADER_LEN};
-use crate::wire::Repr;
+use crate::wire::xcopy::{ExtendedCopyCdb, ListIdUsage, ParameterList, HEADER_LEN};
+use crate::wire::{Repr, WireError};
 
 /// The parts of a copy manager's operating parameters a plan depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +161,21 @@ pub struct Segment {
     pub blocks: u64,
     /// The parameter list to send.
     pub list: ParameterList,
+}
+
+impl Segment {
+    /// The segment's command as bytes: the EXTENDED COPY (LID1) CDB and
+    /// its parameter list. An error only if the list does not encode (a
+    /// planner bug), never empty bytes.
+    pub fn encode(&self) -> Result<(Vec<u8>, Vec<u8>), WireError> {
+        let list = self.list.to_vec()?;
+        let len = u32::try_from(list.len()).map_err(|_| WireError::Overflow {
+            what: "EXTENDED COPY CDB",
+            field: "PARAMETER LIST LENGTH",
+            value: list.len() as u64,
+        })?;
+        Ok((ExtendedCopyCdb::new(len).to_vec()?, list))
+    }
 }
 
 /// A block copy cut into segments.
@@ -535,6 +550,15 @@ mod tests {
         }
         assert_eq!(p.segments[64].blocks, 100);
         assert_eq!(p.blocks_before(64), 64 * 2048);
+    }
+
+    #[test]
+    fn a_segment_encodes_as_its_cdb_and_list() {
+        let p = plan_block_copy(copy(4096, Some(1 << 20)), &lio()).unwrap();
+        let (cdb, list) = p.segments[1].encode().unwrap();
+        assert_eq!(list, p.segments[1].list.to_vec().unwrap());
+        assert_eq!(cdb[0], 0x83);
+        assert_eq!(cdb[10..14], (list.len() as u32).to_be_bytes());
     }
 
     #[test]

@@ -34,14 +34,14 @@
 //! is refused rather than guessed at, so a disk keeps its data across
 //! process runs and never silently changes shape.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use super::common::Identity;
 use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
-use super::{state_error, BlockTarget, Fabric, Lu, SimError, TargetError};
+use super::{open_state_file, state_error, BlockTarget, Fabric, Lu, SimError, TargetError};
 use crate::transport::fault::block_medium_error;
 use crate::transport::{Completion, DataDirection};
 use crate::wire::inquiry::PeripheralDeviceType;
@@ -405,13 +405,7 @@ impl SimDisk {
 
 /// Opens (or creates) the backing file of a disk and checks its size.
 fn open_backing_file(path: &Path, bytes: u64, blocks: u64, bl: u32) -> Result<File, SimError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| state_error(path, format!("cannot open the disk's backing file: {e}")))?;
+    let file = open_state_file(path, "the disk's backing file")?;
     let len = file
         .metadata()
         .map_err(|e| state_error(path, format!("cannot stat the disk's backing file: {e}")))?

@@ -308,6 +308,22 @@ pub enum SimError {
     },
 }
 
+/// Opens the state file at `path` for reading and writing, creating it
+/// empty if it is missing and keeping what it holds otherwise; `what`
+/// names it in the error ("the disk's backing file").
+pub(crate) fn open_state_file(
+    path: &std::path::Path,
+    what: &str,
+) -> Result<std::fs::File, SimError> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| state_error(path, format!("cannot open {what}: {e}")))
+}
+
 /// [`SimError::State`] for the file at `path`.
 pub(crate) fn state_error(path: &std::path::Path, reason: impl Into<String>) -> SimError {
     SimError::State {

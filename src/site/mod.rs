@@ -103,7 +103,8 @@ impl SiteError {
     }
 }
 
-/// A size in a site file: a number of bytes, or a string such as "256 MiB".
+/// A size in a site file: a number of bytes, or a string such as "256 MiB"
+/// in the grammar of [`crate::units::parse_size`] (the command line's too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Size(pub u64);
 
@@ -117,33 +118,11 @@ impl<'de> Deserialize<'de> for Size {
         }
         match Raw::deserialize(d)? {
             Raw::Int(n) => Ok(Size(n)),
-            Raw::Text(s) => parse_size(&s).map(Size).map_err(serde::de::Error::custom),
+            Raw::Text(s) => crate::units::parse_size(&s)
+                .map(Size)
+                .map_err(serde::de::Error::custom),
         }
     }
-}
-
-/// Parses "256 MiB", "1G", "4096" (binary multiples).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| {
-        format!("{s:?} is not a size; write bytes or a number with KiB, MiB, GiB or TiB")
-    })?;
-    let m: u64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown unit {unit:?}; use KiB, MiB, GiB or TiB"
-            ))
-        }
-    };
-    n.checked_mul(m)
-        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 /// `[site]`.
@@ -904,11 +883,28 @@ mod tests {
     }
 
     #[test]
-    fn sizes() {
-        assert_eq!(parse_size("256 MiB"), Ok(256 << 20));
-        assert_eq!(parse_size("1G"), Ok(1 << 30));
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert!(parse_size("12 parsecs").is_err());
+    fn sizes_use_the_command_line_s_grammar() {
+        let with = |cap: &str| {
+            parse(&format!(
+                "[site]\nstate_dir = \"memory\"\n[[disk]]\nname = \"d0\"\ncapacity = {cap}\n"
+            ))
+            .map(|s| s.disk[0].capacity.get_ref().0)
+        };
+        assert_eq!(with("\"8 MiB\"").unwrap(), 8 << 20);
+        assert_eq!(with("\"256 MiB\"").unwrap(), 256 << 20);
+        assert_eq!(with("\"1G\"").unwrap(), 1 << 30);
+        assert_eq!(with("\"1T\"").unwrap(), 1 << 40);
+        assert_eq!(with("\"0.5 MiB\"").unwrap(), 512 << 10);
+        assert_eq!(with("4096").unwrap(), 4096);
+        let e = with("\"12 parsecs\"").unwrap_err();
+        assert_eq!(e.line, 5, "{e:?}");
+        assert!(e.message.contains("\"12 parsecs\" is not a size"), "{e:?}");
+        let e = with("\"1.5B\"").unwrap_err();
+        assert!(e.message.contains("not a whole number of bytes"), "{e:?}");
+        assert_eq!(
+            crate::units::parse_size("8 MiB"),
+            Ok(with("\"8 MiB\"").unwrap())
+        );
     }
 
     #[test]

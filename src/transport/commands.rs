@@ -148,6 +148,19 @@ pub enum ScsiError {
         /// How it failed.
         failure: Failure,
     },
+    /// segcopy could not encode the command's CDB or parameter list, so
+    /// nothing was sent: a value that does not fit its field (a bug in the
+    /// caller, surfaced rather than sent as empty bytes).
+    #[error("{device}: {command} was not sent: segcopy could not encode it: {source}")]
+    Encode {
+        /// The device.
+        device: String,
+        /// The command's name.
+        command: &'static str,
+        /// What does not fit.
+        #[source]
+        source: WireError,
+    },
     /// The device answered GOOD with data that does not parse.
     #[error("{device}: {command} returned data segcopy cannot use: {source}")]
     BadResponse {
@@ -296,21 +309,27 @@ impl<'t> Scsi<'t> {
         })
     }
 
-    fn cdb<R: Repr>(r: &R) -> Vec<u8> {
-        // CDB Reprs built here always fit their fields.
-        r.to_vec().unwrap_or_default()
+    /// Encodes a CDB; a failure is [`ScsiError::Encode`] and nothing is
+    /// sent.
+    pub fn encode<R: Repr>(&self, command: &'static str, r: &R) -> Result<Vec<u8>, ScsiError> {
+        r.to_vec().map_err(|source| ScsiError::Encode {
+            device: self.t.name().to_string(),
+            command,
+            source,
+        })
     }
 
     /// TEST UNIT READY.
     pub fn test_unit_ready(&self) -> Result<(), ScsiError> {
-        let cdb = Self::cdb(&TestUnitReadyCdb::new());
-        self.run("TEST UNIT READY", &cdb, Data::None, self.timeout)?;
+        const CMD: &str = "TEST UNIT READY";
+        let cdb = self.encode(CMD, &TestUnitReadyCdb::new())?;
+        self.run(CMD, &cdb, Data::None, self.timeout)?;
         Ok(())
     }
 
     /// Standard INQUIRY data (96 bytes asked for, the most commonly sent).
     pub fn inquiry(&self) -> Result<(StandardInquiry, Vec<u8>), ScsiError> {
-        let cdb = Self::cdb(&InquiryCdb::new(96));
+        let cdb = self.encode("INQUIRY", &InquiryCdb::new(96))?;
         let raw = self.read("INQUIRY", &cdb, 96)?;
         Ok((self.parse("INQUIRY", &raw)?, raw))
     }
@@ -320,7 +339,7 @@ impl<'t> Scsi<'t> {
     pub fn vpd_raw(&self, page: u8) -> Result<Vec<u8>, ScsiError> {
         let mut alloc: u16 = 252;
         loop {
-            let cdb = Self::cdb(&InquiryCdb::new(alloc).vpd_page(page));
+            let cdb = self.encode("INQUIRY (VPD)", &InquiryCdb::new(alloc).vpd_page(page))?;
             let raw = self.read("INQUIRY (VPD)", &cdb, usize::from(alloc))?;
             if raw.len() >= 4 && raw[1] != page {
                 return Err(ScsiError::BadResponse {
@@ -356,7 +375,7 @@ impl<'t> Scsi<'t> {
 
     /// READ CAPACITY (16).
     pub fn read_capacity16(&self) -> Result<ReadCapacity16, ScsiError> {
-        let cdb = Self::cdb(&ReadCapacity16Cdb::new(32));
+        let cdb = self.encode("READ CAPACITY (16)", &ReadCapacity16Cdb::new(32))?;
         let raw = self.read("READ CAPACITY (16)", &cdb, 32)?;
         self.parse("READ CAPACITY (16)", &raw)
     }
@@ -368,7 +387,10 @@ impl<'t> Scsi<'t> {
         list_id: u8,
         alloc: u32,
     ) -> Result<Vec<u8>, ScsiError> {
-        let cdb = Self::cdb(&ReceiveCopyResultsCdb::new(sa, list_id, alloc));
+        let cdb = self.encode(
+            "RECEIVE COPY RESULTS",
+            &ReceiveCopyResultsCdb::new(sa, list_id, alloc),
+        )?;
         self.read("RECEIVE COPY RESULTS", &cdb, alloc as usize)
     }
 
@@ -393,17 +415,18 @@ impl<'t> Scsi<'t> {
 
     /// EXTENDED COPY (LID1) with an encoded parameter list.
     pub fn extended_copy(&self, parameter_list: &[u8], timeout: Duration) -> Result<(), ScsiError> {
-        let len = u32::try_from(parameter_list.len()).map_err(|_| ScsiError::BadResponse {
+        const CMD: &str = "EXTENDED COPY";
+        let len = u32::try_from(parameter_list.len()).map_err(|_| ScsiError::Encode {
             device: self.t.name().to_string(),
-            command: "EXTENDED COPY",
+            command: CMD,
             source: WireError::Overflow {
                 what: "EXTENDED COPY CDB",
                 field: "PARAMETER LIST LENGTH",
                 value: parameter_list.len() as u64,
             },
         })?;
-        let cdb = Self::cdb(&ExtendedCopyCdb::new(len));
-        self.run("EXTENDED COPY", &cdb, Data::Out(parameter_list), timeout)?;
+        let cdb = self.encode(CMD, &ExtendedCopyCdb::new(len))?;
+        self.run(CMD, &cdb, Data::Out(parameter_list), timeout)?;
         Ok(())
     }
 }
@@ -516,6 +539,51 @@ mod tests {
                 .contains("DID_TIME_OUT (the command timed out)"),
             "{e}"
         );
+    }
+
+    /// A CDB whose field cannot hold its value.
+    struct Unencodable;
+
+    impl Repr for Unencodable {
+        fn parse(_: &[u8]) -> crate::wire::Result<Self> {
+            Ok(Unencodable)
+        }
+        fn buffer_len(&self) -> usize {
+            6
+        }
+        fn emit(&self, _: &mut [u8]) -> crate::wire::Result<()> {
+            Err(WireError::Overflow {
+                what: "test CDB",
+                field: "TRANSFER LENGTH",
+                value: 1 << 40,
+            })
+        }
+    }
+
+    #[test]
+    fn a_cdb_that_cannot_be_encoded_is_an_error_not_empty_bytes() {
+        let t = Scripted {
+            answers: Mutex::new(vec![]),
+            sent: Mutex::new(vec![]),
+            data_in: vec![],
+        };
+        let e = Scsi::new(&t).encode("TEST", &Unencodable).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ScsiError::Encode {
+                    command: "TEST",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "scripted: TEST was not sent: segcopy could not encode it: \
+             test CDB: TRANSFER LENGTH value 1099511627776 does not fit the field"
+        );
+        assert!(t.sent.lock().unwrap().is_empty());
     }
 
     #[test]

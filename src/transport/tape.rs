@@ -1153,6 +1153,270 @@ impl Tape<'_> {
     }
 }
 
+/// The record length of a write when none is asked for: 64 KiB (in
+/// fixed-block mode: as many whole blocks as fit in it, at least one).
+pub const DEFAULT_RECORD_LENGTH: u64 = 64 << 10;
+
+/// The read buffer in fixed-block mode when none is asked for: 1 MiB of
+/// blocks (at least one). In variable-block mode the default is the
+/// drive's MAXIMUM BLOCK LENGTH LIMIT, or this when it gives none.
+pub const DEFAULT_READ_LENGTH: u64 = 1 << 20;
+
+/// A drive's block limits in words: `4 bytes … 1048576 bytes, granularity
+/// 2^9 = 512 bytes` (a maximum of 0 is "no maximum given").
+pub fn block_limits_words(l: &BlockLimits) -> String {
+    let max = match l.maximum_block_length_limit {
+        0 => "no maximum given".to_string(),
+        n => format!("{n} bytes"),
+    };
+    format!(
+        "{} bytes … {max}, granularity 2^{} = {} bytes",
+        l.minimum_block_length_limit,
+        l.granularity,
+        l.granularity_bytes()
+    )
+}
+
+/// Why a record length (for writing) or a read buffer length cannot be
+/// used with the drive as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordLengthError {
+    /// Asking the drive (MODE SENSE, READ BLOCK LIMITS) failed.
+    #[error(transparent)]
+    Scsi(#[from] ScsiError),
+    /// Fixed-block mode: the length is not a whole number of blocks (or 0).
+    #[error("the drive is in fixed-block mode with {block_length}-byte blocks, so {requested} bytes is not a whole number of blocks")]
+    NotWholeBlocks {
+        /// The drive's block length.
+        block_length: u32,
+        /// The length asked for.
+        requested: u64,
+    },
+    /// Variable-block mode: a record length the drive's READ BLOCK LIMITS
+    /// do not allow.
+    #[error("a {requested}-byte record is outside the drive's block limits ({})", block_limits_words(.limits))]
+    OutsideLimits {
+        /// The length asked for.
+        requested: u64,
+        /// The drive's limits.
+        limits: BlockLimits,
+    },
+    /// Variable-block mode: a read buffer READ(6) cannot ask for.
+    #[error("in variable-block mode one READ(6) reads 1 to 16777215 bytes, not {requested}")]
+    ReadLengthOutOfRange {
+        /// The length asked for.
+        requested: u64,
+    },
+    /// More than this machine can hold in one buffer.
+    #[error("{requested} bytes is more than one buffer can hold on this machine")]
+    TooLarge {
+        /// The length asked for.
+        requested: u64,
+    },
+}
+
+fn buffer_len(requested: u64) -> Result<usize, RecordLengthError> {
+    usize::try_from(requested).map_err(|_| RecordLengthError::TooLarge { requested })
+}
+
+/// Fixed-block mode: the length asked for, which must be a whole number of
+/// blocks, or as many whole blocks as fit in `default` (at least one).
+fn fixed_length(
+    block_length: u32,
+    requested: Option<u64>,
+    default: u64,
+) -> Result<u64, RecordLengthError> {
+    let bl = u64::from(block_length);
+    match requested {
+        None => Ok(bl * (default / bl).max(1)),
+        Some(n) if n == 0 || n % bl != 0 => Err(RecordLengthError::NotWholeBlocks {
+            block_length,
+            requested: n,
+        }),
+        Some(n) => Ok(n),
+    }
+}
+
+/// The record length of each WRITE(6) when writing records in `mode`,
+/// given the drive's `limits` and the length asked for, if any.
+///
+/// Fixed-block mode: the length asked for must be a whole number of
+/// blocks; by default as many blocks as fit in [`DEFAULT_RECORD_LENGTH`]
+/// (at least one). Variable-block mode: by default
+/// [`DEFAULT_RECORD_LENGTH`], or the drive's maximum if smaller; the length
+/// must be within `limits` ([`BlockLimits::allows`]).
+pub fn write_record_length(
+    mode: BlockMode,
+    limits: &BlockLimits,
+    requested: Option<u64>,
+) -> Result<usize, RecordLengthError> {
+    let n = match mode {
+        BlockMode::Fixed(bl) => fixed_length(bl, requested, DEFAULT_RECORD_LENGTH)?,
+        BlockMode::Variable => {
+            let n = requested.unwrap_or(match u64::from(limits.maximum_block_length_limit) {
+                0 => DEFAULT_RECORD_LENGTH,
+                max => max.min(DEFAULT_RECORD_LENGTH),
+            });
+            if !u32::try_from(n).is_ok_and(|n| limits.allows(n)) {
+                return Err(RecordLengthError::OutsideLimits {
+                    requested: n,
+                    limits: *limits,
+                });
+            }
+            n
+        }
+    };
+    buffer_len(n)
+}
+
+/// The buffer of each READ(6) when reading records in `mode`, given the
+/// length asked for (the longest record expected), if any.
+///
+/// Fixed-block mode: a whole number of blocks; by default as many blocks
+/// as fit in [`DEFAULT_READ_LENGTH`] (at least one). Variable-block mode:
+/// 1 to 16777215 bytes; by default the drive's MAXIMUM BLOCK LENGTH LIMIT
+/// from `limits` ([`DEFAULT_READ_LENGTH`] when the drive gives none, or when
+/// `limits` is `None`). `limits` is only read in variable-block mode
+/// without a request ([`read_needs_limits`]).
+pub fn read_buffer_length(
+    mode: BlockMode,
+    limits: Option<&BlockLimits>,
+    requested: Option<u64>,
+) -> Result<usize, RecordLengthError> {
+    let n = match mode {
+        BlockMode::Fixed(bl) => fixed_length(bl, requested, DEFAULT_READ_LENGTH)?,
+        BlockMode::Variable => {
+            let n = requested.unwrap_or(match limits.map_or(0, |l| l.maximum_block_length_limit) {
+                0 => DEFAULT_READ_LENGTH,
+                max => u64::from(max),
+            });
+            if n == 0 || n > u64::from(MAX_U24) {
+                return Err(RecordLengthError::ReadLengthOutOfRange { requested: n });
+            }
+            n
+        }
+    };
+    buffer_len(n)
+}
+
+/// Whether [`read_buffer_length`] needs the drive's block limits: in
+/// variable-block mode when no length is asked for.
+pub fn read_needs_limits(mode: BlockMode, requested: Option<u64>) -> bool {
+    mode == BlockMode::Variable && requested.is_none()
+}
+
+/// The name of a READ POSITION form, as `segcopy tape tell --form` takes
+/// it (`short`, `long`, `extended`).
+// Belongs with `ReadPositionForm` in `wire::ssc`; kept here until that
+// file can take it.
+pub fn form_name(form: ReadPositionForm) -> &'static str {
+    match form {
+        ReadPositionForm::ShortBlockId => "short",
+        ReadPositionForm::ShortVendorSpecific => "short (vendor-specific)",
+        ReadPositionForm::Long => "long",
+        ReadPositionForm::Extended => "extended",
+        ReadPositionForm::Unknown(_) => "unknown",
+    }
+}
+
+/// The flag by which a READ POSITION answer says that the drive does not
+/// report its block position: LONU in the long form, BPU in the others.
+pub fn position_unknown_flag(form: ReadPositionForm) -> &'static str {
+    match form {
+        ReadPositionForm::Long => "LONU",
+        _ => "BPU",
+    }
+}
+
+/// How a drive refused LOCATE, read from its ILLEGAL REQUEST sense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocateRefused {
+    /// INVALID COMMAND OPERATION CODE (20h/00h): the drive does not
+    /// implement LOCATE at all (tgt's virtual tape).
+    NotImplemented,
+    /// Another ILLEGAL REQUEST: this LOCATE (its block, its form) was
+    /// refused.
+    Refused,
+}
+
+/// Whether a failed [`Tape::locate`] was refused with ILLEGAL REQUEST, and
+/// how; `None` for any other failure.
+pub fn locate_refused(e: &ScsiError) -> Option<LocateRefused> {
+    /// ASC/ASCQ 20h/00h INVALID COMMAND OPERATION CODE.
+    const INVALID_OPERATION_CODE: (u8, u8) = (0x20, 0x00);
+    let sense = e.failure()?.sense()?;
+    (sense.sense_key() == Some(SenseKey::IllegalRequest)).then(|| {
+        if sense.asc_ascq() == Some(INVALID_OPERATION_CODE) {
+            LocateRefused::NotImplemented
+        } else {
+            LocateRefused::Refused
+        }
+    })
+}
+
+/// Why [`Tape::set_block_length_checked`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetBlockLengthError {
+    /// MODE SENSE or MODE SELECT failed.
+    #[error(transparent)]
+    Scsi(#[from] ScsiError),
+    /// The drive took MODE SELECT but MODE SENSE reports another block
+    /// length afterwards.
+    #[error("{device}: the drive accepted MODE SELECT with block length {requested}, but MODE SENSE now says {}", .reported.map_or_else(|| "nothing (no block descriptor)".to_string(), |r| r.to_string()))]
+    NotApplied {
+        /// The drive.
+        device: String,
+        /// The block length sent.
+        requested: u32,
+        /// What MODE SENSE reports now (`None`: no block descriptor).
+        reported: Option<u32>,
+    },
+}
+
+impl Tape<'_> {
+    /// Sets the block length ([`Tape::set_block_length`]), then asks MODE
+    /// SENSE again: the drive must now report that block length, else
+    /// [`SetBlockLengthError::NotApplied`].
+    pub fn set_block_length_checked(&self, block_length: u32) -> Result<(), SetBlockLengthError> {
+        self.set_block_length(block_length)?;
+        let reported = self.mode_sense()?.block_length();
+        if reported != Some(block_length) {
+            return Err(SetBlockLengthError::NotApplied {
+                device: self.name().to_string(),
+                requested: block_length,
+                reported,
+            });
+        }
+        Ok(())
+    }
+
+    /// The drive's block mode (MODE SENSE) and the record length to write
+    /// with ([`write_record_length`], on READ BLOCK LIMITS).
+    pub fn write_setup(
+        &self,
+        requested: Option<u64>,
+    ) -> Result<(BlockMode, usize), RecordLengthError> {
+        let mode = self.block_mode()?;
+        let limits = self.read_block_limits()?;
+        Ok((mode, write_record_length(mode, &limits, requested)?))
+    }
+
+    /// The drive's block mode (MODE SENSE) and the read buffer to read
+    /// with ([`read_buffer_length`]; READ BLOCK LIMITS only when needed).
+    pub fn read_setup(
+        &self,
+        requested: Option<u64>,
+    ) -> Result<(BlockMode, usize), RecordLengthError> {
+        let mode = self.block_mode()?;
+        let limits = if read_needs_limits(mode, requested) {
+            Some(self.read_block_limits()?)
+        } else {
+            None
+        };
+        Ok((mode, read_buffer_length(mode, limits.as_ref(), requested)?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1811,5 +2075,203 @@ mod tests {
             .unwrap();
         assert_eq!(r.stop, Stop::EndOfData);
         assert_eq!(r.done, Progress::default());
+    }
+
+    /// tgt's variable-mode limits: granularity 2^0, 4 bytes … 1 MiB.
+    fn limits(min: u16, max: u32, granularity: u8) -> BlockLimits {
+        BlockLimits {
+            granularity,
+            maximum_block_length_limit: max,
+            minimum_block_length_limit: min,
+        }
+    }
+
+    #[test]
+    fn write_record_length_in_fixed_mode_is_whole_blocks() {
+        let l = limits(512, 512, 0);
+        let fixed = BlockMode::Fixed(512);
+        assert_eq!(write_record_length(fixed, &l, None).unwrap(), 65_536);
+        assert_eq!(write_record_length(fixed, &l, Some(4096)).unwrap(), 4096);
+        for bad in [0, 1000] {
+            assert!(matches!(
+                write_record_length(fixed, &l, Some(bad)),
+                Err(RecordLengthError::NotWholeBlocks {
+                    block_length: 512,
+                    requested
+                }) if requested == bad
+            ));
+        }
+        // A block larger than the default: one block per WRITE.
+        let big = BlockMode::Fixed(100_000);
+        assert_eq!(write_record_length(big, &l, None).unwrap(), 100_000);
+        let e = write_record_length(fixed, &l, Some(1000)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the drive is in fixed-block mode with 512-byte blocks, so 1000 bytes is not a whole number of blocks"
+        );
+    }
+
+    #[test]
+    fn write_record_length_in_variable_mode_is_within_the_block_limits() {
+        let v = BlockMode::Variable;
+        assert_eq!(
+            write_record_length(v, &limits(4, 1 << 20, 0), None).unwrap(),
+            65_536
+        );
+        assert_eq!(
+            write_record_length(v, &limits(4, 4096, 0), None).unwrap(),
+            4096
+        );
+        assert_eq!(
+            write_record_length(v, &limits(1, 0, 0), None).unwrap(),
+            65_536
+        );
+        assert_eq!(
+            write_record_length(v, &limits(4, 1 << 20, 0), Some(1 << 20)).unwrap(),
+            1 << 20
+        );
+        for (l, n) in [
+            (limits(4, 1 << 20, 0), 2),
+            (limits(4, 1 << 20, 0), (1 << 20) + 1),
+            (limits(4, 1 << 20, 9), 1000),
+            (limits(4, 0, 0), 1 << 32),
+        ] {
+            assert!(
+                matches!(
+                    write_record_length(v, &l, Some(n)),
+                    Err(RecordLengthError::OutsideLimits { requested, .. }) if requested == n
+                ),
+                "{n}"
+            );
+        }
+        let e = write_record_length(v, &limits(4, 4096, 0), Some(8192)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a 8192-byte record is outside the drive's block limits (4 bytes … 4096 bytes, granularity 2^0 = 1 bytes)"
+        );
+    }
+
+    #[test]
+    fn read_buffer_length_defaults_and_bounds() {
+        let fixed = BlockMode::Fixed(512);
+        let v = BlockMode::Variable;
+        assert_eq!(read_buffer_length(fixed, None, None).unwrap(), 1 << 20);
+        assert_eq!(
+            read_buffer_length(BlockMode::Fixed(3 << 20), None, None).unwrap(),
+            3 << 20
+        );
+        assert_eq!(read_buffer_length(fixed, None, Some(1024)).unwrap(), 1024);
+        assert!(matches!(
+            read_buffer_length(fixed, None, Some(1000)),
+            Err(RecordLengthError::NotWholeBlocks { .. })
+        ));
+        let l = limits(4, 256 << 10, 0);
+        assert_eq!(read_buffer_length(v, Some(&l), None).unwrap(), 256 << 10);
+        assert_eq!(
+            read_buffer_length(v, Some(&limits(1, 0, 0)), None).unwrap(),
+            1 << 20
+        );
+        assert_eq!(read_buffer_length(v, None, Some(100)).unwrap(), 100);
+        assert_eq!(
+            read_buffer_length(v, None, Some(0xff_ffff)).unwrap(),
+            0xff_ffff
+        );
+        for n in [0, 0x100_0000] {
+            assert!(matches!(
+                read_buffer_length(v, None, Some(n)),
+                Err(RecordLengthError::ReadLengthOutOfRange { requested }) if requested == n
+            ));
+        }
+        assert!(read_needs_limits(v, None));
+        assert!(!read_needs_limits(v, Some(1)));
+        assert!(!read_needs_limits(fixed, None));
+    }
+
+    #[test]
+    fn read_setup_asks_for_block_limits_only_when_it_needs_them() {
+        let t = Scripted::new(vec![good(&mode_sense_answer(512, false))]);
+        let (mode, n) = Tape::new(&t).read_setup(None).unwrap();
+        assert_eq!((mode, n), (BlockMode::Fixed(512), 1 << 20));
+        assert_eq!(t.cdbs().len(), 1, "MODE SENSE only");
+        let t = Scripted::new(vec![
+            good(&mode_sense_answer(0, false)),
+            good(&[0x00, 0x04, 0x00, 0x00, 0x00, 0x04]),
+        ]);
+        let (mode, n) = Tape::new(&t).read_setup(None).unwrap();
+        assert_eq!((mode, n), (BlockMode::Variable, 256 << 10));
+        assert_eq!(t.cdbs()[1][0], 0x05, "READ BLOCK LIMITS");
+    }
+
+    #[test]
+    fn write_setup_reads_the_mode_and_the_limits() {
+        let t = Scripted::new(vec![
+            good(&mode_sense_answer(0, false)),
+            good(&[0x00, 0x00, 0x10, 0x00, 0x00, 0x04]),
+        ]);
+        let (mode, n) = Tape::new(&t).write_setup(None).unwrap();
+        assert_eq!((mode, n), (BlockMode::Variable, 4096));
+        let t = Scripted::new(vec![good(&[0x03, 0, 0x10, 0])]);
+        let e = Tape::new(&t).write_setup(None).unwrap_err();
+        assert!(
+            matches!(&e, RecordLengthError::Scsi(ScsiError::BadResponse { .. })),
+            "no block descriptor: {e}"
+        );
+    }
+
+    #[test]
+    fn set_block_length_checked_wants_mode_sense_to_agree() {
+        let t = Scripted::new(vec![
+            good(&mode_sense_answer(0, false)),
+            good(&[]),
+            good(&mode_sense_answer(65_536, false)),
+        ]);
+        Tape::new(&t).set_block_length_checked(65_536).unwrap();
+        assert_eq!(t.cdbs()[1][0], 0x15, "MODE SELECT(6)");
+        assert_eq!(t.cdbs()[2][0], 0x1a, "MODE SENSE(6) after it");
+        let t = Scripted::new(vec![
+            good(&mode_sense_answer(0, false)),
+            good(&[]),
+            good(&mode_sense_answer(512, false)),
+        ]);
+        let e = Tape::new(&t).set_block_length_checked(65_536).unwrap_err();
+        assert!(matches!(
+            e,
+            SetBlockLengthError::NotApplied {
+                requested: 65_536,
+                reported: Some(512),
+                ..
+            }
+        ));
+        assert_eq!(
+            e.to_string(),
+            "tape: the drive accepted MODE SELECT with block length 65536, but MODE SENSE now says 512"
+        );
+    }
+
+    #[test]
+    fn a_refused_locate_says_whether_locate_exists() {
+        let refused = |asc, ascq| {
+            let t = Scripted::new(vec![check(
+                SenseData::fixed(SenseKey::IllegalRequest, asc, ascq),
+                &[],
+            )]);
+            locate_refused(&Tape::new(&t).locate(5).unwrap_err())
+        };
+        assert_eq!(refused(0x20, 0x00), Some(LocateRefused::NotImplemented));
+        assert_eq!(refused(0x24, 0x00), Some(LocateRefused::Refused));
+        let t = Scripted::new(vec![check(
+            SenseData::fixed(SenseKey::MediumError, 0x14, 0x00),
+            &[],
+        )]);
+        assert_eq!(locate_refused(&Tape::new(&t).locate(5).unwrap_err()), None);
+    }
+
+    #[test]
+    fn position_form_names() {
+        assert_eq!(form_name(ReadPositionForm::ShortBlockId), "short");
+        assert_eq!(form_name(ReadPositionForm::Long), "long");
+        assert_eq!(form_name(ReadPositionForm::Extended), "extended");
+        assert_eq!(position_unknown_flag(ReadPositionForm::Long), "LONU");
+        assert_eq!(position_unknown_flag(ReadPositionForm::ShortBlockId), "BPU");
     }
 }

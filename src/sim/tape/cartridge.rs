@@ -50,7 +50,7 @@ use bytes::Bytes;
 use nix::fcntl::{Flock, FlockArg};
 
 use super::state::Fingerprint;
-use crate::sim::{state_error, SimError};
+use crate::sim::{open_state_file, state_error, SimError};
 use crate::wire::{get_be, put_be};
 
 /// Capacity a filemark uses, in bytes.
@@ -222,13 +222,7 @@ impl Cartridge {
         early_warning: u64,
     ) -> Result<Cartridge, SimError> {
         check_barcode(barcode).map_err(|r| state_error(path, r))?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| state_error(path, format!("cannot open the cartridge file: {e}")))?;
+        let file = open_state_file(path, "the cartridge file")?;
         let file = lock(file, path)?;
         let len = file
             .metadata()

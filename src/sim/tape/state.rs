@@ -45,7 +45,7 @@
 //! site, drives of a library without a state directory) forgets everything
 //! with the process, as before.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
 use super::{block_limits, Cartridge, DriveState, SimTapeDrive};
-use crate::sim::{state_error, SimError};
+use crate::sim::{open_state_file, state_error, SimError};
 
 /// What a drive's saved state remembers of the cartridge it holds, so that
 /// a cartridge changed since (by a crash that cut its tail, or by someone
@@ -225,13 +225,7 @@ impl SimTapeDrive {
     /// with a warning and treated as a power cycle: defaults, and no
     /// position to resume.
     pub fn keep_state(&self, path: &Path) -> Result<(), SimError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| state_error(path, format!("cannot open the drive state file: {e}")))?;
+        let file = open_state_file(path, "the drive state file")?;
         let file = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
             state_error(
                 path,

@@ -44,9 +44,14 @@ run_one() {
 }
 
 for t in /lab/tests/*; do
-    if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
+    [ -f "$t" ] || continue
     name=$(basename "$t")
     name=${name%.sh}
+    if [ ! -x "$t" ]; then
+        # A test nobody can run is a failure, never a silent skip.
+        fail "$name" "$t is not executable (chmod +x tests/lab/guest/tests/$(basename "$t")): it did not run"
+        continue
+    fi
     if [ -n "${LAB_ONLY:-}" ]; then
         # shellcheck disable=SC2254
         case $(basename "$t") in $LAB_ONLY) ;; *) continue ;; esac

@@ -6,8 +6,10 @@
 #     receives the EXTENDED COPY commands: `segcopy xcopy` of 16 segments
 #     fails at segment 5 with that sense, exit 10; segments 0-4 are on the
 #     destination (LIO copied them), nothing of segment 5 on; the command
-#     segcopy prints to finish the copy then completes it (a new process: the
-#     planned segment is never reached again) and the whole range is equal.
+#     segcopy prints to finish the copy then completes it, run with the same
+#     devices and no fault plan (a plan is armed anew in every process, so
+#     with it the finish command would meet its own 5th segment's fault),
+#     and the whole range is equal.
 #  b) segment = 0, sense "04/44/00" (HARDWARE ERROR): the copy ends in
 #     COPY ABORTED, THIRD PARTY DEVICE FAILURE (0D/01) with the planned
 #     sense forwarded, as SPC-4 has a copy manager report a target's
@@ -26,9 +28,10 @@ rm -rf $T && mkdir -p $T
 lab_turs_all
 BLOCKS=32768 SEGB=2048
 
-# site FAULT-TOML: a site naming A_SRC and A_DST as real devices, with FAULT.
+# site FAULT-TOML [FILE]: a site naming A_SRC and A_DST as real devices,
+# with FAULT, in FILE (default $T/site.toml).
 site() {
-    cat > $T/site.toml <<EOF
+    cat > "${2:-$T/site.toml}" <<EOF
 [site]
 state_dir = "memory"
 [[real]]
@@ -39,8 +42,8 @@ name = "dst"
 path = "$A_DST_SG"
 $1
 EOF
-    lab_log "site file:"
-    sed 's/^/      /' $T/site.toml
+    lab_log "site file ${2:-$T/site.toml}:"
+    sed 's/^/      /' "${2:-$T/site.toml}"
 }
 
 # a) LIO's own sense at segment 5
@@ -69,9 +72,10 @@ else
     fail segcopy-fault-plan-lio-segment "$why"
 fi
 finish=$(sed -n 's/.*to finish the copy from the failed segment: segcopy \(xcopy .*\)$/\1/p' $T/err)
-lab_log "finish command: segcopy --site $T/site.toml $finish"
+site '' $T/clean.toml
+lab_log "finish command: segcopy --site $T/clean.toml $finish"
 # shellcheck disable=SC2086  # the printed command line, split as a shell would
-if [ -n "$finish" ] && $SEGCOPY --site $T/site.toml $finish > $T/finish.out 2>&1 &&
+if [ -n "$finish" ] && $SEGCOPY --site $T/clean.toml $finish > $T/finish.out 2>&1 &&
     lab_cmp "$A_SRC_FILE" 0 "$A_DST_FILE" 0 $((BLOCKS * 512)) >/dev/null 2>&1; then
     pass segcopy-fault-plan-lio-finish "the printed command finished the copy: $(head -1 $T/finish.out); all $BLOCKS blocks equal"
 else
