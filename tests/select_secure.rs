@@ -402,31 +402,12 @@ fn disk_targets_in_preference_order_and_never_the_source() {
 
 #[test]
 fn backup_servers_move_data_only_when_allowed() {
-    let text = r#"
-[site]
-state_dir = "memory"
-[[switch]]
-name = "sw0"
-[[disk]]
-name = "prod0"
-capacity = "1 MiB"
-links = ["sw0"]
-[[backup_server]]
-name = "host0"
-links = ["sw0"]
-[[drive]]
-name = "drive0"
-links = ["sw0"]
-[[drive]]
-name = "drive1"
-links = ["sw0"]
-[[library]]
-name = "lib0"
-slots = 2
-drives = ["drive0", "drive1"]
-cartridges = [{ barcode = "H1", slot = 1 }, { barcode = "H2", slot = 2 }]
-"#;
-    let inv = inventory(&site(text));
+    // ONE_CM with a backup server where the copy manager was.
+    let text = ONE_CM.replace(
+        "[[copy_manager]]\nname = \"cm0\"",
+        "[[backup_server]]\nname = \"host0\"",
+    );
+    let inv = inventory(&site(&text));
     let store = MemStore::new();
     let e = select::secure(&inv, &store, &me("b"), &tape_request("prod0", 2)).unwrap_err();
     assert_eq!(e.short_of(), Some(Kind::CopyManager), "{e}");

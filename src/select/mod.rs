@@ -29,7 +29,7 @@ mod plan;
 pub mod route;
 mod zoning;
 
-use plan::{Problem, Slot, View};
+use plan::{LeftOut, Problem, Slot, View};
 
 /// How many times a plan is made again after another process took one of
 /// its resources first.
@@ -285,7 +285,7 @@ fn not_enough(wanted: u8, short_of: Kind, why: String) -> SelectError {
 fn tape_pools(
     view: &View<'_>,
     kept: &[String],
-    left_out: &mut BTreeMap<Kind, Vec<String>>,
+    left_out: &mut LeftOut,
 ) -> BTreeMap<String, Vec<String>> {
     let inv = view.inv;
     let mut pools = BTreeMap::new();
@@ -294,15 +294,9 @@ fn tape_pools(
         for t in inv.tapes_of(&lib.name) {
             let Some(r) = inv.get(t) else { continue };
             if kept.contains(t) {
-                left_out
-                    .entry(Kind::Tape)
-                    .or_default()
-                    .push(format!("{t} holds a backup the catalog keeps"));
-                continue;
-            }
-            match view.exclusive(r) {
-                Ok(()) => pool.push(t.clone()),
-                Err(w) => left_out.entry(Kind::Tape).or_default().push(w),
+                left_out.note(Kind::Tape, format!("{t} holds a backup the catalog keeps"));
+            } else if left_out.exclusive(view, r, Kind::Tape) {
+                pool.push(t.clone());
             }
         }
         pools.insert(lib.name.clone(), pool);
@@ -312,11 +306,7 @@ fn tape_pools(
 
 /// The drives that may be taken, library by library (libraries that may
 /// be shared only).
-fn drive_slots(
-    view: &View<'_>,
-    only: Option<&str>,
-    left_out: &mut BTreeMap<Kind, Vec<String>>,
-) -> Vec<Slot> {
+fn drive_slots(view: &View<'_>, only: Option<&str>, left_out: &mut LeftOut) -> Vec<Slot> {
     let inv = view.inv;
     let mut slots = Vec::new();
     for lib in inv.of_kind(Kind::Library) {
@@ -324,17 +314,16 @@ fn drive_slots(
             continue;
         }
         if let Err(w) = view.shared(lib) {
-            left_out.entry(Kind::Library).or_default().push(w);
+            left_out.note(Kind::Library, w);
             continue;
         }
         for d in inv.drives_of(&lib.name) {
             let Some(r) = inv.get(d) else { continue };
-            match view.exclusive(r) {
-                Ok(()) => slots.push(Slot::Drive {
+            if left_out.exclusive(view, r, Kind::Drive) {
+                slots.push(Slot::Drive {
                     library: lib.name.clone(),
                     drive: d.clone(),
-                }),
-                Err(w) => left_out.entry(Kind::Drive).or_default().push(w),
+                });
             }
         }
     }
@@ -357,9 +346,10 @@ fn plan_backup(
             format!("the source cannot be read: {w}"),
         ));
     }
-    let mut left_out = BTreeMap::new();
+    let mut left_out = LeftOut::default();
     let (movers, why) = view.movers(req.host_movers, &[]);
-    left_out.insert(Kind::CopyManager, why);
+    why.into_iter()
+        .for_each(|w| left_out.note(Kind::CopyManager, w));
     let (slots, tapes, tape) = match &req.target {
         Target::Tape => {
             let tapes = tape_pools(&view, kept, &mut left_out);
@@ -370,18 +360,12 @@ fn plan_backup(
             for d in disks {
                 let r = lookup(inv, d, Kind::Disk)?;
                 if r.name == source.name {
-                    left_out
-                        .entry(Kind::Disk)
-                        .or_default()
-                        .push(format!("{d} is the source"));
-                    continue;
-                }
-                match view.exclusive(r) {
-                    Ok(()) => slots.push(Slot::Disk {
+                    left_out.note(Kind::Disk, format!("{d} is the source"));
+                } else if left_out.exclusive(&view, r, Kind::Disk) {
+                    slots.push(Slot::Disk {
                         disk: d.clone(),
                         lba: *lba,
-                    }),
-                    Err(w) => left_out.entry(Kind::Disk).or_default().push(w),
+                    });
                 }
             }
             (slots, Default::default(), false)
@@ -416,9 +400,10 @@ fn plan_restore(
             format!("the target cannot be written: {w}"),
         ));
     }
-    let mut left_out = BTreeMap::new();
+    let mut left_out = LeftOut::default();
     let (movers, why) = view.movers(req.host_movers, &req.exclude_movers);
-    left_out.insert(Kind::CopyManager, why);
+    why.into_iter()
+        .for_each(|w| left_out.note(Kind::CopyManager, w));
     let (slots, tapes, tape) = match &req.from {
         RestoreSource::Tape { barcode } => {
             let t = lookup(inv, barcode, Kind::Tape)?;

@@ -123,6 +123,26 @@ impl View<'_> {
     }
 }
 
+/// Why resources were left out, by kind, for a "not enough" message.
+#[derive(Debug, Default)]
+pub(super) struct LeftOut(BTreeMap<Kind, Vec<String>>);
+
+impl LeftOut {
+    /// Notes why a resource of `kind` was left out.
+    pub fn note(&mut self, kind: Kind, why: String) {
+        self.0.entry(kind).or_default().push(why);
+    }
+
+    /// Whether `view` may take `r` exclusively; notes why not.
+    pub fn exclusive(&mut self, view: &View<'_>, r: &Resource, kind: Kind) -> bool {
+        view.exclusive(r).map_err(|w| self.note(kind, w)).is_ok()
+    }
+
+    fn get(&self, kind: Kind) -> Vec<String> {
+        self.0.get(&kind).cloned().unwrap_or_default()
+    }
+}
+
 /// A destination a stream may get (or, for a restore, the medium read).
 #[derive(Debug, Clone)]
 pub(super) enum Slot {
@@ -164,8 +184,8 @@ pub(super) struct Problem<'a> {
     pub streams: u8,
     /// Whether the slots are tape drives (else disks).
     pub tape: bool,
-    /// Why resources were left out, by kind, for a "not enough" message.
-    pub left_out: BTreeMap<Kind, Vec<String>>,
+    /// Why resources were left out.
+    pub left_out: LeftOut,
 }
 
 #[derive(Debug, Clone)]
@@ -328,7 +348,7 @@ impl Problem<'_> {
         route_miss: Vec<String>,
     ) -> (Kind, String) {
         let wanted = usize::from(self.streams);
-        let left = |k: Kind| self.left_out.get(&k).cloned().unwrap_or_default();
+        let left = |k: Kind| self.left_out.get(k);
         let because = |v: Vec<String>| {
             let mut seen = std::collections::HashSet::new();
             let v: Vec<String> = v.into_iter().filter(|w| seen.insert(w.clone())).collect();
