@@ -20,8 +20,19 @@
 //! claiming at once never both get the same resource).
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+pub mod job;
+pub mod process;
+pub mod sqlite;
+pub mod tape_map;
+#[cfg(test)]
+mod testing;
+
+pub use job::{due_jobs, next_due};
+pub use process::{host_name, local_alive, this_process};
 
 /// A backup's number (the patent's process number).
 pub type BackupId = i64;
@@ -46,7 +57,7 @@ pub fn now() -> Timestamp {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The catalog URL is not one segcopy knows.
-    #[error("{url:?} is not a catalog segcopy can open: use sqlite:PATH")]
+    #[error("{}", bad_url(url))]
     BadUrl {
         /// The URL.
         url: String,
@@ -93,6 +104,87 @@ pub enum StoreError {
     /// reported rather than written).
     #[error("catalog: {0}")]
     Invalid(String),
+}
+
+/// Why a URL is not a catalog, in one sentence.
+fn bad_url(url: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        format!("{url:?} is a PostgreSQL catalog, and PostgreSQL is not built into segcopy yet; use sqlite:PATH")
+    } else {
+        format!("{url:?} is not a catalog segcopy can open: use sqlite:PATH")
+    }
+}
+
+/// Opens the catalog a URL names: `sqlite:PATH` (`sqlite://PATH` too;
+/// the file and its directory are made on first use), or
+/// `sqlite::memory:` (a catalog gone when dropped). Anything else is
+/// [`StoreError::BadUrl`].
+pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
+    let bad = || StoreError::BadUrl { url: url.into() };
+    let rest = url.strip_prefix("sqlite:").ok_or_else(bad)?;
+    if rest == ":memory:" {
+        return Ok(Box::new(sqlite::SqliteStore::memory()?));
+    }
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    if path.is_empty() {
+        return Err(bad());
+    }
+    Ok(Box::new(sqlite::SqliteStore::open(Path::new(path))?))
+}
+
+/// The catalog used when none is named: `catalog.sqlite` in the site's
+/// state directory when `site` keeps one, else in
+/// `$XDG_STATE_HOME/segcopy/`, else in `~/.local/state/segcopy/`.
+pub fn default_url(site: Option<&crate::site::Site>) -> Result<String, StoreError> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    default_url_from(
+        site.and_then(crate::site::Site::state_dir),
+        env("XDG_STATE_HOME"),
+        env("HOME"),
+    )
+}
+
+/// [`default_url`] from its three places, first found first.
+fn default_url_from(
+    site_state: Option<PathBuf>,
+    xdg_state: Option<PathBuf>,
+    home: Option<PathBuf>,
+) -> Result<String, StoreError> {
+    let path = site_state
+        .map(|d| d.join("catalog.sqlite"))
+        .or_else(|| xdg_state.map(|d| d.join("segcopy").join("catalog.sqlite")))
+        .or_else(|| {
+            home.map(|h| {
+                h.join(".local")
+                    .join("state")
+                    .join("segcopy")
+                    .join("catalog.sqlite")
+            })
+        })
+        .ok_or_else(|| {
+            StoreError::Invalid(
+                "no place for the catalog: neither XDG_STATE_HOME nor HOME is set and no site keeps state; give --catalog sqlite:PATH".into(),
+            )
+        })?;
+    Ok(format!("sqlite:{}", path.display()))
+}
+
+/// A [`Timestamp`] in UTC as RFC 3339 (`2024-05-01T02:00:00Z`); a time
+/// before 1970 or after 9999 as its number of seconds.
+pub fn format_time(t: Timestamp) -> String {
+    /// 10000-01-01T00:00:00Z.
+    const YEAR_10000: i64 = 253_402_300_800;
+    match u64::try_from(t) {
+        Ok(secs) if t < YEAR_10000 => humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+        )
+        .to_string(),
+        _ => t.to_string(),
+    }
 }
 
 /// Who holds a lease: a segcopy process on a host, doing one thing.
@@ -510,4 +602,76 @@ pub trait Store: Send + Sync {
     /// catalog keeps (such a tape must not be overwritten without
     /// `--force`).
     fn tapes_in_use(&self) -> Result<Vec<String>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert!(open("sqlite::memory:").is_ok());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a/b/catalog.sqlite");
+        let store = open(&format!("sqlite:{}", path.display())).expect("open");
+        assert_eq!(store.location(), format!("sqlite:{}", path.display()));
+        assert!(path.exists());
+        let store = open(&format!("sqlite://{}", path.display())).expect("open");
+        assert_eq!(store.location(), format!("sqlite:{}", path.display()));
+        for bad in ["", "sqlite:", "mysql://x", "catalog.sqlite"] {
+            let e = open(bad).err().expect("refused");
+            assert!(matches!(e, StoreError::BadUrl { .. }), "{bad}: {e}");
+            assert!(e.to_string().contains("use sqlite:PATH"), "{e}");
+        }
+        let e = open("postgres://db/segcopy").err().expect("refused");
+        assert!(matches!(e, StoreError::BadUrl { .. }));
+        assert!(e.to_string().contains("PostgreSQL is not built"), "{e}");
+    }
+
+    #[test]
+    fn default_places() {
+        let p = |s: &str| Some(PathBuf::from(s));
+        assert_eq!(
+            default_url_from(p("/site/state"), p("/xdg"), p("/home/u")).expect("url"),
+            "sqlite:/site/state/catalog.sqlite"
+        );
+        assert_eq!(
+            default_url_from(None, p("/xdg"), p("/home/u")).expect("url"),
+            "sqlite:/xdg/segcopy/catalog.sqlite"
+        );
+        assert_eq!(
+            default_url_from(None, None, p("/home/u")).expect("url"),
+            "sqlite:/home/u/.local/state/segcopy/catalog.sqlite"
+        );
+        assert!(default_url_from(None, None, None).is_err());
+    }
+
+    #[test]
+    fn a_site_with_a_state_dir_keeps_the_catalog() {
+        let site = crate::site::Site::parse(
+            Path::new("/srv/sites/two.toml"),
+            "[site]\nstate_dir = \"st\"\n",
+        )
+        .expect("site");
+        assert_eq!(
+            default_url(Some(&site)).expect("url"),
+            "sqlite:/srv/sites/st/catalog.sqlite"
+        );
+        let memory =
+            crate::site::Site::parse(Path::new("/srv/m.toml"), "[site]\nstate_dir = \"memory\"\n")
+                .expect("site");
+        assert_ne!(
+            default_url(Some(&memory)).ok(),
+            Some("sqlite:/srv/catalog.sqlite".to_string())
+        );
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(1_714_528_800), "2024-05-01T02:00:00Z");
+        assert_eq!(format_time(-5), "-5");
+        assert_eq!(format_time(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(format_time(i64::MAX), i64::MAX.to_string());
+    }
 }

@@ -1,0 +1,131 @@
+//! Who this process is, as a lease [`Holder`], and whether a holder is
+//! still alive: the judge [`crate::catalog::Store::reap`] needs.
+//!
+//! A holder on this host is alive while `/proc/PID/stat` exists with the
+//! start time it registered (field 22, `starttime`, in clock ticks after
+//! boot: proc(5)), so a pid the kernel gave to another process since does
+//! not keep a dead holder's leases. A holder on another host is taken as
+//! alive: this host cannot see its processes (heartbeats will judge those).
+
+use super::{now, Holder};
+
+/// This process as a holder doing `purpose` (not yet registered: id 0).
+/// `host_id` is the `--host-id` the user gave, else the host's name
+/// ([`host_name`]).
+pub fn this_process(purpose: &str, host_id: Option<&str>) -> Holder {
+    let pid = std::process::id();
+    Holder {
+        id: 0,
+        host: host_name(host_id),
+        pid,
+        pid_start: start_time(pid).unwrap_or(0),
+        since: now(),
+        purpose: purpose.to_string(),
+    }
+}
+
+/// The name holders of this host carry: `host_id` if given, else
+/// `/etc/hostname`, else the kernel's host name (uname's nodename, read
+/// from `/proc/sys/kernel/hostname`), else `localhost`.
+pub fn host_name(host_id: Option<&str>) -> String {
+    if let Some(h) = host_id.map(str::trim).filter(|h| !h.is_empty()) {
+        return h.to_string();
+    }
+    ["/etc/hostname", "/proc/sys/kernel/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .find(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// Whether `holder` is alive, judged from host `this_host` (the name
+/// [`host_name`] gives for this process): on this host, iff its process
+/// exists with the start time it registered (any start time when it
+/// registered none, 0); on another host, always.
+pub fn local_alive(holder: &Holder, this_host: &str) -> bool {
+    if holder.host != this_host {
+        return true;
+    }
+    match start_time(holder.pid) {
+        Some(start) => holder.pid_start == 0 || holder.pid_start == start,
+        None => false,
+    }
+}
+
+/// Field 22 (`starttime`) of `/proc/PID/stat`, `None` if there is no such
+/// process (or the line cannot be read).
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_time(&stat)
+}
+
+/// Field 22 of a `/proc/PID/stat` line. Field 2, the command name, is in
+/// parentheses and may hold spaces and parentheses itself, so the fields
+/// are counted from the last `)`: the one after it is field 3.
+fn parse_start_time(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_ascii_whitespace().nth(22 - 3)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_time_is_field_22_even_with_odd_command_names() {
+        let line =
+            "1234 (a (b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 100";
+        assert_eq!(parse_start_time(line), Some(987654));
+        assert_eq!(parse_start_time("1234 (x) S 1"), None);
+        assert_eq!(parse_start_time("garbage"), None);
+    }
+
+    #[test]
+    fn this_process_is_alive_here() {
+        let me = this_process("test", Some("host-a"));
+        assert_eq!(me.host, "host-a");
+        assert_eq!(me.pid, std::process::id());
+        assert_ne!(me.pid_start, 0);
+        assert!(local_alive(&me, "host-a"));
+    }
+
+    #[test]
+    fn a_reused_pid_or_a_gone_process_is_dead() {
+        let me = this_process("test", Some("host-a"));
+        let reused = Holder {
+            pid_start: me.pid_start + 1,
+            ..me.clone()
+        };
+        assert!(!local_alive(&reused, "host-a"));
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        child.wait().expect("wait");
+        let gone = Holder {
+            pid,
+            pid_start: 1,
+            ..me.clone()
+        };
+        assert!(!local_alive(&gone, "host-a"));
+    }
+
+    #[test]
+    fn another_hosts_holder_is_alive() {
+        let other = Holder {
+            host: "host-b".into(),
+            pid: u32::MAX,
+            pid_start: 1,
+            ..this_process("test", Some("host-a"))
+        };
+        assert!(local_alive(&other, "host-a"));
+    }
+
+    #[test]
+    fn host_name_prefers_the_host_id() {
+        assert_eq!(host_name(Some(" h1 ")), "h1");
+        assert!(!host_name(None).is_empty());
+        assert_eq!(host_name(Some("")), host_name(None));
+    }
+}
