@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use segcopy::catalog::Target;
 use segcopy::select::{self, Request, SelectError};
-use select_support::{held, inventory, me, site, MemStore};
+use select_support::{both, held, inventory, me, site};
 
 /// A hook that appends its argument count and arguments, one line per
 /// run, to `log`, and
@@ -76,74 +76,77 @@ fn lines(log: &Path) -> Vec<String> {
 
 #[test]
 fn hooks_get_the_route_on_secure_and_release() {
-    let dir = common::scsi::tmp_dir("zoning-ok");
-    let log = dir.join("log");
-    let prog = hook(&dir, &log);
-    let inv = inventory(&site(&zoned_site(&prog, "ok")));
-    let store = MemStore::new();
-    let got = select::secure(&inv, &store, &me("b"), &request()).unwrap();
-    let id = got.holder.id;
-    // "a b" stays one argument: no shell splits it (8 arguments, not 9).
-    assert_eq!(
-        lines(&log),
-        [
-            format!("8 ok a b secure {id} 0 cm0 prod0 drive0"),
-            format!("7 ok secure {id} 1 cm1 prod0 drive1"),
-        ]
-    );
-    select::release(&inv, &store, &got).unwrap();
-    assert_eq!(
-        lines(&log)[2..],
-        [
-            format!("8 ok a b release {id} 0 cm0 prod0 drive0"),
-            format!("7 ok release {id} 1 cm1 prod0 drive1"),
-        ]
-    );
-    assert!(held(&store).is_empty());
+    both("hooks_get_the_route_on_secure_and_release", |store, _| {
+        let dir = common::scsi::tmp_dir("zoning-ok");
+        let log = dir.join("log");
+        let prog = hook(&dir, &log);
+        let inv = inventory(&site(&zoned_site(&prog, "ok")));
+        let got = select::secure(&inv, store, &me("b"), &request()).unwrap();
+        let id = got.holder.id;
+        // "a b" stays one argument: no shell splits it (8 arguments, not 9).
+        assert_eq!(
+            lines(&log),
+            [
+                format!("8 ok a b secure {id} 0 cm0 prod0 drive0"),
+                format!("7 ok secure {id} 1 cm1 prod0 drive1"),
+            ]
+        );
+        select::release(&inv, store, &got).unwrap();
+        assert_eq!(
+            lines(&log)[2..],
+            [
+                format!("8 ok a b release {id} 0 cm0 prod0 drive0"),
+                format!("7 ok release {id} 1 cm1 prod0 drive1"),
+            ]
+        );
+        assert!(held(store).is_empty());
+    });
 }
 
 #[test]
 fn a_failing_hook_undoes_the_securing() {
-    let dir = common::scsi::tmp_dir("zoning-fail");
-    let log = dir.join("log");
-    let prog = hook(&dir, &log);
-    let inv = inventory(&site(&zoned_site(&prog, "fail")));
-    let store = MemStore::new();
-    let e = select::secure(&inv, &store, &me("b"), &request()).unwrap_err();
-    match &e {
-        SelectError::Zoning {
-            switch,
-            program,
-            why,
-        } => {
-            assert_eq!(switch, "sw1");
-            assert_eq!(program, &prog.display().to_string());
-            assert!(why.contains("zone table full"), "{why}");
+    both("a_failing_hook_undoes_the_securing", |store, mem| {
+        let dir = common::scsi::tmp_dir("zoning-fail");
+        let log = dir.join("log");
+        let prog = hook(&dir, &log);
+        let inv = inventory(&site(&zoned_site(&prog, "fail")));
+        let e = select::secure(&inv, store, &me("b"), &request()).unwrap_err();
+        match &e {
+            SelectError::Zoning {
+                switch,
+                program,
+                why,
+            } => {
+                assert_eq!(switch, "sw1");
+                assert_eq!(program, &prog.display().to_string());
+                assert!(why.contains("zone table full"), "{why}");
+            }
+            e => panic!("{e:?}"),
         }
-        e => panic!("{e:?}"),
-    }
-    assert!(e.to_string().starts_with("zoning hook "), "{e}");
-    let l = lines(&log);
-    assert_eq!(l.len(), 3, "{l:?}");
-    assert!(l[0].starts_with("8 ok a b secure "), "{l:?}");
-    assert!(l[1].starts_with("7 fail secure "), "{l:?}");
-    assert!(
-        l[2].starts_with("8 ok a b release "),
-        "sw0's zoning undone: {l:?}"
-    );
-    assert!(held(&store).is_empty(), "nothing stays claimed");
-    assert!(store.holders().is_empty());
+        assert!(e.to_string().starts_with("zoning hook "), "{e}");
+        let l = lines(&log);
+        assert_eq!(l.len(), 3, "{l:?}");
+        assert!(l[0].starts_with("8 ok a b secure "), "{l:?}");
+        assert!(l[1].starts_with("7 fail secure "), "{l:?}");
+        assert!(
+            l[2].starts_with("8 ok a b release "),
+            "sw0's zoning undone: {l:?}"
+        );
+        assert!(held(store).is_empty(), "nothing stays claimed");
+        assert!(mem.map_or(true, |m| m.holders().is_empty()));
+    });
 }
 
 #[test]
 fn a_missing_program_is_a_zoning_error() {
-    let dir = common::scsi::tmp_dir("zoning-missing");
-    let inv = inventory(&site(&zoned_site(&dir.join("no-such-program"), "ok")));
-    let store = MemStore::new();
-    let e = select::secure(&inv, &store, &me("b"), &request()).unwrap_err();
-    assert!(
-        matches!(&e, SelectError::Zoning { switch, why, .. } if switch == "sw0" && why.starts_with("cannot be run")),
-        "{e}"
-    );
-    assert!(held(&store).is_empty());
+    both("a_missing_program_is_a_zoning_error", |store, _| {
+        let dir = common::scsi::tmp_dir("zoning-missing");
+        let inv = inventory(&site(&zoned_site(&dir.join("no-such-program"), "ok")));
+        let e = select::secure(&inv, store, &me("b"), &request()).unwrap_err();
+        assert!(
+            matches!(&e, SelectError::Zoning { switch, why, .. } if switch == "sw0" && why.starts_with("cannot be run")),
+            "{e}"
+        );
+        assert!(held(store).is_empty());
+    });
 }

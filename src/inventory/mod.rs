@@ -21,10 +21,6 @@ use serde::Serialize;
 use crate::catalog::{Lease, Store, StoreError};
 use crate::site::{ProfileName, RealKind, Site};
 
-pub mod alive;
-
-pub use alive::{local_alive, local_host, pid_start, process_alive};
-
 /// What a resource is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -23,7 +23,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::catalog::{Claim, Holder, HolderId, Store, StoreError, StreamId, Target};
-use crate::inventory::{alive, Inventory, Kind, Resource};
+use crate::inventory::{Inventory, Kind, Resource};
 
 mod plan;
 pub mod route;
@@ -236,7 +236,7 @@ impl SelectError {
 /// Releases the leases of holders on `holder`'s host whose process died.
 fn reap(store: &dyn Store, holder: &Holder) -> Result<(), StoreError> {
     let host = holder.host.clone();
-    let gone = store.reap(&|h: &Holder| alive::alive_seen_from(&host, h))?;
+    let gone = store.reap(&|h: &Holder| crate::catalog::local_alive(h, &host))?;
     for (h, held) in gone {
         log::warn!(
             "released what {h} held ({}): its process is gone",
@@ -450,9 +450,15 @@ fn plan_restore(
 
 /// The claims for `subsystems`: movers, drives, tapes and the disk
 /// written exclusively; the disk read, libraries, switches and links
-/// shared. One claim per resource and stream. `fixed` is the source disk
-/// of a backup, or the target disk of a restore (`restore`), whose
-/// destinations are the media read.
+/// shared, one claim per stream. `fixed` is the source disk of a backup,
+/// or the target disk of a restore (`restore`), whose destinations are
+/// the media read.
+///
+/// In the catalog an exclusive lease serves one stream, so a resource
+/// held exclusively for several streams of this backup (a mover shared as
+/// a last resort, or a self-only copy manager that is also the source) is
+/// claimed once, for the first of them; [`Secured::sharing`] says the
+/// rest.
 fn claims(subsystems: &[Subsystem], fixed: &str, restore: bool) -> Vec<Claim> {
     let mut out: Vec<Claim> = Vec::new();
     let mut add = |resource: &str, stream: StreamId, exclusive: bool| {
@@ -488,7 +494,23 @@ fn claims(subsystems: &[Subsystem], fixed: &str, restore: bool) -> Vec<Claim> {
             add(h, s.stream, false);
         }
     }
-    out
+    let exclusive: Vec<String> = out
+        .iter()
+        .filter(|c| c.exclusive)
+        .map(|c| c.resource.clone())
+        .collect();
+    let mut kept: Vec<Claim> = Vec::new();
+    for c in out {
+        if !exclusive.contains(&c.resource) {
+            kept.push(c);
+        } else if !kept.iter().any(|k| k.resource == c.resource) {
+            kept.push(Claim {
+                exclusive: true,
+                ..c
+            });
+        }
+    }
+    kept
 }
 
 /// A planner: subsystems from an inventory with state and the barcodes

@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use segcopy::catalog::sqlite::SqliteStore;
 use segcopy::catalog::{
     Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,
-    LeaseEvent, SegmentRecord, Store, StoreError, StreamEvent, Timestamp,
+    LeaseEvent, Mode, MoverKind, Object, Place, SegmentRecord, Store, StoreError, StreamEvent,
+    Timestamp,
 };
-use segcopy::inventory::{self, Inventory};
+use segcopy::inventory::Inventory;
 use segcopy::site::Site;
 
 #[derive(Default)]
@@ -43,11 +45,6 @@ impl MemStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Makes `tapes` hold backups the catalog keeps.
-    pub fn keep_tapes(&self, tapes: &[&str]) {
-        self.inner.lock().unwrap().kept_tapes = tapes.iter().map(|s| s.to_string()).collect();
     }
 
     /// Makes `holder` claim `claims` just before the next claim of any
@@ -175,6 +172,21 @@ impl Store for MemStore {
                 });
             }
         }
+        // One exclusive lease serves one stream of its holder (as in
+        // SqliteStore).
+        for c in claims {
+            let mine = |l: &&Lease| l.resource == c.resource && l.holder.id == holder;
+            if i.leases
+                .iter()
+                .filter(mine)
+                .any(|l| l.stream != c.stream && (l.exclusive || c.exclusive))
+            {
+                return Err(StoreError::Invalid(format!(
+                    "holder {holder} holds {} for another stream already; one exclusive resource serves one stream",
+                    c.resource
+                )));
+            }
+        }
         let now = segcopy::catalog::now();
         for c in claims {
             if let Some(l) = i
@@ -274,8 +286,15 @@ impl Store for MemStore {
     fn backup(&self, id: BackupId) -> Result<BackupDetail, StoreError> {
         Err(StoreError::NoSuchBackup { id })
     }
-    fn import(&self, _: &BackupDetail) -> Result<(), StoreError> {
-        Err(no("backups"))
+    fn import(&self, detail: &BackupDetail) -> Result<(), StoreError> {
+        // Only what tapes_in_use needs: the tapes its segments are on.
+        let mut i = self.inner.lock().unwrap();
+        for s in &detail.segments {
+            if let Place::Tape { barcode, .. } = &s.place {
+                i.kept_tapes.push(barcode.clone());
+            }
+        }
+        Ok(())
     }
     fn tapes_in_use(&self) -> Result<Vec<String>, StoreError> {
         Ok(self.inner.lock().unwrap().kept_tapes.clone())
@@ -299,15 +318,7 @@ pub fn inventory(site: &Site) -> Inventory {
 
 /// A holder for this process (alive), not yet registered.
 pub fn me(purpose: &str) -> Holder {
-    let pid = std::process::id();
-    Holder {
-        id: 0,
-        host: inventory::local_host(),
-        pid,
-        pid_start: inventory::pid_start(pid).unwrap_or(0),
-        since: segcopy::catalog::now(),
-        purpose: purpose.to_string(),
-    }
+    segcopy::catalog::this_process(purpose, None)
 }
 
 /// The leases held now, as (resource, holder id, stream, exclusive),
@@ -321,4 +332,72 @@ pub fn held(store: &dyn Store) -> Vec<(String, HolderId, u8, bool)> {
         .collect();
     v.sort();
     v
+}
+
+/// Runs `f` on each store the selector must work with: the in-memory one
+/// (passed again as `mem`, for what only it can tell), then SQLite on a
+/// fresh file.
+pub fn both(test: &str, f: impl Fn(&dyn Store, Option<&MemStore>)) {
+    let mem = MemStore::new();
+    eprintln!("{test}: in memory");
+    f(&mem, Some(&mem));
+    let file = crate::common::scsi::tmp_dir(test).join("catalog.sqlite");
+    let sql = SqliteStore::open(&file).unwrap();
+    eprintln!("{test}: on {}", sql.location());
+    f(&sql, None);
+}
+
+/// Puts a completed backup (id `id`) with one segment on tape `barcode`
+/// into the catalog, so the tape holds a backup the catalog keeps.
+pub fn keep_tape(store: &dyn Store, id: BackupId, barcode: &str) {
+    let now = segcopy::catalog::now();
+    let backup = Backup {
+        id,
+        job: None,
+        object: Object {
+            source: "prod0".into(),
+            designator: "6001405aaaaaaaaa".into(),
+            lba: 0,
+            blocks: 8,
+            block_length: 512,
+        },
+        mode: Mode::Failover,
+        segment_bytes: 4096,
+        segments: 1,
+        streams: 1,
+        started: now,
+        ended: Some(now),
+        status: BackupStatus::Completed,
+        preferred_copy: None,
+        verified: false,
+    };
+    let segment = SegmentRecord {
+        backup: id,
+        copy: 0,
+        index: 0,
+        source_lba: 0,
+        blocks: 8,
+        bytes: 4096,
+        stream: 0,
+        mover_device: "cm0".into(),
+        mover: MoverKind::Xcopy,
+        place: Place::Tape {
+            library: "lib0".into(),
+            drive: "drive0".into(),
+            barcode: barcode.into(),
+            block_length: 0,
+            first_block: 0,
+            last_block: 0,
+            verified: false,
+        },
+        crc32c: None,
+        completed: now,
+    };
+    store
+        .import(&BackupDetail {
+            backup,
+            segments: vec![segment],
+            streams: Vec::new(),
+        })
+        .unwrap();
 }
