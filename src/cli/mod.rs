@@ -11,6 +11,7 @@ mod conform;
 mod devices;
 mod exit;
 mod inquiry;
+mod inventory;
 mod params;
 mod site;
 mod tape;
@@ -29,6 +30,11 @@ pub struct Cli {
     /// arguments may then be names from it.
     #[arg(long, global = true, value_name = "FILE")]
     site: Option<std::path::PathBuf>,
+
+    /// The catalog (`sqlite:PATH`); default: catalog.sqlite in the site's
+    /// state directory.
+    #[arg(long, global = true, value_name = "URL")]
+    catalog: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -54,6 +60,9 @@ enum Command {
     /// Tape drive operations (SSC), in the manner of mt: status, setblk,
     /// write, read, weof, rewind, fsf/bsf/fsr/bsr/eod, locate, tell.
     Tape(tape::Args),
+    /// The site's resources and their state (usable, in use by which
+    /// backup and stream, unusable); `inventory set` marks one.
+    Inventory(inventory::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -182,6 +191,7 @@ pub fn main() -> ExitCode {
         Command::Tape(a) => tape::run(a),
         Command::Conform(a) => conform::run(a),
         Command::Changer(a) => changer::run(a),
+        Command::Inventory(a) => inventory::run(a, cli.catalog.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
