@@ -9,6 +9,8 @@
 pub mod catalog;
 pub mod conformance;
 pub mod engine;
+pub mod inventory;
+pub mod select;
 pub mod sim;
 pub mod site;
 pub mod transport;

@@ -12,6 +12,7 @@ mod conform;
 mod devices;
 mod exit;
 mod inquiry;
+mod inventory;
 mod job;
 mod params;
 mod site;
@@ -68,6 +69,9 @@ enum Command {
     Catalog(catalog::Args),
     /// Backup jobs: add one, list them.
     Job(job::Args),
+    /// The site's resources and their state (usable, in use by which
+    /// backup and stream, unusable); `inventory set` marks one.
+    Inventory(inventory::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -198,6 +202,7 @@ pub fn main() -> ExitCode {
         Command::Changer(a) => changer::run(a),
         Command::Catalog(a) => catalog::run(a, cli.catalog.as_deref()),
         Command::Job(a) => job::run(a, cli.catalog.as_deref()),
+        Command::Inventory(a) => inventory::run(a, cli.catalog.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

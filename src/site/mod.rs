@@ -16,6 +16,7 @@
 //!
 //! [[switch]]
 //! name = "sw0"
+//! zoning = ["/usr/local/bin/zone", "--fabric", "a"]   # run on secure and release
 //!
 //! [[disk]]
 //! name = "prod0"
@@ -39,9 +40,15 @@
 //! name = "drive0"
 //! links = ["sw0"]
 //!
+//! [[backup_server]]              # a host that copies through itself
+//! name = "bkhost0"
+//! links = ["sw0"]
+//!
 //! [[real]]
 //! name = "lio-src"
 //! path = "/dev/sg0"
+//! kind = "disk"                  # or "drive", "copy_manager"
+//! copy_manager = "lio"           # a real disk that is also a copy manager
 //!
 //! [[fault]]
 //! device = "cm0"
@@ -142,7 +149,7 @@ pub enum Backing {
 }
 
 /// Which copy manager a simulated device plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProfileName {
     /// Linux LIO's target_core_xcopy.
@@ -266,6 +273,36 @@ pub struct SwitchSpec {
     /// Other switches it is cabled to (inter-switch links).
     #[serde(default)]
     pub links: Vec<Spanned<String>>,
+    /// A zoning hook: a program (absolute path) and its first arguments,
+    /// run without a shell when a route through this switch is secured and
+    /// when it is released (the selector appends `secure|release HOLDER
+    /// STREAM member…`).
+    #[serde(default)]
+    pub zoning: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// `[[backup_server]]`: a host that copies through itself, reading the
+/// source and writing the destination (the patent's backup server 300;
+/// segcopy's own host is one when the site says so).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupServerSpec {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Switches it is cabled to.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+}
+
+/// What a `[[real]]` device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealKind {
+    /// A disk (a logical unit with blocks); the default.
+    Disk,
+    /// A tape drive.
+    Drive,
+    /// A stand-alone copy manager.
+    CopyManager,
 }
 
 /// `[[real]]`: a real device, by path or by NAA designator.
@@ -280,9 +317,39 @@ pub struct RealSpec {
     /// An NAA designator in hex (`0x6001405…`), looked up among /dev/sg*.
     #[serde(default)]
     pub naa: Option<Spanned<String>>,
+    /// `disk` (default), `drive` or `copy_manager`.
+    #[serde(default)]
+    pub kind: Option<Spanned<String>>,
+    /// For a disk: it is also a copy manager of this profile (`lio` or
+    /// `standard`), as LIO LUNs with `emulate_3pc` are; for a copy
+    /// manager: its profile.
+    #[serde(default)]
+    pub copy_manager: Option<Spanned<String>>,
     /// Switches it is cabled to.
     #[serde(default)]
     pub links: Vec<Spanned<String>>,
+}
+
+impl RealSpec {
+    /// What it is (checked on load; a disk when not said).
+    pub fn kind(&self) -> RealKind {
+        match self.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            Some("drive") => RealKind::Drive,
+            Some("copy_manager") => RealKind::CopyManager,
+            _ => RealKind::Disk,
+        }
+    }
+
+    /// Its copy manager profile, if it is one (checked on load). A real
+    /// copy manager without `copy_manager = …` is `standard`.
+    pub fn profile(&self) -> Option<ProfileName> {
+        match self.copy_manager.as_ref().map(|k| k.get_ref().as_str()) {
+            Some("lio") => Some(ProfileName::Lio),
+            Some(_) => Some(ProfileName::Standard),
+            None if self.kind() == RealKind::CopyManager => Some(ProfileName::Standard),
+            None => None,
+        }
+    }
 }
 
 /// `[[fault]]`: one fault of the plan.
@@ -344,6 +411,9 @@ pub struct Site {
     /// Switches.
     #[serde(default)]
     pub switch: Vec<SwitchSpec>,
+    /// Backup servers.
+    #[serde(default)]
+    pub backup_server: Vec<BackupServerSpec>,
     /// Real devices.
     #[serde(default)]
     pub real: Vec<RealSpec>,
@@ -373,6 +443,8 @@ pub enum Kind {
     Switch,
     /// `[[real]]`.
     Real,
+    /// `[[backup_server]]`.
+    BackupServer,
 }
 
 impl fmt::Display for Kind {
@@ -384,6 +456,7 @@ impl fmt::Display for Kind {
             Kind::Drive => "drive",
             Kind::Switch => "switch",
             Kind::Real => "real",
+            Kind::BackupServer => "backup_server",
         })
     }
 }
@@ -456,6 +529,11 @@ impl Site {
         v.extend(self.drive.iter().map(|d| (&d.name, Kind::Drive)));
         v.extend(self.switch.iter().map(|d| (&d.name, Kind::Switch)));
         v.extend(self.real.iter().map(|d| (&d.name, Kind::Real)));
+        v.extend(
+            self.backup_server
+                .iter()
+                .map(|d| (&d.name, Kind::BackupServer)),
+        );
         v
     }
 
@@ -467,11 +545,12 @@ impl Site {
             .map(|(_, k)| k)
     }
 
-    /// Names of every device (not switches), in file order.
+    /// Names of every device (not switches, not backup servers), in file
+    /// order.
     pub fn device_names(&self) -> Vec<String> {
         self.names()
             .into_iter()
-            .filter(|(_, k)| *k != Kind::Switch)
+            .filter(|(_, k)| *k != Kind::Switch && *k != Kind::BackupServer)
             .map(|(n, _)| n.get_ref().clone())
             .collect()
     }
@@ -503,7 +582,7 @@ impl Site {
                 );
             }
             if !seen.insert(n.get_ref().clone()) {
-                return self.err(n.span(), format!("{kind}.name"), format!("{:?} is named twice; every disk, copy manager, library, drive, switch and real device needs its own name", n.get_ref()));
+                return self.err(n.span(), format!("{kind}.name"), format!("{:?} is named twice; every disk, copy manager, library, drive, switch, backup server and real device needs its own name", n.get_ref()));
             }
         }
         let all_links = self
@@ -514,7 +593,12 @@ impl Site {
             .chain(self.library.iter().map(|d| ("library", &d.links)))
             .chain(self.drive.iter().map(|d| ("drive", &d.links)))
             .chain(self.switch.iter().map(|d| ("switch", &d.links)))
-            .chain(self.real.iter().map(|d| ("real", &d.links)));
+            .chain(self.real.iter().map(|d| ("real", &d.links)))
+            .chain(
+                self.backup_server
+                    .iter()
+                    .map(|d| ("backup_server", &d.links)),
+            );
         for (kind, links) in all_links {
             for l in links {
                 if self.kind_of(l.get_ref()) != Some(Kind::Switch) {
@@ -558,11 +642,14 @@ impl Site {
                 );
             }
             for dr in &l.drives {
-                if self.kind_of(dr.get_ref()) != Some(Kind::Drive) {
+                if !self.is_drive(dr.get_ref()) {
                     return self.err(
                         dr.span(),
                         "library.drives".into(),
-                        format!("{:?} is not a [[drive]] of this site", dr.get_ref()),
+                        format!(
+                            "{:?} is not a [[drive]] (nor a [[real]] with kind = \"drive\") of this site",
+                            dr.get_ref()
+                        ),
                     );
                 }
                 if !owned.insert(dr.get_ref().clone()) {
@@ -574,7 +661,6 @@ impl Site {
                 }
             }
             let mut used = HashSet::new();
-            let mut codes = HashSet::new();
             for c in &l.cartridges {
                 let s = *c.slot.get_ref();
                 if s == 0 || s > slots {
@@ -601,16 +687,12 @@ impl Site {
                         ),
                     );
                 }
-                if !codes.insert(b.clone()) {
-                    return self.err(
-                        c.barcode.span(),
-                        "library.cartridges.barcode".into(),
-                        format!("barcode {b:?} appears twice"),
-                    );
-                }
             }
         }
+        self.check_barcodes()?;
+        self.check_zoning()?;
         for r in &self.real {
+            self.check_real(r)?;
             if r.path.is_none() == r.naa.is_none() {
                 return self.err(
                     r.name.span(),
@@ -666,6 +748,110 @@ impl Site {
                     f.effect.span(),
                     format!("fault[{i}].effect"),
                     format!("effect {:?} cannot follow this trigger: cannot-move takes command (the n-th move), always or per_million; medium-error and end-of-medium take after_bytes, tape_block, always or per_million; sense takes command, segment, always or per_million", f.effect.get_ref()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `name` is a tape drive: a `[[drive]]`, or a `[[real]]` of
+    /// kind `drive`.
+    pub fn is_drive(&self, name: &str) -> bool {
+        match self.kind_of(name) {
+            Some(Kind::Drive) => true,
+            Some(Kind::Real) => self
+                .real
+                .iter()
+                .any(|r| r.name.get_ref() == name && r.kind() == RealKind::Drive),
+            _ => false,
+        }
+    }
+
+    /// A barcode names a tape everywhere (leases, the catalog), so it must
+    /// be unique across libraries (and within one) and differ from every
+    /// other name.
+    fn check_barcodes(&self) -> Result<(), SiteError> {
+        let mut codes = HashSet::new();
+        for l in &self.library {
+            for c in &l.cartridges {
+                let b = c.barcode.get_ref();
+                if self.kind_of(b).is_some() {
+                    return self.err(
+                        c.barcode.span(),
+                        "library.cartridges.barcode".into(),
+                        format!("barcode {b:?} is also the name of a device or switch; a tape's barcode names it, so rename one"),
+                    );
+                }
+                if !codes.insert(b.clone()) {
+                    return self.err(
+                        c.barcode.span(),
+                        "library.cartridges.barcode".into(),
+                        format!("barcode {b:?} appears twice"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A zoning hook is a program run without a shell: an absolute path.
+    fn check_zoning(&self) -> Result<(), SiteError> {
+        for s in &self.switch {
+            let Some(z) = &s.zoning else { continue };
+            match z.get_ref().first() {
+                None => {
+                    return self.err(
+                        z.span(),
+                        "switch.zoning".into(),
+                        format!("switch {:?}: zoning is empty; give [\"/path/to/program\", \"arg\", …] or leave it out", s.name.get_ref()),
+                    )
+                }
+                Some(p) if !Path::new(p.get_ref()).is_absolute() => {
+                    return self.err(
+                        p.span(),
+                        "switch.zoning".into(),
+                        format!("{:?} is not an absolute path; zoning runs a program directly (no shell, no PATH search)", p.get_ref()),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `kind` and `copy_manager` of a `[[real]]`.
+    fn check_real(&self, r: &RealSpec) -> Result<(), SiteError> {
+        if let Some(k) = &r.kind {
+            if !matches!(k.get_ref().as_str(), "disk" | "drive" | "copy_manager") {
+                return self.err(
+                    k.span(),
+                    "real.kind".into(),
+                    format!(
+                        "{:?} is not a kind of real device: use \"disk\", \"drive\" or \"copy_manager\"",
+                        k.get_ref()
+                    ),
+                );
+            }
+        }
+        if let Some(c) = &r.copy_manager {
+            if !matches!(c.get_ref().as_str(), "lio" | "standard") {
+                return self.err(
+                    c.span(),
+                    "real.copy_manager".into(),
+                    format!(
+                        "{:?} is not a copy manager profile: use \"lio\" or \"standard\"",
+                        c.get_ref()
+                    ),
+                );
+            }
+            if r.kind() == RealKind::Drive {
+                return self.err(
+                    c.span(),
+                    "real.copy_manager".into(),
+                    format!(
+                        "{:?} is a drive; only a disk or a copy manager takes copy_manager = …",
+                        r.name.get_ref()
+                    ),
                 );
             }
         }
@@ -774,6 +960,89 @@ links = ["sw0"]
         assert_eq!(e.field, "disk.capacity", "{e}");
         let e = parse("[[fault]]\ndevice = \"x\"\nsegment = 1\neffect = \"gone\"\n").unwrap_err();
         assert_eq!((e.line, e.field.as_str()), (2, "fault[0].device"), "{e}");
+    }
+
+    #[test]
+    fn backup_servers_real_kinds_and_zoning_parse() {
+        let s = parse(
+            r#"
+[[switch]]
+name = "sw0"
+zoning = ["/usr/local/bin/zone", "--fabric", "a"]
+[[backup_server]]
+name = "host0"
+links = ["sw0"]
+[[real]]
+name = "lun"
+path = "/dev/sg1"
+copy_manager = "lio"
+[[real]]
+name = "tape0"
+path = "/dev/sg2"
+kind = "drive"
+[[real]]
+name = "xc"
+naa = "0x6001405aaaaaaaaa"
+kind = "copy_manager"
+[[library]]
+name = "lib0"
+slots = 2
+drives = ["tape0"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.kind_of("host0"), Some(Kind::BackupServer));
+        assert_eq!(s.device_names(), vec!["lib0", "lun", "tape0", "xc"]);
+        assert_eq!(
+            (s.real[0].kind(), s.real[0].profile()),
+            (RealKind::Disk, Some(ProfileName::Lio))
+        );
+        assert_eq!(
+            (s.real[1].kind(), s.real[1].profile()),
+            (RealKind::Drive, None)
+        );
+        assert_eq!(
+            (s.real[2].kind(), s.real[2].profile()),
+            (RealKind::CopyManager, Some(ProfileName::Standard))
+        );
+        assert!(s.is_drive("tape0") && !s.is_drive("lun"));
+        let z: Vec<&str> = s.switch[0]
+            .zoning
+            .as_ref()
+            .unwrap()
+            .get_ref()
+            .iter()
+            .map(|a| a.get_ref().as_str())
+            .collect();
+        assert_eq!(z, ["/usr/local/bin/zone", "--fabric", "a"]);
+    }
+
+    #[test]
+    fn schema_extension_mistakes_name_line_and_field() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("[[real]]\nname = \"r\"\npath = \"/dev/sg1\"\nkind = \"tape\"\n", 4, "real.kind"),
+            ("[[real]]\nname = \"r\"\npath = \"/dev/sg1\"\ncopy_manager = \"xx\"\n", 4, "real.copy_manager"),
+            ("[[real]]\nname = \"r\"\npath = \"/dev/sg1\"\nkind = \"drive\"\ncopy_manager = \"lio\"\n", 5, "real.copy_manager"),
+            ("[[switch]]\nname = \"s\"\nzoning = []\n", 3, "switch.zoning"),
+            ("[[switch]]\nname = \"s\"\nzoning = [\"zone\", \"a\"]\n", 3, "switch.zoning"),
+            ("[[backup_server]]\nname = \"h\"\nlinks = [\"nowhere\"]\n", 3, "backup_server.links"),
+            ("[[backup_server]]\nname = \"h\"\n[[disk]]\nname = \"h\"\ncapacity = 4096\n", 2, "backup_server.name"),
+            ("[[real]]\nname = \"r\"\npath = \"/dev/sg1\"\n[[library]]\nname = \"l\"\nslots = 1\ndrives = [\"r\"]\n", 7, "library.drives"),
+            ("[[library]]\nname = \"l\"\nslots = 2\ndrives = []\ncartridges = [{ barcode = \"A\", slot = 1 }]\n[[library]]\nname = \"m\"\nslots = 2\ndrives = []\ncartridges = [{ barcode = \"A\", slot = 1 }]\n", 10, "library.cartridges.barcode"),
+            ("[[switch]]\nname = \"A\"\n[[library]]\nname = \"l\"\nslots = 2\ndrives = []\ncartridges = [{ barcode = \"A\", slot = 1 }]\n", 7, "library.cartridges.barcode"),
+        ];
+        for (text, line, field) in cases {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.line, e.field.as_str()), (*line, *field), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_fixture_sites_still_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sites");
+        for f in ["two-path.toml", "three-path.toml", "lio-profile.toml"] {
+            Site::load(&dir.join(f)).unwrap();
+        }
     }
 
     #[test]
