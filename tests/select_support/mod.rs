@@ -79,7 +79,7 @@ impl MemStore {
         let mut gone = Vec::new();
         let mut keep = Vec::new();
         for l in std::mem::take(&mut inner.leases) {
-            if l.holder.id == holder && which.map_or(true, |w| w.contains(&l.resource)) {
+            if l.holder.id == holder && which.is_none_or(|w| w.contains(&l.resource)) {
                 inner.history.push(LeaseEvent {
                     at: segcopy::catalog::now(),
                     resource: l.resource.clone(),
