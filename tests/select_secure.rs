@@ -256,7 +256,7 @@ fn not_enough_names_drives_and_keeps_nothing() {
         );
         assert!(held(store).is_empty(), "nothing stays claimed");
         assert!(
-            mem.map_or(true, |m| m.holders().is_empty()),
+            mem.is_none_or(|m| m.holders().is_empty()),
             "the holder it registered is gone"
         );
 
@@ -463,7 +463,7 @@ fn a_bad_request_is_refused_before_anything_is_claimed() {
             store.set_unusable("prod0", Some("failing")).unwrap();
             let e = select::secure(&inv, store, &me("b"), &tape_request("prod0", 1)).unwrap_err();
             assert_eq!(e.short_of(), Some(Kind::Disk), "{e}");
-            assert!(held(store).is_empty() && mem.map_or(true, |m| m.holders().is_empty()));
+            assert!(held(store).is_empty() && mem.is_none_or(|m| m.holders().is_empty()));
         },
     );
 }

@@ -133,7 +133,7 @@ fn a_failing_hook_undoes_the_securing() {
             "sw0's zoning undone: {l:?}"
         );
         assert!(held(store).is_empty(), "nothing stays claimed");
-        assert!(mem.map_or(true, |m| m.holders().is_empty()));
+        assert!(mem.is_none_or(|m| m.holders().is_empty()));
     });
 }
 
