@@ -8,8 +8,10 @@
 
 pub mod catalog;
 pub mod conformance;
+pub mod demo;
 pub mod engine;
 pub mod inventory;
+pub mod restore;
 pub mod select;
 pub mod sim;
 pub mod site;

@@ -177,7 +177,7 @@ fn place(p: &Place) -> String {
     }
 }
 
-fn show(store: &dyn Store, id: BackupId, json: bool) -> Result<(), Failed> {
+pub(crate) fn show(store: &dyn Store, id: BackupId, json: bool) -> Result<(), Failed> {
     let d = store.backup(id).map_err(store::failed)?;
     let tapes = tapes(&d.segments);
     if json {

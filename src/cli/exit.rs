@@ -33,6 +33,11 @@ pub const SENSE_OTHER: u8 = 20;
 pub const RESERVATION_CONFLICT: u8 = 24;
 /// BUSY or TASK SET FULL status.
 pub const BUSY: u8 = 26;
+/// Not enough resources to secure the streams asked for (nothing moved).
+pub const NO_RESOURCES: u8 = 30;
+/// A backup or restore ran but did not complete (every stream stopped,
+/// or the host agent's pre-backup command failed).
+pub const INCOMPLETE: u8 = 31;
 /// The command timed out.
 pub const TIMEOUT: u8 = 33;
 /// The device answered with data segcopy cannot parse.

@@ -6,15 +6,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod backup;
 mod catalog;
 mod changer;
 mod conform;
+mod demo;
 mod devices;
 mod exit;
 mod inquiry;
 mod inventory;
 mod job;
 mod params;
+mod progress;
+mod restore;
 mod site;
 mod store;
 mod tape;
@@ -72,6 +76,15 @@ enum Command {
     /// The site's resources and their state (usable, in use by which
     /// backup and stream, unusable); `inventory set` marks one.
     Inventory(inventory::Args),
+    /// Back up a site's disk in segments over secured streams (failover or
+    /// mirror), recording every segment in the catalog.
+    Backup(backup::Args),
+    /// The whole method on a simulated two-path SAN built from nothing:
+    /// back up a disk while the primary copy manager fails, fail over,
+    /// show the catalog, restore, and compare the bytes.
+    Demo(demo::Args),
+    /// Restore a backup to a disk, segment by segment, across its tapes.
+    Restore(restore::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -203,6 +216,9 @@ pub fn main() -> ExitCode {
         Command::Catalog(a) => catalog::run(a, cli.catalog.as_deref()),
         Command::Job(a) => job::run(a, cli.catalog.as_deref()),
         Command::Inventory(a) => inventory::run(a, cli.catalog.as_deref()),
+        Command::Backup(a) => backup::run(a, cli.catalog.as_deref()),
+        Command::Demo(a) => demo::run(a),
+        Command::Restore(a) => restore::run(a, cli.catalog.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -172,6 +172,26 @@ pub enum Event {
     },
     /// A tape got its copy of the catalog (or did not).
     Map(MapWritten),
+    /// A restore put a segment back.
+    Restored {
+        /// The segment.
+        index: u64,
+        /// Its bytes.
+        bytes: u64,
+        /// The medium it came from, in words.
+        from: String,
+        /// The mover's device.
+        mover: String,
+    },
+    /// A restore's mover failed; another is secured.
+    MoverFailed {
+        /// The segment it failed at.
+        segment: u64,
+        /// The mover's device.
+        mover: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Something that hears the engine's events (a progress bar, log lines).
@@ -288,7 +308,6 @@ enum Medium {
 struct Stream {
     spec: StreamSpec,
     mover: Box<dyn Mover>,
-    xcopy_limits: Option<Limits>,
     medium: Medium,
     done: u64,
 }
@@ -584,7 +603,7 @@ fn prepare(
     timeouts: Timeouts,
 ) -> Result<Stream, PrepareError> {
     let open = |name: &str| opener.open(name).map_err(|e| PrepareError::Other(e.0));
-    let (mover, xcopy_limits): (Box<dyn Mover>, Option<Limits>) = match &spec.mover {
+    let mover: Box<dyn Mover> = match &spec.mover {
         MoverSpec::CopyManager(cm) => {
             let t = open(cm)?;
             let (op, _) = Scsi::new(t.as_ref())
@@ -598,13 +617,13 @@ fn prepare(
                     granularity: limits.granularity,
                 });
             }
-            let m = XcopyMover::new(t, limits.clone(), timeouts);
+            let m = XcopyMover::new(t, limits, timeouts);
             let to_tape = matches!(spec.destination, DestSpec::Tape { .. });
             m.check(false, to_tape)
                 .map_err(|e| PrepareError::Other(e.to_string()))?;
-            (Box::new(m), Some(limits))
+            Box::new(m)
         }
-        MoverSpec::BackupServer(b) => (Box::new(HostMover::new(b)), None),
+        MoverSpec::BackupServer(b) => Box::new(HostMover::new(b)),
     };
     let medium = match &spec.destination {
         DestSpec::Tape {
@@ -684,7 +703,6 @@ fn prepare(
     Ok(Stream {
         spec: spec.clone(),
         mover,
-        xcopy_limits,
         medium,
         done: 0,
     })
@@ -1124,21 +1142,17 @@ fn write_map(
         written: now(),
         detail: detail.clone(),
     };
-    let bytes = crate::catalog::tape_map::encode(&map, block_length).map_err(|e| e.to_string())?;
+    let raw = crate::catalog::tape_map::encode(&map, 0).map_err(|e| e.to_string())?;
     let tape = Tape::new(drive);
     tape.write_filemarks(1).map_err(|e| e.to_string())?;
-    let inline = s.xcopy_limits.as_ref().is_some_and(|l| {
-        l.implements(crate::wire::segment::code::INLINE_TO_STREAM)
-            && bytes.len() as u64 <= u64::from(l.max_inline)
-    });
-    let how = if inline {
-        match s.mover.inline_to_tape(designator, block_length, &bytes) {
-            Some(Ok(())) => "EXTENDED COPY inline data (04h)".to_string(),
-            Some(Err(e)) => return Err(e.to_string()),
-            None => host_map(&tape, block_length, &bytes)?,
+    let how = match s.mover.inline_to_tape(designator, block_length, &raw) {
+        Some(Ok(())) => "EXTENDED COPY inline data (04h)".to_string(),
+        Some(Err(e)) => return Err(e.to_string()),
+        None => {
+            let padded =
+                crate::catalog::tape_map::encode(&map, block_length).map_err(|e| e.to_string())?;
+            host_map(&tape, block_length, &padded)?
         }
-    } else {
-        host_map(&tape, block_length, &bytes)?
     };
     tape.write_filemarks(1).map_err(|e| e.to_string())?;
     Ok(how)

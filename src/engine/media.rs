@@ -53,6 +53,13 @@ pub enum MediaError {
     /// The block length could not be set (or did not stick).
     #[error(transparent)]
     BlockLength(Box<SetBlockLengthError>),
+    /// A segment's position on tape is not known (the drive did not
+    /// report one when it was written), so it cannot be located.
+    #[error("{drive}: the catalog has no block position for this segment (the drive did not report positions when it was written), so segcopy cannot LOCATE it")]
+    Unpositioned {
+        /// The drive.
+        drive: String,
+    },
     /// The drive did not become ready.
     #[error("{drive}: the drive did not become ready after loading {barcode}: {source}")]
     NotReady {

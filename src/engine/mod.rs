@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod classify;
+pub mod job;
 pub mod media;
 pub mod mover;
 pub mod plan;

@@ -70,7 +70,7 @@ pub struct Transfer<'a> {
 
 /// Why a transfer stopped.
 #[derive(Debug, thiserror::Error)]
-#[error("{mover}: command {command} of the segment failed: {error}")]
+#[error("command {command} of the segment failed: {error}")]
 pub struct MoveFailed {
     /// The mover's device.
     pub mover: String,
@@ -144,9 +144,10 @@ pub trait Mover: Send + Sync {
     /// Moves it; `Ok` once every command completed with GOOD status.
     fn transfer(&self, t: &Transfer<'_>) -> Result<(), MoveFailed>;
 
-    /// Writes `data` (whole blocks of `block_length`) to the tape drive
-    /// `drive` at its position as inline data (04h), if this mover can:
-    /// `None` when it cannot (a host mover, or a copy manager without 04h).
+    /// Writes `data` to the tape drive `drive` at its position as inline
+    /// data (04h), the last tape block padded with zeros, if this mover
+    /// can: `None` when it cannot (a host mover, a copy manager without
+    /// 04h, or data longer than its inline limit).
     fn inline_to_tape(
         &self,
         _drive: &Designator,
@@ -378,30 +379,37 @@ impl Mover for XcopyMover {
         block_length: u32,
         data: &[u8],
     ) -> Option<Result<(), MoveFailed>> {
+        // Inline data in whole granules; the copy manager pads the last
+        // tape block with zeros (PAD in the stream CSCD, SPC-4 6.4.5.5).
+        let granule = self.limits.inline_granularity.max(1) as usize;
+        let mut inline = data.to_vec();
+        inline.resize(data.len().div_ceil(granule) * granule, 0);
         if !self.limits.implements(segment::code::INLINE_TO_STREAM)
-            || data.len() as u64 > u64::from(self.limits.max_inline)
+            || inline.len() as u64 > u64::from(self.limits.max_inline)
         {
             return None;
         }
+        let mut cscd = IdentificationCscd::stream(drive, true, block_length);
+        cscd.params = crate::wire::cscd::DeviceParams::Stream {
+            pad: true,
+            fixed: true,
+            stream_block_length: block_length,
+        };
         let list = ParameterList {
             list_id: self.list_id(),
             str_bit: false,
             list_id_usage: ListIdUsage::NoHold,
             priority: 0,
-            cscds: vec![CscdDescriptor::Identification(IdentificationCscd::stream(
-                drive,
-                true,
-                block_length,
-            ))],
+            cscds: vec![CscdDescriptor::Identification(cscd)],
             segments: vec![SegmentDescriptor::InlineToStream(segment::InlineToStream {
                 flags: SegmentFlags::empty(),
                 reserved_source: 0,
                 destination: 0,
                 stream_transfer_length: block_length,
                 inline_offset: 0,
-                inline_bytes: data.len() as u32,
+                inline_bytes: inline.len() as u32,
             })],
-            inline_data: data.to_vec(),
+            inline_data: inline,
         };
         let scsi = Scsi::new(self.cm.as_ref());
         let failed = |error: ScsiError| MoveFailed {

@@ -40,6 +40,8 @@ pub struct Limits {
     pub max_stream_transfer: u32,
     /// MAXIMUM INLINE DATA LENGTH.
     pub max_inline: u32,
+    /// INLINE DATA GRANULARITY in bytes.
+    pub inline_granularity: u32,
 }
 
 impl Limits {
@@ -79,6 +81,7 @@ impl Limits {
             implemented: p.implemented_descriptor_codes.clone(),
             max_stream_transfer: p.max_stream_device_transfer_size,
             max_inline: p.max_inline_data_length,
+            inline_granularity: 1u32 << p.inline_data_granularity_log2.min(31),
         })
     }
 
@@ -524,6 +527,7 @@ mod tests {
             implemented: vec![0x02, 0xe4],
             max_stream_transfer: 0,
             max_inline: 0,
+            inline_granularity: 1,
         }
     }
 

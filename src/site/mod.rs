@@ -175,6 +175,11 @@ pub struct DiskSpec {
     /// Makes the disk a copy manager too (LIO's `emulate_3pc`).
     #[serde(default)]
     pub copy_manager: Option<ProfileName>,
+    /// The host agent's command before a backup of this disk (quiesce,
+    /// snapshot: the patent's Step 1010): a program (absolute path) and its
+    /// arguments, run without a shell; the backup goes on only if it exits 0.
+    #[serde(default)]
+    pub pre_backup: Option<Spanned<Vec<Spanned<String>>>>,
     /// Switches it is cabled to.
     #[serde(default)]
     pub links: Vec<Spanned<String>>,
@@ -325,6 +330,10 @@ pub struct RealSpec {
     /// manager: its profile.
     #[serde(default)]
     pub copy_manager: Option<Spanned<String>>,
+    /// For a disk: the host agent's command before a backup of it (see
+    /// [`DiskSpec::pre_backup`]).
+    #[serde(default)]
+    pub pre_backup: Option<Spanned<Vec<Spanned<String>>>>,
     /// Switches it is cabled to.
     #[serde(default)]
     pub links: Vec<Spanned<String>>,
@@ -794,29 +803,71 @@ impl Site {
         Ok(())
     }
 
-    /// A zoning hook is a program run without a shell: an absolute path.
+    /// Zoning hooks and pre-backup commands are programs run without a
+    /// shell: an absolute path first.
     fn check_zoning(&self) -> Result<(), SiteError> {
-        for s in &self.switch {
-            let Some(z) = &s.zoning else { continue };
+        let argvs = self
+            .switch
+            .iter()
+            .filter_map(|s| s.zoning.as_ref().map(|z| ("switch.zoning", &s.name, z)))
+            .chain(self.disk.iter().filter_map(|d| {
+                d.pre_backup
+                    .as_ref()
+                    .map(|z| ("disk.pre_backup", &d.name, z))
+            }))
+            .chain(self.real.iter().filter_map(|d| {
+                d.pre_backup
+                    .as_ref()
+                    .map(|z| ("real.pre_backup", &d.name, z))
+            }));
+        for (field, name, z) in argvs {
             match z.get_ref().first() {
                 None => {
                     return self.err(
                         z.span(),
-                        "switch.zoning".into(),
-                        format!("switch {:?}: zoning is empty; give [\"/path/to/program\", \"arg\", …] or leave it out", s.name.get_ref()),
+                        field.into(),
+                        format!("{:?}: the command is empty; give [\"/path/to/program\", \"arg\", …] or leave it out", name.get_ref()),
                     )
                 }
                 Some(p) if !Path::new(p.get_ref()).is_absolute() => {
                     return self.err(
                         p.span(),
-                        "switch.zoning".into(),
-                        format!("{:?} is not an absolute path; zoning runs a program directly (no shell, no PATH search)", p.get_ref()),
+                        field.into(),
+                        format!("{:?} is not an absolute path; segcopy runs the program directly (no shell, no PATH search)", p.get_ref()),
                     )
                 }
                 Some(_) => {}
             }
         }
         Ok(())
+    }
+
+    /// The pre-backup command of the disk `name`, if it has one.
+    pub fn pre_backup(&self, name: &str) -> Option<Vec<String>> {
+        let argv = self
+            .disk
+            .iter()
+            .find(|d| d.name.get_ref() == name)
+            .and_then(|d| d.pre_backup.as_ref())
+            .or_else(|| {
+                self.real
+                    .iter()
+                    .find(|d| d.name.get_ref() == name)
+                    .and_then(|d| d.pre_backup.as_ref())
+            })?;
+        Some(argv.get_ref().iter().map(|a| a.get_ref().clone()).collect())
+    }
+
+    /// The number of `drive` in `library`: its place in the library's
+    /// `drives` list, from 0 — the drives' data transfer elements in
+    /// element address order (the simulator numbers them so; list a real
+    /// library's drives in that order).
+    pub fn drive_number(&self, library: &str, drive: &str) -> Option<u32> {
+        let l = self.library.iter().find(|l| l.name.get_ref() == library)?;
+        l.drives
+            .iter()
+            .position(|d| d.get_ref() == drive)
+            .and_then(|i| u32::try_from(i).ok())
     }
 
     /// `kind` and `copy_manager` of a `[[real]]`.

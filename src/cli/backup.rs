@@ -1,0 +1,335 @@
+//! `segcopy backup DISK[@LBA] …`: one backup of a site's disk — secure the
+//! streams, copy segment by segment (failing over, or mirroring), record
+//! every segment, write the catalog on each tape, give everything back.
+
+use segcopy::catalog::job::{parse_source, parse_target};
+use segcopy::catalog::{BackupStatus, Mode, Place};
+use segcopy::engine::backup::{BackupError, BackupRequest};
+use segcopy::engine::job::{self, JobError, Order, Ran};
+use segcopy::engine::mover::Timeouts;
+use segcopy::inventory::Inventory;
+use segcopy::select::SelectError;
+use serde::Serialize;
+
+use super::progress::{place_words, Progress};
+use super::{exit, out, out_json, store, Failed};
+
+/// Failover or mirror, on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Stream 0 copies; at a failed segment the next stream goes on from it.
+    Failover,
+    /// Every stream copies the whole object; one complete copy suffices.
+    Mirror,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Failover => Mode::Failover,
+            ModeArg::Mirror => Mode::Mirror,
+        }
+    }
+}
+
+/// Arguments of `backup`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to back up: a disk of the site, from an LBA (0 if none).
+    #[arg(value_name = "DISK[@LBA]")]
+    source: String,
+    /// How many blocks (default: to the end of the disk).
+    #[arg(long, value_name = "N")]
+    blocks: Option<u64>,
+    /// Failover (one stream at a time) or mirror (all at once).
+    #[arg(long, value_enum, default_value = "failover")]
+    mode: ModeArg,
+    /// Segment size: the unit of failover and of the catalog.
+    #[arg(long, value_name = "SIZE", default_value = "8MiB")]
+    segment_size: String,
+    /// How many subsystems (copy manager, drive, tape, route) to secure.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(1..=8))]
+    streams: u8,
+    /// Where to: tapes the selector picks, or disks in preference order.
+    #[arg(long, value_name = "tape|disk:D1,D2[@LBA]", default_value = "tape")]
+    to: String,
+    /// Read each segment back through this host and record its CRC32C.
+    #[arg(long)]
+    verify: bool,
+    /// Let backup servers (hosts copying through themselves) move data.
+    #[arg(long)]
+    host_movers: bool,
+    /// The largest tape block (the engine picks a power of two up to this
+    /// that divides every segment).
+    #[arg(long, value_name = "SIZE", default_value = "256KiB")]
+    tape_block: String,
+    /// Time-out of an EXTENDED COPY: 30 s plus its bytes at this rate.
+    #[arg(long, value_name = "SIZE/s", default_value = "4MiB")]
+    min_rate: String,
+    /// This host's name in the catalog's leases (default: the host name).
+    #[arg(long, value_name = "NAME")]
+    host_id: Option<String>,
+    /// Print the outcome as JSON (progress stays on stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+/// One segment in the outcome.
+#[derive(Debug, Serialize)]
+pub struct SegmentOut {
+    index: u64,
+    copy: u8,
+    stream: u8,
+    source_lba: u64,
+    blocks: u64,
+    mover: String,
+    via: String,
+    tape: Option<String>,
+    first_block: Option<u64>,
+    last_block: Option<u64>,
+    positions_verified: Option<bool>,
+    disk: Option<String>,
+    lba: Option<u64>,
+    crc32c: Option<String>,
+}
+
+/// The outcome, as JSON.
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    backup: i64,
+    status: BackupStatus,
+    mode: Mode,
+    segments_total: u64,
+    failovers: Vec<segcopy::engine::backup::Failover>,
+    segments: Vec<SegmentOut>,
+    maps: Vec<segcopy::engine::backup::MapWritten>,
+    sharing: Vec<String>,
+}
+
+/// The outcome of a run, for JSON.
+pub fn outcome(ran: &Ran) -> Outcome {
+    let d = &ran.outcome.detail;
+    Outcome {
+        backup: ran.outcome.id,
+        status: ran.outcome.status,
+        mode: d.backup.mode,
+        segments_total: d.backup.segments,
+        failovers: ran.outcome.failovers.clone(),
+        segments: d
+            .segments
+            .iter()
+            .map(|s| {
+                let (tape, first, last, verified, disk, lba) = match &s.place {
+                    Place::Tape {
+                        barcode,
+                        first_block,
+                        last_block,
+                        verified,
+                        ..
+                    } => (
+                        Some(barcode.clone()),
+                        *first_block,
+                        *last_block,
+                        Some(*verified),
+                        None,
+                        None,
+                    ),
+                    Place::Disk { disk, lba, .. } => {
+                        (None, None, None, None, Some(disk.clone()), Some(*lba))
+                    }
+                };
+                SegmentOut {
+                    index: s.index,
+                    copy: s.copy,
+                    stream: s.stream,
+                    source_lba: s.source_lba,
+                    blocks: s.blocks,
+                    mover: s.mover.to_string(),
+                    via: s.mover_device.clone(),
+                    tape,
+                    first_block: first,
+                    last_block: last,
+                    positions_verified: verified,
+                    disk,
+                    lba,
+                    crc32c: s.crc32c.map(|c| format!("{c:08x}")),
+                }
+            })
+            .collect(),
+        maps: ran.outcome.maps.clone(),
+        sharing: ran.secured.sharing.clone(),
+    }
+}
+
+/// The order `backup` was given, checked.
+fn order(a: &Args) -> Result<Order, Failed> {
+    let bad = |m: String| Failed::new(exit::SYNTAX, m);
+    let (source, lba) = parse_source(&a.source).map_err(|e| bad(e.to_string()))?;
+    let target = parse_target(&a.to).map_err(|e| bad(e.to_string()))?;
+    let size = |flag: &str, s: &str| {
+        segcopy::units::parse_size(s).map_err(|e| bad(format!("{flag}: {e}")))
+    };
+    let segment_bytes = size("--segment-size", &a.segment_size)?;
+    let tape_block = size("--tape-block", &a.tape_block)?;
+    let max_tape_block = u32::try_from(tape_block)
+        .ok()
+        .filter(|b| *b >= 512)
+        .ok_or_else(|| bad("--tape-block must be 512 bytes to 4 GiB".into()))?;
+    let min_rate = size("--min-rate", &a.min_rate)?;
+    if min_rate == 0 {
+        return Err(bad("--min-rate must be more than 0".into()));
+    }
+    Ok(Order {
+        request: BackupRequest {
+            source,
+            lba,
+            blocks: a.blocks,
+            mode: a.mode.into(),
+            segment_bytes,
+            verify: a.verify,
+            job: None,
+            max_tape_block,
+            timeouts: Timeouts {
+                min_rate,
+                ..Timeouts::default()
+            },
+        },
+        streams: a.streams,
+        target,
+        host_movers: a.host_movers,
+        host_id: a.host_id.clone(),
+    })
+}
+
+/// A failed run in words, with its exit code.
+pub fn job_failed(e: JobError) -> Failed {
+    let code = match &e {
+        JobError::PreBackup { .. } => exit::INCOMPLETE,
+        JobError::Select(SelectError::NotEnough { .. }) => exit::NO_RESOURCES,
+        JobError::Select(SelectError::UnknownResource { .. } | SelectError::WrongKind { .. }) => {
+            exit::SYNTAX
+        }
+        JobError::Select(SelectError::Contended { .. }) => exit::BUSY,
+        JobError::Select(_) => exit::OTHER,
+        JobError::Backup(BackupError::Request(_))
+        | JobError::Backup(BackupError::Granularity { .. })
+        | JobError::Backup(BackupError::Destination(_)) => exit::SYNTAX,
+        JobError::Backup(BackupError::Source { .. }) => exit::FILE_ERROR,
+        JobError::Backup(BackupError::Fatal { error, .. }) => {
+            error.error.scsi().map_or(exit::OTHER, exit::for_scsi)
+        }
+        JobError::Backup(_) => exit::INCOMPLETE,
+    };
+    Failed::new(code, e.to_string())
+}
+
+/// The exit code for a backup that ran: 0 if completed.
+pub fn status_code(s: BackupStatus) -> u8 {
+    match s {
+        BackupStatus::Completed => exit::OK,
+        _ => exit::INCOMPLETE,
+    }
+}
+
+/// Runs `backup`.
+pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
+    let Some(loaded) = super::site::get() else {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            "segcopy backup needs --site FILE: the streams are secured from the site's resources",
+        ));
+    };
+    let order = order(&a)?;
+    let store = store::open(catalog)?;
+    let inventory = Inventory::from_site(&loaded.site);
+    let progress = Progress::new(false, !a.json);
+    let result = job::run(
+        &loaded.site,
+        &inventory,
+        loaded,
+        store.as_ref(),
+        &order,
+        &progress,
+    );
+    progress.finish();
+    let ran = result.map_err(job_failed)?;
+    if a.json {
+        out_json(&outcome(&ran))?;
+    } else {
+        out(&summary(&ran));
+    }
+    match status_code(ran.outcome.status) {
+        exit::OK => Ok(()),
+        code => Err(Failed::new(
+            code,
+            format!(
+                "backup {} is {}: every stream stopped before the last segment (see `segcopy catalog show {}`)",
+                ran.outcome.id, ran.outcome.status, ran.outcome.id
+            ),
+        )),
+    }
+}
+
+/// The outcome in words.
+pub fn summary(ran: &Ran) -> String {
+    let o = &ran.outcome;
+    let d = &o.detail;
+    let mut s = format!(
+        "backup {}: {} ({} mode), {} of {} segments of {} bytes, object {}@{}+{} blocks\n",
+        o.id,
+        o.status,
+        d.backup.mode,
+        d.segments
+            .iter()
+            .filter(|x| x.copy == d.backup.preferred_copy.unwrap_or(0))
+            .count(),
+        d.backup.segments,
+        d.backup.segment_bytes,
+        d.backup.object.source,
+        d.backup.object.lba,
+        d.backup.object.blocks
+    );
+    for f in &o.failovers {
+        s += &format!(
+            "  failover at segment {}: stream {} → {}: {}\n",
+            f.segment,
+            f.from_stream,
+            f.to_stream
+                .map_or("none left".into(), |t| format!("stream {t}")),
+            f.reason
+        );
+    }
+    // Runs of consecutive segments on one medium.
+    let mut runs: Vec<(u8, u64, u64, String)> = Vec::new();
+    for seg in &d.segments {
+        let w = match &seg.place {
+            Place::Tape { barcode, .. } => format!("tape {barcode}"),
+            Place::Disk { disk, .. } => format!("disk {disk}"),
+        };
+        match runs.last_mut() {
+            Some((c, _, last, where_))
+                if *c == seg.copy && *where_ == w && *last + 1 == seg.index =>
+            {
+                *last = seg.index
+            }
+            _ => runs.push((seg.copy, seg.index, seg.index, w)),
+        }
+    }
+    for (copy, first, last, w) in runs {
+        let copy = if d.backup.mode == Mode::Mirror {
+            format!("copy {copy}: ")
+        } else {
+            String::new()
+        };
+        s += &format!("  {copy}segments {first}-{last} on {w}\n");
+    }
+    if let Some(first) = d.segments.first() {
+        s += &format!(
+            "  segment {} is at {}\n",
+            first.index,
+            place_words(&first.place)
+        );
+    }
+    s
+}

@@ -1,0 +1,157 @@
+//! A whole backup as the patent's backup manager runs it (Steps 1000–1190):
+//! the host agent's pre-backup command, resources secured (at least the
+//! streams asked for, or nothing), the segmented copy, the catalog, and
+//! the resources given back — whatever happened in between.
+
+use log::{info, warn};
+
+use super::backup::{
+    self, BackupError, BackupOutcome, BackupRequest, DestSpec, MoverSpec, Observer, StreamSpec,
+};
+use crate::catalog::{this_process, Store, Target};
+use crate::inventory::Inventory;
+use crate::select::{self, Destination, Mover, Request, Secured, SelectError};
+use crate::site::Site;
+use crate::transport::Opener;
+
+/// A backup as a user asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// What and how.
+    pub request: BackupRequest,
+    /// How many streams to secure.
+    pub streams: u8,
+    /// Tapes or disks.
+    pub target: Target,
+    /// Whether backup servers may move data.
+    pub host_movers: bool,
+    /// This host's name in leases (`--host-id`).
+    pub host_id: Option<String>,
+}
+
+/// Why a backup did not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The pre-backup command failed: nothing was secured or copied.
+    #[error("the pre-backup command {program} of {source_name} failed: {why}; nothing was copied")]
+    PreBackup {
+        /// The source.
+        source_name: String,
+        /// The program.
+        program: String,
+        /// How it failed.
+        why: String,
+    },
+    /// Not enough resources (or another selection failure): nothing moved.
+    #[error(transparent)]
+    Select(#[from] SelectError),
+    /// The backup itself.
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+}
+
+/// What a run secured, for reports.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// The subsystems, in stream order.
+    pub secured: Secured,
+    /// The backup.
+    pub outcome: BackupOutcome,
+}
+
+/// Runs the host agent's pre-backup command (no shell).
+pub fn pre_backup(source: &str, argv: &[String]) -> Result<(), JobError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Ok(());
+    };
+    let fail = |why: String| JobError::PreBackup {
+        source_name: source.to_string(),
+        program: program.clone(),
+        why,
+    };
+    info!("{source}: running the pre-backup command {argv:?}");
+    let status = std::process::Command::new(program)
+        .args(args)
+        .env("SEGCOPY_SOURCE", source)
+        .status()
+        .map_err(|e| fail(format!("it could not be started: {e}")))?;
+    if !status.success() {
+        return Err(fail(format!("it exited with {status}")));
+    }
+    Ok(())
+}
+
+/// The engine's streams for what the selector secured.
+pub fn streams(site: &Site, secured: &Secured) -> Vec<StreamSpec> {
+    secured
+        .subsystems
+        .iter()
+        .map(|s| StreamSpec {
+            stream: s.stream,
+            mover: match &s.mover {
+                Mover::CopyManager(c) => MoverSpec::CopyManager(c.clone()),
+                Mover::BackupServer(b) => MoverSpec::BackupServer(b.clone()),
+            },
+            destination: match &s.destination {
+                Destination::Tape {
+                    library,
+                    drive,
+                    barcode,
+                } => DestSpec::Tape {
+                    library: library.clone(),
+                    drive: drive.clone(),
+                    drive_number: site.drive_number(library, drive).unwrap_or(0),
+                    barcode: barcode.clone(),
+                },
+                Destination::Disk { disk, lba } => DestSpec::Disk {
+                    disk: disk.clone(),
+                    lba: *lba,
+                },
+            },
+        })
+        .collect()
+}
+
+/// Runs one backup: pre-backup command, secure, copy, release.
+pub fn run(
+    site: &Site,
+    inventory: &Inventory,
+    opener: &dyn Opener,
+    store: &dyn Store,
+    order: &Order,
+    observer: &dyn Observer,
+) -> Result<Ran, JobError> {
+    let req = &order.request;
+    if let Some(argv) = site.pre_backup(&req.source) {
+        pre_backup(&req.source, &argv)?;
+    }
+    let purpose = format!("backup of {}", req.source);
+    let holder = this_process(&purpose, order.host_id.as_deref());
+    let secured = select::secure(
+        inventory,
+        store,
+        &holder,
+        &Request {
+            purpose,
+            source: req.source.clone(),
+            streams: order.streams,
+            target: order.target.clone(),
+            host_movers: order.host_movers,
+        },
+    )?;
+    for s in &secured.sharing {
+        warn!("{s}");
+    }
+    let streams = streams(site, &secured);
+    let result = backup::run(opener, store, req, &streams, observer);
+    let released = select::release(inventory, store, &secured);
+    if let Err(e) = store.unregister(secured.holder.id) {
+        warn!(
+            "the catalog could not forget holder {}: {e}",
+            secured.holder.id
+        );
+    }
+    let outcome = result?;
+    released?;
+    Ok(Ran { secured, outcome })
+}
