@@ -291,14 +291,20 @@ pub fn summary(ran: &Ran) -> String {
         d.backup.object.blocks
     );
     for f in &o.failovers {
-        s += &format!(
-            "  failover at segment {}: stream {} → {}: {}\n",
-            f.segment,
-            f.from_stream,
-            f.to_stream
-                .map_or("none left".into(), |t| format!("stream {t}")),
-            f.reason
-        );
+        s += &match (d.backup.mode, f.to_stream) {
+            (Mode::Mirror, _) => format!(
+                "  stream {} stopped at segment {} (the other streams went on): {}\n",
+                f.from_stream, f.segment, f.reason
+            ),
+            (Mode::Failover, Some(t)) => format!(
+                "  failover at segment {}: stream {} → stream {t}: {}\n",
+                f.segment, f.from_stream, f.reason
+            ),
+            (Mode::Failover, None) => format!(
+                "  stream {} failed at segment {} and no stream was left: {}\n",
+                f.from_stream, f.segment, f.reason
+            ),
+        };
     }
     // Runs of consecutive segments on one medium.
     let mut runs: Vec<(u8, u64, u64, String)> = Vec::new();

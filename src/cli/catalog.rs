@@ -1,5 +1,6 @@
-//! `segcopy catalog list|show`: the backups the catalog keeps, and where
-//! every segment of one of them is.
+//! `segcopy catalog list|show|rebuild`: the backups the catalog keeps,
+//! where every segment of one of them is, and the catalog read back from
+//! tapes alone.
 
 use std::collections::BTreeSet;
 
@@ -27,6 +28,20 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// Rebuild the catalog from tapes alone: read the map every backup
+    /// left on its tapes (after a filemark behind its data) and import it.
+    Rebuild {
+        /// The drive to read the tapes in (a drive of the site's library).
+        #[arg(long, value_name = "DRIVE")]
+        from_tape: String,
+        /// Load these tapes into the drive one after the other (default:
+        /// read the tape already in it).
+        #[arg(long = "tape", value_name = "BARCODE")]
+        tapes: Vec<String>,
+        /// Print what was imported as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// One backup: what each stream did, and where each segment is.
     Show {
         /// The backup's number (see `segcopy catalog list`).
@@ -43,7 +58,37 @@ pub fn run(a: Args, url: Option<&str>) -> Result<(), Failed> {
     match a.command {
         Sub::List { json } => list(store.as_ref(), json),
         Sub::Show { backup, json } => show(store.as_ref(), backup, json),
+        Sub::Rebuild {
+            from_tape,
+            tapes,
+            json,
+        } => rebuild(store.as_ref(), &from_tape, &tapes, json),
     }
+}
+
+fn rebuild(store: &dyn Store, drive: &str, tapes: &[String], json: bool) -> Result<(), Failed> {
+    let Some(loaded) = super::site::get() else {
+        return Err(Failed::new(
+            super::exit::SYNTAX,
+            "segcopy catalog rebuild needs --site FILE: the drive and its library come from the site",
+        ));
+    };
+    let r = segcopy::restore::rebuild::from_tapes(&loaded.site, loaded, store, drive, tapes)
+        .map_err(|e| Failed::new(super::exit::OTHER, e.to_string()))?;
+    if json {
+        return super::out_json(&r);
+    }
+    out(&format!(
+        "read {} map(s); the catalog {} now has backup(s) {}\n",
+        r.maps,
+        store.location(),
+        r.backups
+            .iter()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(())
 }
 
 /// A backup in `catalog list --json`.

@@ -59,7 +59,7 @@ struct AddArgs {
     #[arg(long, value_enum, default_value = "failover")]
     mode: ModeArg,
     /// Segment size: the unit of failover and of the catalog.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB")]
+    #[arg(long, value_name = "SIZE", default_value = "8MiB")]
     segment_size: String,
     /// How many subsystems (copy manager, drive, tape, route) to secure.
     #[arg(long, value_name = "N", default_value_t = 2,
@@ -213,4 +213,87 @@ fn list(store: &dyn Store, json: bool) -> Result<(), Failed> {
     }
     out(&render(&t));
     Ok(())
+}
+
+/// Arguments of `run-due`.
+#[derive(Debug, clap::Args)]
+pub struct RunDueArgs {
+    /// Say which jobs are due, run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// This host's name in the catalog's leases (default: the host name).
+    #[arg(long, value_name = "NAME")]
+    host_id: Option<String>,
+}
+
+/// Runs `run-due`: every job whose time has come, one after the other
+/// (for a systemd timer or cron). Exit 0 only if every backup completed.
+pub fn run_due(a: RunDueArgs, url: Option<&str>) -> Result<(), Failed> {
+    let Some(loaded) = super::site::get() else {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            "segcopy run-due needs --site FILE: the jobs' streams are secured from the site's resources",
+        ));
+    };
+    let store = store::open(url)?;
+    let started = now();
+    let due = segcopy::catalog::due_jobs(store.as_ref(), started).map_err(store::failed)?;
+    if due.is_empty() {
+        out("No job is due.\n");
+        return Ok(());
+    }
+    let inventory = segcopy::inventory::Inventory::from_site(&loaded.site);
+    let mut worst = exit::OK;
+    for j in due {
+        out(&format!("job {} {:?}: {}\n", j.id, j.name, describe(&j)));
+        if a.dry_run {
+            continue;
+        }
+        let order = segcopy::engine::job::Order {
+            request: segcopy::engine::backup::BackupRequest {
+                source: j.source.clone(),
+                lba: j.lba,
+                blocks: j.blocks,
+                mode: j.mode,
+                segment_bytes: j.segment_bytes,
+                verify: false,
+                job: Some(j.id),
+                max_tape_block: 256 << 10,
+                timeouts: segcopy::engine::mover::Timeouts::default(),
+            },
+            streams: j.streams,
+            target: j.target.clone(),
+            host_movers: false,
+            host_id: a.host_id.clone(),
+        };
+        let progress = super::progress::Progress::new(false, false);
+        let ran = segcopy::engine::job::run(
+            &loaded.site,
+            &inventory,
+            loaded,
+            store.as_ref(),
+            &order,
+            &progress,
+        );
+        progress.finish();
+        let backup = match ran {
+            Ok(r) => {
+                out(&super::backup::summary(&r));
+                worst = worst.max(super::backup::status_code(r.outcome.status));
+                Some(r.outcome.id)
+            }
+            Err(e) => {
+                let f = super::backup::job_failed(e);
+                eprintln!("segcopy: job {}: {}", j.name, f.message);
+                worst = worst.max(f.code);
+                None
+            }
+        };
+        let next = segcopy::catalog::next_due(&j, started);
+        store.job_ran(j.id, backup, next).map_err(store::failed)?;
+    }
+    match worst {
+        exit::OK => Ok(()),
+        code => Err(Failed::new(code, "not every due job completed its backup")),
+    }
 }

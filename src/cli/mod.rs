@@ -73,6 +73,8 @@ enum Command {
     Catalog(catalog::Args),
     /// Backup jobs: add one, list them.
     Job(job::Args),
+    /// Run the jobs whose time has come (for a systemd timer or cron).
+    RunDue(job::RunDueArgs),
     /// The site's resources and their state (usable, in use by which
     /// backup and stream, unusable); `inventory set` marks one.
     Inventory(inventory::Args),
@@ -215,6 +217,7 @@ pub fn main() -> ExitCode {
         Command::Changer(a) => changer::run(a),
         Command::Catalog(a) => catalog::run(a, cli.catalog.as_deref()),
         Command::Job(a) => job::run(a, cli.catalog.as_deref()),
+        Command::RunDue(a) => job::run_due(a, cli.catalog.as_deref()),
         Command::Inventory(a) => inventory::run(a, cli.catalog.as_deref()),
         Command::Backup(a) => backup::run(a, cli.catalog.as_deref()),
         Command::Demo(a) => demo::run(a),

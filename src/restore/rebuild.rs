@@ -15,7 +15,7 @@ use crate::transport::Transport;
 
 /// The longest record read while looking for maps (a tape block; maps
 /// spanning several are read on).
-const MAX_RECORD: usize = 16 << 20;
+const MAX_RECORD: usize = 0x00ff_ffff;
 
 /// Why a tape's maps could not be read or imported.
 #[derive(Debug, thiserror::Error)]
@@ -142,4 +142,67 @@ pub fn import(store: &dyn Store, maps: &[TapeMap]) -> Result<Rebuilt, RebuildErr
         backups: newest.keys().copied().collect(),
         maps: maps.len(),
     })
+}
+
+/// Why the tapes could not be brought to the drive.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The drive is not a drive of any library of the site.
+    #[error(
+        "{0} is not a drive of any [[library]] of the site; name one of the libraries' drives"
+    )]
+    NotInLibrary(String),
+    /// A device could not be opened.
+    #[error("{0}")]
+    Open(String),
+    /// Loading a tape failed.
+    #[error("{barcode}: {source}")]
+    Media {
+        /// The tape.
+        barcode: String,
+        /// Why.
+        #[source]
+        source: crate::engine::media::MediaError,
+    },
+    /// Reading or importing failed.
+    #[error(transparent)]
+    Rebuild(#[from] RebuildError),
+}
+
+/// Reads the maps of each tape in `barcodes` (loaded one after the other
+/// into `drive`, a drive of one of the site's libraries) — or of the tape
+/// in the drive when `barcodes` is empty — and imports them into `store`.
+pub fn from_tapes(
+    site: &crate::site::Site,
+    opener: &dyn crate::transport::Opener,
+    store: &dyn Store,
+    drive: &str,
+    barcodes: &[String],
+) -> Result<Rebuilt, LoadError> {
+    let open = |n: &str| opener.open(n).map_err(|e| LoadError::Open(e.0));
+    let mut maps = Vec::new();
+    if barcodes.is_empty() {
+        maps.extend(read_maps(open(drive)?.as_ref())?);
+    } else {
+        let (library, number) = site
+            .library
+            .iter()
+            .find_map(|l| {
+                let lib = l.name.get_ref();
+                site.drive_number(lib, drive).map(|n| (lib.clone(), n))
+            })
+            .ok_or_else(|| LoadError::NotInLibrary(drive.to_string()))?;
+        let lib = open(&library)?;
+        for b in barcodes {
+            let media = |source| LoadError::Media {
+                barcode: b.clone(),
+                source,
+            };
+            crate::engine::media::load(lib.as_ref(), number, b).map_err(media)?;
+            let t = open(drive)?;
+            crate::engine::media::wait_ready(t.as_ref(), b).map_err(media)?;
+            maps.extend(read_maps(t.as_ref())?);
+        }
+    }
+    Ok(import(store, &maps)?)
 }
