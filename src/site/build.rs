@@ -119,6 +119,10 @@ fn profile(name: Option<ProfileName>, limits: Option<&LimitsSpec>) -> Profile {
         if let Some(v) = l.max_stream_device_transfer_size {
             o.max_stream_device_transfer_size = u32::try_from(v.0).unwrap_or(u32::MAX);
         }
+        if let Some(v) = &l.data_segment_granularity {
+            // A power of two (checked on load): its log2.
+            o.data_segment_granularity_log2 = v.get_ref().0.trailing_zeros().min(31) as u8;
+        }
     }
     p
 }

@@ -222,6 +222,8 @@ pub struct LimitsSpec {
     pub max_inline_data_length: Option<Size>,
     /// MAXIMUM STREAM DEVICE TRANSFER SIZE.
     pub max_stream_device_transfer_size: Option<Size>,
+    /// DATA SEGMENT GRANULARITY (a power of two).
+    pub data_segment_granularity: Option<Spanned<Size>>,
 }
 
 /// A cartridge in a library slot.
@@ -578,6 +580,22 @@ impl Site {
     }
 
     fn check(&self) -> Result<(), SiteError> {
+        for c in &self.copy_manager {
+            let g = c
+                .limits
+                .as_ref()
+                .and_then(|l| l.data_segment_granularity.as_ref());
+            if let Some(g) = g {
+                let v = g.get_ref().0;
+                if !v.is_power_of_two() || v > 1 << 31 {
+                    return self.err(
+                        g.span(),
+                        "copy_manager.limits.data_segment_granularity".into(),
+                        format!("{v} bytes is not a power of two up to 2 GiB (the field holds log2 of it)"),
+                    );
+                }
+            }
+        }
         let mut seen = HashSet::new();
         for (n, kind) in self.names() {
             if n.get_ref().is_empty() || n.get_ref().contains(char::is_whitespace) {

@@ -1,0 +1,521 @@
+//! The engine over the simulated SAN: failover at the first, a middle and
+//! the last segment; a standby that fails too (a third set, and every
+//! stream failed); mirror with one stream failing; segments of several
+//! commands; two backups competing for one site; restores across two and
+//! three tapes, compared byte for byte; the catalog rebuilt from tapes
+//! alone; and bad input, one sentence each.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::scsi::tmp_dir;
+use segcopy::catalog::sqlite::SqliteStore;
+use segcopy::catalog::{BackupDetail, BackupStatus, Mode, Place, Store, Target};
+use segcopy::demo;
+use segcopy::engine::backup::{BackupError, BackupRequest, LogObserver};
+use segcopy::engine::job::{self, JobError, Order, Ran};
+use segcopy::engine::mover::Timeouts;
+use segcopy::engine::segments::SpanError;
+use segcopy::inventory::Inventory;
+use segcopy::restore::{self, RestoreError, RestoreOutcome, RestoreRequest};
+use segcopy::select::SelectError;
+use segcopy::site::Loaded;
+
+const MIB: u64 = 1 << 20;
+/// The disk: 8 MiB, eight segments of 1 MiB.
+const DISK: u64 = 8 * MIB;
+
+/// A site of `paths` disjoint paths (cmI–swI–driveI), one library with
+/// `tapes` cartridges, prod0 and restore0 (and small0, 4 MiB) on every
+/// switch, and `extra` TOML (faults, limits) appended.
+fn site_text(paths: usize, tapes: usize, cm_extra: &str, extra: &str) -> String {
+    let switches: Vec<String> = (0..paths).map(|i| format!("\"sw{i}\"")).collect();
+    let all = switches.join(", ");
+    let mut s = format!(
+        "[site]\nstate_dir = \"state\"\n\n[[disk]]\nname = \"prod0\"\ncapacity = {DISK}\nlinks = [{all}]\n\n\
+         [[disk]]\nname = \"restore0\"\ncapacity = {DISK}\nlinks = [{all}]\n\n\
+         [[disk]]\nname = \"small0\"\ncapacity = \"4 MiB\"\nlinks = [{all}]\n\n"
+    );
+    for i in 0..paths {
+        s += &format!(
+            "[[switch]]\nname = \"sw{i}\"\n\n[[copy_manager]]\nname = \"cm{i}\"\nlinks = [\"sw{i}\"]\n{cm_extra}\n\n\
+             [[drive]]\nname = \"drive{i}\"\nlinks = [\"sw{i}\"]\n\n"
+        );
+    }
+    let drives: Vec<String> = (0..paths).map(|i| format!("\"drive{i}\"")).collect();
+    let carts: Vec<String> = (1..=tapes)
+        .map(|i| format!("{{ barcode = \"T{i:05}L6\", slot = {i} }}"))
+        .collect();
+    s += &format!(
+        "[[library]]\nname = \"lib0\"\nslots = {}\ndrives = [{}]\ncartridge_capacity = \"256 MiB\"\n\
+         cartridges = [{}]\nlinks = [{all}]\n\n{extra}",
+        tapes.max(2),
+        drives.join(", "),
+        carts.join(", ")
+    );
+    s
+}
+
+/// A planned sense fault on `device` at descriptor `k` it receives.
+fn fault(device: &str, k: u64) -> String {
+    format!(
+        "[[fault]]\ndevice = \"{device}\"\nsegment = {k}\neffect = \"sense\"\nsense = \"0a/0d/01\"\n\n"
+    )
+}
+
+struct San {
+    dir: PathBuf,
+    loaded: Loaded,
+    store: SqliteStore,
+    inventory: Inventory,
+}
+
+impl San {
+    fn new(test: &str, text: &str) -> San {
+        let dir = tmp_dir(test);
+        let path = dir.join("site.toml");
+        std::fs::write(&path, text).unwrap();
+        let loaded = Loaded::load(&path).unwrap();
+        let store = SqliteStore::open(&dir.join("catalog.sqlite")).unwrap();
+        let inventory = Inventory::from_site(&loaded.site);
+        let prod = loaded.open("prod0").unwrap();
+        demo::fill(prod.as_ref(), 512, DISK / 512).unwrap();
+        San {
+            dir,
+            loaded,
+            store,
+            inventory,
+        }
+    }
+
+    fn order(&self, mode: Mode, streams: u8) -> Order {
+        Order {
+            request: BackupRequest {
+                source: "prod0".into(),
+                lba: 0,
+                blocks: None,
+                mode,
+                segment_bytes: MIB,
+                verify: false,
+                job: None,
+                max_tape_block: 256 << 10,
+                timeouts: Timeouts::default(),
+            },
+            streams,
+            target: Target::Tape,
+            host_movers: false,
+            host_id: None,
+        }
+    }
+
+    fn backup(&self, order: &Order) -> Result<Ran, JobError> {
+        job::run(
+            &self.loaded.site,
+            &self.inventory,
+            &self.loaded,
+            &self.store,
+            order,
+            &LogObserver,
+        )
+    }
+
+    fn restore_to(&self, id: i64, target: &str, lba: u64) -> Result<RestoreOutcome, RestoreError> {
+        restore::run(
+            &self.loaded.site,
+            &self.inventory,
+            &self.loaded,
+            &self.store,
+            &RestoreRequest {
+                backup: id,
+                target: target.into(),
+                lba,
+                copy: None,
+                verify: false,
+                host_movers: false,
+                host_id: None,
+                timeouts: Timeouts::default(),
+            },
+            &LogObserver,
+        )
+    }
+
+    /// Restores to restore0 and checks it is byte-identical to prod0.
+    fn restore_identical(&self, id: i64) -> RestoreOutcome {
+        let o = self.restore_to(id, "restore0", 0).unwrap();
+        let a = self.loaded.open("prod0").unwrap();
+        let b = self.loaded.open("restore0").unwrap();
+        assert_eq!(
+            demo::first_difference(a.as_ref(), b.as_ref(), 512, DISK / 512).unwrap(),
+            None,
+            "restore0 differs from prod0"
+        );
+        o
+    }
+}
+
+/// (index, stream, barcode) of every segment of `copy`, in order.
+fn layout(d: &BackupDetail, copy: u8) -> Vec<(u64, u8, String)> {
+    let mut v: Vec<(u64, u8, String)> = d
+        .segments
+        .iter()
+        .filter(|s| s.copy == copy)
+        .map(|s| {
+            let Place::Tape { barcode, .. } = &s.place else {
+                panic!("not on tape: {s:?}")
+            };
+            (s.index, s.stream, barcode.clone())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn tapes_of(d: &BackupDetail) -> Vec<String> {
+    let mut v: Vec<String> = layout(d, 0).into_iter().map(|x| x.2).collect();
+    v.dedup();
+    v
+}
+
+#[test]
+fn failover_at_the_first_a_middle_and_the_last_segment() {
+    for k in [0u64, 3, 7] {
+        let san = San::new(
+            &format!("failover-{k}"),
+            &site_text(2, 2, "", &fault("cm0", k)),
+        );
+        let ran = san.backup(&san.order(Mode::Failover, 2)).unwrap();
+        let o = &ran.outcome;
+        assert_eq!(o.status, BackupStatus::Completed, "fault at {k}");
+        assert_eq!(o.failovers.len(), 1);
+        let f = &o.failovers[0];
+        assert_eq!((f.segment, f.from_stream, f.to_stream), (k, 0, Some(1)));
+        assert!(f.reason.contains("COPY ABORTED"), "{}", f.reason);
+        let l = layout(&o.detail, 0);
+        assert_eq!(l.len(), 8);
+        for (i, stream, _) in &l {
+            assert_eq!(
+                *stream,
+                u8::from(*i >= k),
+                "segment {i} with a fault at {k}"
+            );
+        }
+        // Two tapes (one when the primary wrote nothing), and the standby's
+        // segments start at its first block.
+        let standby: Vec<_> = o.detail.segments.iter().filter(|s| s.stream == 1).collect();
+        let Place::Tape {
+            first_block,
+            verified,
+            ..
+        } = &standby[0].place
+        else {
+            panic!()
+        };
+        assert_eq!((*first_block, *verified), (Some(0), true));
+        assert_eq!(tapes_of(&o.detail).len(), if k == 0 { 1 } else { 2 });
+        let r = san.restore_identical(o.id);
+        assert_eq!(r.segments, 8);
+        // The catalog on each tape that holds segments.
+        assert!(o.maps.iter().all(|m| m.how.is_ok()), "{:?}", o.maps);
+    }
+}
+
+#[test]
+fn a_standby_that_fails_too_hands_over_to_a_third_set() {
+    // cm1's second descriptor is the backup's segment 3.
+    let extra = fault("cm0", 2) + &fault("cm1", 1);
+    let san = San::new("third-set", &site_text(3, 3, "", &extra));
+    let ran = san.backup(&san.order(Mode::Failover, 3)).unwrap();
+    let o = &ran.outcome;
+    assert_eq!(o.status, BackupStatus::Completed);
+    let f: Vec<_> = o
+        .failovers
+        .iter()
+        .map(|f| (f.segment, f.from_stream, f.to_stream))
+        .collect();
+    assert_eq!(f, [(2, 0, Some(1)), (3, 1, Some(2))]);
+    let l = layout(&o.detail, 0);
+    let streams: Vec<u8> = l.iter().map(|x| x.1).collect();
+    assert_eq!(streams, [0, 0, 1, 2, 2, 2, 2, 2]);
+    // Restore across three tapes.
+    assert_eq!(tapes_of(&o.detail).len(), 3);
+    let r = san.restore_identical(o.id);
+    assert_eq!(r.media.len(), 3);
+}
+
+#[test]
+fn every_stream_failed_is_partial_and_says_where_each_stopped() {
+    let extra = fault("cm0", 2) + &fault("cm1", 1);
+    let san = San::new("all-failed", &site_text(2, 2, "", &extra));
+    let ran = san.backup(&san.order(Mode::Failover, 2)).unwrap();
+    let o = &ran.outcome;
+    assert_eq!(o.status, BackupStatus::Partial);
+    assert_eq!(o.failovers.last().unwrap().to_stream, None);
+    let stops: Vec<_> = o
+        .detail
+        .streams
+        .iter()
+        .map(|e| (e.stream, e.failed_at, e.segments_done))
+        .collect();
+    assert_eq!(stops, [(0, Some(2), 2), (1, Some(3), 1)]);
+    assert_eq!(layout(&o.detail, 0).len(), 3, "what is on tape is recorded");
+    // A partial backup is not restored as a whole.
+    let e = san.restore_to(o.id, "restore0", 0).unwrap_err();
+    assert!(matches!(e, RestoreError::NotRestorable { .. }), "{e}");
+    assert!(e.to_string().contains("no segment 3"), "{e}");
+}
+
+#[test]
+fn mirror_succeeds_when_one_stream_fails() {
+    let san = San::new("mirror", &site_text(2, 2, "", &fault("cm0", 3)));
+    let ran = san.backup(&san.order(Mode::Mirror, 2)).unwrap();
+    let o = &ran.outcome;
+    assert_eq!(o.status, BackupStatus::Completed);
+    assert_eq!(o.detail.backup.preferred_copy, Some(1));
+    assert_eq!(layout(&o.detail, 0).len(), 3, "copy 0 stopped at segment 3");
+    assert_eq!(layout(&o.detail, 1).len(), 8, "copy 1 is whole");
+    let r = san.restore_identical(o.id);
+    assert_eq!(r.copy, 1);
+    // Without a fault both copies complete, the first one preferred.
+    let san = San::new("mirror-both", &site_text(2, 2, "", ""));
+    let ran = san.backup(&san.order(Mode::Mirror, 2)).unwrap();
+    assert_eq!(layout(&ran.outcome.detail, 0).len(), 8);
+    assert_eq!(layout(&ran.outcome.detail, 1).len(), 8);
+    assert!(ran.outcome.detail.backup.preferred_copy.is_some());
+}
+
+#[test]
+fn a_segment_of_several_commands_is_redone_whole_on_the_standby() {
+    // 256 KiB per descriptor, one descriptor per command: a 1 MiB segment
+    // takes four commands. Descriptor 6 is segment 1's third command.
+    let limits =
+        "[copy_manager.limits]\nmax_segment_descriptors = 1\nmax_segment_length = \"256 KiB\"";
+    let san = San::new("commands", &site_text(2, 2, limits, &fault("cm0", 6)));
+    let ran = san.backup(&san.order(Mode::Failover, 2)).unwrap();
+    let o = &ran.outcome;
+    assert_eq!(o.status, BackupStatus::Completed);
+    assert_eq!(o.failovers[0].segment, 1);
+    assert!(
+        o.failovers[0].reason.contains("COPY ABORTED"),
+        "{}",
+        o.failovers[0].reason
+    );
+    let l = layout(&o.detail, 0);
+    assert_eq!(l[0].1, 0);
+    assert!(l[1..].iter().all(|x| x.1 == 1), "{l:?}");
+    // Segment 1 starts at the standby tape's first block: its two commands
+    // that went through cm0 are not counted on any tape the catalog names.
+    let s1 = o.detail.segments.iter().find(|s| s.index == 1).unwrap();
+    let Place::Tape {
+        first_block,
+        last_block,
+        ..
+    } = &s1.place
+    else {
+        panic!()
+    };
+    assert_eq!((*first_block, *last_block), (Some(0), Some(3)));
+    san.restore_identical(o.id);
+}
+
+#[test]
+fn the_catalog_rebuilt_from_tapes_alone_equals_the_original() {
+    let extra = fault("cm0", 2) + &fault("cm1", 1);
+    let san = San::new("rebuild", &site_text(3, 3, "", &extra));
+    let ran = san.backup(&san.order(Mode::Failover, 3)).unwrap();
+    let id = ran.outcome.id;
+    // A second backup on the same tapes (appended after the first's map).
+    let ran2 = san.backup(&san.order(Mode::Failover, 2)).unwrap();
+    let fresh = SqliteStore::open(&san.dir.join("rebuilt.sqlite")).unwrap();
+    let tapes: Vec<String> = (1..=3).map(|i| format!("T{i:05}L6")).collect();
+    let r = restore::rebuild::from_tapes(&san.loaded.site, &san.loaded, &fresh, "drive0", &tapes)
+        .unwrap();
+    assert_eq!(r.backups, [id, ran2.outcome.id]);
+    for b in [id, ran2.outcome.id] {
+        assert_eq!(fresh.backup(b).unwrap(), san.store.backup(b).unwrap());
+    }
+    assert_eq!(fresh.backups().unwrap(), san.store.backups().unwrap());
+}
+
+#[test]
+fn two_backups_at_once_never_share_a_drive_or_a_tape() {
+    // Each backup has its own simulated devices (memory state) but both
+    // secure from one catalog file: 3 paths, 2 streams each.
+    let dir = tmp_dir("concurrent");
+    let text = site_text(3, 4, "", "").replace("state_dir = \"state\"", "state_dir = \"memory\"");
+    let path = dir.join("site.toml");
+    std::fs::write(&path, &text).unwrap();
+    let db = dir.join("catalog.sqlite");
+    let run = |_: usize| {
+        let loaded = Loaded::load(&path).unwrap();
+        let prod = loaded.open("prod0").unwrap();
+        demo::fill(prod.as_ref(), 512, DISK / 512).unwrap();
+        let store = SqliteStore::open(&db).unwrap();
+        let inv = Inventory::from_site(&loaded.site);
+        let order = Order {
+            request: BackupRequest {
+                source: "prod0".into(),
+                lba: 0,
+                blocks: None,
+                mode: Mode::Failover,
+                segment_bytes: MIB,
+                verify: false,
+                job: None,
+                max_tape_block: 256 << 10,
+                timeouts: Timeouts::default(),
+            },
+            streams: 2,
+            target: Target::Tape,
+            host_movers: false,
+            host_id: None,
+        };
+        job::run(&loaded.site, &inv, &loaded, &store, &order, &LogObserver)
+    };
+    let results: Vec<Result<Ran, JobError>> = std::thread::scope(|s| {
+        let h: Vec<_> = (0..2).map(|i| s.spawn(move || run(i))).collect();
+        h.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut held: Vec<Vec<String>> = Vec::new();
+    for r in &results {
+        match r {
+            Ok(ran) => {
+                assert_eq!(ran.outcome.status, BackupStatus::Completed);
+                held.push(ran.secured.resources.clone());
+            }
+            // The loser may find too few free resources: then it says so.
+            Err(JobError::Select(SelectError::NotEnough { .. })) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(!held.is_empty());
+    if held.len() == 2 {
+        for r in &held[0] {
+            if r.starts_with("drive") || r.starts_with('T') || r.starts_with("cm") {
+                assert!(!held[1].contains(r), "{r} secured by both backups");
+            }
+        }
+    }
+    // The lease history never has a drive or tape held twice at once.
+    let store = SqliteStore::open(&db).unwrap();
+    let mut now: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for e in store.lease_history().unwrap() {
+        let exclusive = e.resource.starts_with("drive") || e.resource.starts_with('T');
+        if !exclusive {
+            continue;
+        }
+        if e.taken {
+            if let Some(h) = now.insert(e.resource.clone(), e.holder) {
+                panic!("{} taken by {} while {h} held it", e.resource, e.holder);
+            }
+        } else {
+            now.remove(&e.resource);
+        }
+    }
+}
+
+#[test]
+fn bad_input_is_one_sentence_each() {
+    let san = San::new("bad-input", &site_text(2, 2, "", ""));
+    let backup_err = |o: &Order| match san.backup(o) {
+        Err(e) => e,
+        Ok(r) => panic!("backup {} ran", r.outcome.id),
+    };
+    let one_sentence = |e: &dyn std::fmt::Display| {
+        let s = e.to_string();
+        assert!(!s.contains('\n') && s.len() < 400, "{s}");
+        s
+    };
+    let mut o = san.order(Mode::Failover, 2);
+    o.request.segment_bytes = 0;
+    let e = backup_err(&o);
+    assert!(
+        matches!(e, JobError::Backup(BackupError::Request(SpanError::Zero))),
+        "{e}"
+    );
+    o.request.segment_bytes = 1000;
+    let e = backup_err(&o);
+    assert!(one_sentence(&e).contains("not a whole number"), "{e}");
+    let mut o = san.order(Mode::Failover, 2);
+    o.request.lba = DISK / 512 - 8;
+    o.request.blocks = Some(16);
+    let e = backup_err(&o);
+    assert!(one_sentence(&e).contains("go past its end"), "{e}");
+    let mut o = san.order(Mode::Failover, 2);
+    o.request.source = "nope".into();
+    let e = backup_err(&o);
+    let s = one_sentence(&e);
+    assert!(s.contains("nope") && s.contains("prod0"), "{s}");
+    // A destination disk too small.
+    let mut o = san.order(Mode::Failover, 1);
+    o.target = Target::Disk {
+        disks: vec!["small0".into()],
+        lba: 0,
+    };
+    let e = backup_err(&o);
+    assert!(one_sentence(&e).contains("too small"), "{e}");
+    // No backup 99; a restore target that overlaps the backup's source.
+    let e = san.restore_to(99, "restore0", 0).unwrap_err();
+    assert!(one_sentence(&e).contains("no backup 99"), "{e}");
+    let mut o = san.order(Mode::Failover, 2);
+    o.request.blocks = Some(4096);
+    let ran = san.backup(&o).unwrap();
+    let e = san.restore_to(ran.outcome.id, "prod0", 100).unwrap_err();
+    assert!(
+        one_sentence(&e).contains("overlaps the backup's own source"),
+        "{e}"
+    );
+    // Beyond its end, prod0 is a fine target.
+    san.restore_to(ran.outcome.id, "prod0", 8192).unwrap();
+    let ran = san.backup(&san.order(Mode::Failover, 2)).unwrap();
+    let e = san.restore_to(ran.outcome.id, "small0", 0).unwrap_err();
+    assert!(one_sentence(&e).contains("too small"), "{e}");
+}
+
+#[test]
+fn a_segment_size_under_the_copy_manager_s_granularity_is_refused() {
+    let limits = "[copy_manager.limits]\ndata_segment_granularity = \"64 KiB\"";
+    let san = San::new("granularity", &site_text(2, 2, limits, ""));
+    let mut o = san.order(Mode::Failover, 2);
+    o.request.segment_bytes = 32 << 10;
+    let e = san.backup(&o).unwrap_err();
+    assert!(
+        matches!(e, JobError::Backup(BackupError::Granularity { .. })),
+        "{e}"
+    );
+    assert!(e.to_string().contains("granularity (65536 bytes)"), "{e}");
+    // Nothing stays secured after a refusal.
+    assert!(san.store.leases().unwrap().is_empty());
+}
+
+#[test]
+fn verify_records_checksums_and_restore_verify_checks_them() {
+    let san = San::new("verify", &site_text(2, 2, "", &fault("cm0", 4)));
+    let mut o = san.order(Mode::Failover, 2);
+    o.request.verify = true;
+    let ran = san.backup(&o).unwrap();
+    assert!(ran
+        .outcome
+        .detail
+        .segments
+        .iter()
+        .all(|s| s.crc32c.is_some()));
+    let r = restore::run(
+        &san.loaded.site,
+        &san.inventory,
+        &san.loaded,
+        &san.store,
+        &RestoreRequest {
+            backup: ran.outcome.id,
+            target: "restore0".into(),
+            lba: 0,
+            copy: None,
+            verify: true,
+            host_movers: false,
+            host_id: None,
+            timeouts: Timeouts::default(),
+        },
+        &LogObserver,
+    )
+    .unwrap();
+    assert_eq!(r.verified, 8);
+}
