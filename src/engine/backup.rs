@@ -584,10 +584,29 @@ impl Stream {
 }
 
 /// The failure in one line, with the device's sense in words.
+///
+/// When the copy manager's sense names the descriptor it stopped at (a
+/// segment pointer, SPC-4 §4.5.2.4.5 — LIO's bare 0D/02 does not), that is
+/// said too: with several commands or descriptors per segment it tells how
+/// far into the segment the failure came.
 fn failure_words(f: &MoveFailed) -> String {
-    match f.error.scsi().and_then(|e| e.failure()) {
-        Some(failure) => format!("{}: {failure}", f.mover),
-        None => f.to_string(),
+    let Some(failure) = f.error.scsi().and_then(|e| e.failure()) else {
+        return f.to_string();
+    };
+    let sense = failure.sense();
+    let descriptor = sense
+        .filter(|s| s.segment_pointer().is_some())
+        .and_then(|s| s.failed_segment_index());
+    match descriptor {
+        Some(d) => format!(
+            "{}: {failure} (at descriptor {d} of the segment's command {})",
+            f.mover, f.command
+        ),
+        None if f.command > 0 => format!(
+            "{}: {failure} (the segment's command {})",
+            f.mover, f.command
+        ),
+        None => format!("{}: {failure}", f.mover),
     }
 }
 
