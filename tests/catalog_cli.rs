@@ -193,7 +193,7 @@ fn jobs_are_added_and_listed() {
         "1d",
     ]);
     let said = ok(&o);
-    assert!(said.starts_with("Added job 1 \"nightly\": prod0@2048+1048576 to tape, failover, 2 streams, segments of 64 MiB, every 1day, next due "), "{said}");
+    assert!(said.starts_with("Added job 1 \"nightly\": prod0@2048+1048576 to tape, failover, 2 streams, segments of 8 MiB, every 1day, next due "), "{said}");
     ok(&segcopy(&[
         "--catalog",
         &url,
@@ -223,7 +223,7 @@ fn jobs_are_added_and_listed() {
     assert_eq!(n.blocks, Some(1_048_576));
     assert_eq!(
         (n.mode, n.segment_bytes, n.streams),
-        (Mode::Failover, 64 << 20, 2)
+        (Mode::Failover, 8 << 20, 2)
     );
     assert_eq!(n.schedule, Schedule::Interval { seconds: 86400 });
     assert!(n.next_due.is_some(), "an interval job is due at once");
@@ -266,7 +266,7 @@ fn jobs_are_added_and_listed() {
             "tape",
             "failover",
             "2",
-            "64",
+            "8",
             "MiB"
         ]
     );

@@ -91,17 +91,7 @@ impl San {
 
     fn order(&self, mode: Mode, streams: u8) -> Order {
         Order {
-            request: BackupRequest {
-                source: "prod0".into(),
-                lba: 0,
-                blocks: None,
-                mode,
-                segment_bytes: MIB,
-                verify: false,
-                job: None,
-                max_tape_block: 256 << 10,
-                timeouts: Timeouts::default(),
-            },
+            request: BackupRequest::new("prod0", mode, MIB),
             streams,
             target: Target::Tape,
             host_movers: false,
@@ -353,17 +343,7 @@ fn two_backups_at_once_never_share_a_drive_or_a_tape() {
         let store = SqliteStore::open(&db).unwrap();
         let inv = Inventory::from_site(&loaded.site);
         let order = Order {
-            request: BackupRequest {
-                source: "prod0".into(),
-                lba: 0,
-                blocks: None,
-                mode: Mode::Failover,
-                segment_bytes: MIB,
-                verify: false,
-                job: None,
-                max_tape_block: 256 << 10,
-                timeouts: Timeouts::default(),
-            },
+            request: BackupRequest::new("prod0", Mode::Failover, MIB),
             streams: 2,
             target: Target::Tape,
             host_movers: false,
@@ -375,31 +355,28 @@ fn two_backups_at_once_never_share_a_drive_or_a_tape() {
         let h: Vec<_> = (0..2).map(|i| s.spawn(move || run(i))).collect();
         h.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let mut held: Vec<Vec<String>> = Vec::new();
+    let mut completed = 0;
     for r in &results {
         match r {
             Ok(ran) => {
                 assert_eq!(ran.outcome.status, BackupStatus::Completed);
-                held.push(ran.secured.resources.clone());
+                completed += 1;
             }
             // The loser may find too few free resources: then it says so.
             Err(JobError::Select(SelectError::NotEnough { .. })) => {}
             Err(e) => panic!("{e}"),
         }
     }
-    assert!(!held.is_empty());
-    if held.len() == 2 {
-        for r in &held[0] {
-            if r.starts_with("drive") || r.starts_with('T') || r.starts_with("cm") {
-                assert!(!held[1].contains(r), "{r} secured by both backups");
-            }
-        }
-    }
-    // The lease history never has a drive or tape held twice at once.
+    assert!(completed > 0);
+    // The lease history never has a copy manager, drive or tape held by
+    // two holders at once (one backup may lease a copy manager for one
+    // stream only, so a holder never appears twice either).
     let store = SqliteStore::open(&db).unwrap();
     let mut now: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     for e in store.lease_history().unwrap() {
-        let exclusive = e.resource.starts_with("drive") || e.resource.starts_with('T');
+        let exclusive = e.resource.starts_with("drive")
+            || e.resource.starts_with('T')
+            || e.resource.starts_with("cm");
         if !exclusive {
             continue;
         }

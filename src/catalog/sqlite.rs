@@ -196,9 +196,13 @@ impl SqliteStore {
         }
         let conn = Connection::open(path).at(&location)?;
         conn.busy_timeout(BUSY_TIMEOUT).at(&location)?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .at(&location)?;
+        // Switching to WAL takes an exclusive lock, and SQLite answers BUSY
+        // at once (not through the busy handler) when another connection
+        // holds the file — as when several processes open a new catalog at
+        // the same moment: wait and ask again, up to the busy time-out.
+        let mode: String =
+            busy_retry(|| conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)))
+                .at(&location)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Backend {
                 location,
@@ -233,10 +237,8 @@ impl SqliteStore {
         // claim must not come back undone after another process saw it.
         // The price is one fsync of the WAL per write: small beside a
         // segment's copy.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .at(&location)?;
-        conn.pragma_update(None, "foreign_keys", true)
-            .at(&location)?;
+        busy_retry(|| conn.pragma_update(None, "synchronous", "FULL")).at(&location)?;
+        busy_retry(|| conn.pragma_update(None, "foreign_keys", true)).at(&location)?;
         let store = SqliteStore {
             conn: Mutex::new(conn),
             location,
@@ -1308,6 +1310,27 @@ impl Store for SqliteStore {
             let rows = st.query_map([], |r| r.get(0)).at(loc)?;
             rows.collect::<rusqlite::Result<_>>().at(loc)
         })
+    }
+}
+
+/// Runs `f` again while SQLite answers BUSY or LOCKED outside the busy
+/// handler, for up to [`BUSY_TIMEOUT`].
+fn busy_retry<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            r => return r,
+        }
     }
 }
 

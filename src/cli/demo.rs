@@ -157,17 +157,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     let inventory = Inventory::from_site(&loaded.site);
     let progress = Progress::new(a.json, !a.json);
     let order = Order {
-        request: BackupRequest {
-            source: "prod0".into(),
-            lba: 0,
-            blocks: None,
-            mode: opts.mode,
-            segment_bytes,
-            verify: false,
-            job: None,
-            max_tape_block: 256 << 10,
-            timeouts: Timeouts::default(),
-        },
+        request: BackupRequest::new("prod0", opts.mode, segment_bytes),
         streams: 2,
         target: Target::Tape,
         host_movers: false,

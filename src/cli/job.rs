@@ -2,8 +2,9 @@
 //! information, 410): what to back up, how, and how often.
 
 use segcopy::catalog::job::{first_due, parse_every, parse_source, parse_target};
-use segcopy::catalog::{format_time, now, Job, Mode, Schedule, Store, Target};
+use segcopy::catalog::{format_time, now, Job, Schedule, Store, Target};
 
+use super::backup::ModeArg;
 use super::store::{self, render, size, table};
 use super::{exit, out, Failed};
 
@@ -24,24 +25,6 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// Failover or mirror, on the command line.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum ModeArg {
-    /// Stream 0 copies; at a failed segment the next stream goes on from it.
-    Failover,
-    /// Every stream copies the whole object; one complete copy suffices.
-    Mirror,
-}
-
-impl From<ModeArg> for Mode {
-    fn from(m: ModeArg) -> Mode {
-        match m {
-            ModeArg::Failover => Mode::Failover,
-            ModeArg::Mirror => Mode::Mirror,
-        }
-    }
 }
 
 /// Arguments of `job add`.
@@ -251,15 +234,10 @@ pub fn run_due(a: RunDueArgs, url: Option<&str>) -> Result<(), Failed> {
         }
         let order = segcopy::engine::job::Order {
             request: segcopy::engine::backup::BackupRequest {
-                source: j.source.clone(),
                 lba: j.lba,
                 blocks: j.blocks,
-                mode: j.mode,
-                segment_bytes: j.segment_bytes,
-                verify: false,
                 job: Some(j.id),
-                max_tape_block: 256 << 10,
-                timeouts: segcopy::engine::mover::Timeouts::default(),
+                ..segcopy::engine::backup::BackupRequest::new(&j.source, j.mode, j.segment_bytes)
             },
             streams: j.streams,
             target: j.target.clone(),

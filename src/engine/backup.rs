@@ -99,6 +99,29 @@ pub struct BackupRequest {
     pub timeouts: Timeouts,
 }
 
+/// The largest tape block a backup uses unless told otherwise (LTO drives
+/// write 256 KiB blocks well).
+pub const DEFAULT_MAX_TAPE_BLOCK: u32 = 256 << 10;
+
+impl BackupRequest {
+    /// A backup of the whole of `source` in segments of `segment_bytes`,
+    /// without read-back, outside any job, with the default tape block and
+    /// time-outs.
+    pub fn new(source: &str, mode: Mode, segment_bytes: u64) -> Self {
+        BackupRequest {
+            source: source.to_string(),
+            lba: 0,
+            blocks: None,
+            mode,
+            segment_bytes,
+            verify: false,
+            job: None,
+            max_tape_block: DEFAULT_MAX_TAPE_BLOCK,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
 /// A failover as it happened.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Failover {

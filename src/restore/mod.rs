@@ -226,20 +226,19 @@ pub fn run(
         mover_failures: Vec::new(),
         verified: 0,
     };
-    let result = restore_runs(
+    let ctx = Ctx {
         site,
         inventory,
         opener,
         store,
         req,
         observer,
-        &holder,
-        &object,
-        &segs,
-        t.as_ref(),
-        &target,
-        &mut outcome,
-    );
+        holder: &holder,
+        object: &object,
+        target_t: t.as_ref(),
+        target: &target,
+    };
+    let result = ctx.restore_runs(&segs, &mut outcome);
     if let Err(e) = store.unregister(holder.id) {
         warn!("the catalog could not forget holder {}: {e}", holder.id);
     }
@@ -284,116 +283,135 @@ fn check_target(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn restore_runs(
-    site: &Site,
-    inventory: &Inventory,
-    opener: &dyn Opener,
-    store: &dyn Store,
-    req: &RestoreRequest,
-    observer: &dyn Observer,
-    holder: &crate::catalog::Holder,
-    object: &Object,
-    segs: &[&SegmentRecord],
-    target_t: &dyn Transport,
-    target: &Endpoint,
-    outcome: &mut RestoreOutcome,
-) -> Result<(), RestoreError> {
-    let mut k = 0usize;
-    while k < segs.len() {
-        // A run: consecutive segments on one medium.
-        let (source, words) = medium(&segs[k].place);
-        let mut end = k + 1;
-        while end < segs.len() && medium(&segs[end].place).1 == words {
-            end += 1;
-        }
-        outcome.media.push(words.clone());
-        let mut exclude: Vec<String> = Vec::new();
-        let mut last_failure = String::new();
-        'movers: loop {
-            let ask = Ask {
-                purpose: format!("restore of backup {}", req.backup),
-                from: source.clone(),
-                target: req.target.clone(),
-                exclude_movers: exclude.clone(),
-                host_movers: req.host_movers,
-            };
-            let secured = match select::secure_restore(inventory, store, holder, &ask) {
-                Ok(s) => s,
-                Err(e @ SelectError::NotEnough { .. }) if !exclude.is_empty() => {
-                    return Err(RestoreError::NoMover {
-                        segment: segs[k].index,
-                        medium: words,
-                        last: format!("{last_failure}; {e}"),
-                    })
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let reader = ready(site, opener, &secured, req.timeouts);
-            let mut reader = match reader {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = select::release(inventory, store, &secured);
-                    return Err(e);
-                }
-            };
-            info!(
-                "restoring segments {}-{} from {words} through {}",
-                segs[k].index,
-                segs[end - 1].index,
-                reader.mover.device()
-            );
-            let mut retried = false;
-            while k < end {
-                let seg = segs[k];
-                match copy_back(&mut reader, object, seg, target_t, target, req.lba) {
-                    Ok(()) => {
-                        observer.event(&Event::Restored {
-                            index: seg.index,
-                            bytes: seg.bytes,
-                            from: words.clone(),
-                            mover: reader.mover.device().to_string(),
-                        });
-                        outcome.segments += 1;
-                        outcome.bytes += seg.bytes;
-                        k += 1;
-                        retried = false;
-                    }
-                    Err(Stop::Media(e)) => {
-                        let _ = select::release(inventory, store, &reader.secured);
-                        return Err(RestoreError::Media {
-                            barcode: words.clone(),
-                            source: e,
-                        });
-                    }
-                    Err(Stop::Move(f)) => {
-                        let v = f.error.verdict();
-                        if v.action == Action::Retry && !retried {
-                            retried = true;
-                            continue;
-                        }
-                        let _ = select::release(inventory, store, &reader.secured);
-                        if v.action == Action::Fatal {
-                            return Err(RestoreError::Device(f.to_string()));
-                        }
-                        let mover = reader.mover.device().to_string();
-                        last_failure = f.to_string();
-                        observer.event(&Event::MoverFailed {
-                            segment: seg.index,
-                            mover: mover.clone(),
-                            reason: f.to_string(),
-                        });
-                        outcome.mover_failures.push(last_failure.clone());
-                        exclude.push(reader.secured.subsystems[0].mover.name().to_string());
-                        continue 'movers;
-                    }
-                }
+/// What a restore's runs share.
+struct Ctx<'a> {
+    site: &'a Site,
+    inventory: &'a Inventory,
+    opener: &'a dyn Opener,
+    store: &'a dyn Store,
+    req: &'a RestoreRequest,
+    observer: &'a dyn Observer,
+    holder: &'a crate::catalog::Holder,
+    object: &'a Object,
+    target_t: &'a dyn Transport,
+    target: &'a Endpoint,
+}
+
+impl Ctx<'_> {
+    /// Restores `segs` (one copy, in order), run by run of one medium.
+    fn restore_runs(
+        &self,
+        segs: &[&SegmentRecord],
+        outcome: &mut RestoreOutcome,
+    ) -> Result<(), RestoreError> {
+        let Ctx {
+            site,
+            inventory,
+            opener,
+            store,
+            req,
+            observer,
+            holder,
+            object,
+            target_t,
+            target,
+        } = *self;
+        let mut k = 0usize;
+        while k < segs.len() {
+            // A run: consecutive segments on one medium.
+            let (source, words) = medium(&segs[k].place);
+            let mut end = k + 1;
+            while end < segs.len() && medium(&segs[end].place).1 == words {
+                end += 1;
             }
-            select::release(inventory, store, &reader.secured)?;
-            break;
+            outcome.media.push(words.clone());
+            let mut exclude: Vec<String> = Vec::new();
+            let mut last_failure = String::new();
+            'movers: loop {
+                let ask = Ask {
+                    purpose: format!("restore of backup {}", req.backup),
+                    from: source.clone(),
+                    target: req.target.clone(),
+                    exclude_movers: exclude.clone(),
+                    host_movers: req.host_movers,
+                };
+                let secured = match select::secure_restore(inventory, store, holder, &ask) {
+                    Ok(s) => s,
+                    Err(e @ SelectError::NotEnough { .. }) if !exclude.is_empty() => {
+                        return Err(RestoreError::NoMover {
+                            segment: segs[k].index,
+                            medium: words,
+                            last: format!("{last_failure}; {e}"),
+                        })
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let reader = ready(site, opener, &secured, req.timeouts);
+                let mut reader = match reader {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = select::release(inventory, store, &secured);
+                        return Err(e);
+                    }
+                };
+                info!(
+                    "restoring segments {}-{} from {words} through {}",
+                    segs[k].index,
+                    segs[end - 1].index,
+                    reader.mover.device()
+                );
+                let mut retried = false;
+                while k < end {
+                    let seg = segs[k];
+                    match copy_back(&mut reader, object, seg, target_t, target, req.lba) {
+                        Ok(()) => {
+                            observer.event(&Event::Restored {
+                                index: seg.index,
+                                bytes: seg.bytes,
+                                from: words.clone(),
+                                mover: reader.mover.device().to_string(),
+                            });
+                            outcome.segments += 1;
+                            outcome.bytes += seg.bytes;
+                            k += 1;
+                            retried = false;
+                        }
+                        Err(Stop::Media(e)) => {
+                            let _ = select::release(inventory, store, &reader.secured);
+                            return Err(RestoreError::Media {
+                                barcode: words.clone(),
+                                source: e,
+                            });
+                        }
+                        Err(Stop::Move(f)) => {
+                            let v = f.error.verdict();
+                            if v.action == Action::Retry && !retried {
+                                retried = true;
+                                continue;
+                            }
+                            let _ = select::release(inventory, store, &reader.secured);
+                            if v.action == Action::Fatal {
+                                return Err(RestoreError::Device(f.to_string()));
+                            }
+                            let mover = reader.mover.device().to_string();
+                            last_failure = f.to_string();
+                            observer.event(&Event::MoverFailed {
+                                segment: seg.index,
+                                mover: mover.clone(),
+                                reason: f.to_string(),
+                            });
+                            outcome.mover_failures.push(last_failure.clone());
+                            exclude.push(reader.secured.subsystems[0].mover.name().to_string());
+                            continue 'movers;
+                        }
+                    }
+                }
+                select::release(inventory, store, &reader.secured)?;
+                break;
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Why copying a segment back stopped.

@@ -1029,3 +1029,23 @@ fn racing_claims_from_processes_never_share_an_exclusive_resource() {
     }
     check_history(&SqliteStore::open(&path).expect("open"), won);
 }
+
+#[test]
+fn many_processes_opening_a_new_catalog_at_once_all_get_it() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.sqlite");
+        let results: Vec<Result<(), String>> = std::thread::scope(|s| {
+            let h: Vec<_> = (0..6)
+                .map(|_| {
+                    let p = path.clone();
+                    s.spawn(move || SqliteStore::open(&p).map(|_| ()).map_err(|e| e.to_string()))
+                })
+                .collect();
+            h.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in results {
+            assert_eq!(r, Ok(()), "round {round}");
+        }
+    }
+}
