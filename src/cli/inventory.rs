@@ -41,10 +41,6 @@ enum Mark {
     Usable,
 }
 
-fn store_failed(e: segcopy::catalog::StoreError) -> Failed {
-    Failed::new(exit::OTHER, e.to_string())
-}
-
 /// Runs `inventory`; `catalog` is the global `--catalog URL`, if given.
 pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     let Some(loaded) = super::site::get() else {
@@ -53,11 +49,7 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
             "segcopy inventory needs --site FILE: the resources come from the site file",
         ));
     };
-    let url = match catalog {
-        Some(u) => u.to_string(),
-        None => segcopy::catalog::default_url(Some(&loaded.site)).map_err(store_failed)?,
-    };
-    let store = segcopy::catalog::open(&url).map_err(store_failed)?;
+    let store = super::store::open(catalog)?;
     let mut inv = Inventory::from_site(&loaded.site);
     match a.action {
         None => list(loaded, &mut inv, store.as_ref(), a.json),
@@ -75,14 +67,14 @@ fn list(loaded: &Loaded, inv: &mut Inventory, store: &dyn Store, json: bool) -> 
     let me = segcopy::catalog::process::this_process("segcopy inventory", None);
     let gone = store
         .reap(&|h| segcopy::catalog::process::local_alive(h, &me.host))
-        .map_err(store_failed)?;
+        .map_err(super::store::failed)?;
     for (h, held) in gone {
         log::warn!(
             "released what {h} held ({}): its process is gone",
             held.join(", ")
         );
     }
-    inv.load_state(store).map_err(store_failed)?;
+    inv.load_state(store).map_err(super::store::failed)?;
     if json {
         return out_json(&inv.resources());
     }
@@ -160,11 +152,11 @@ fn set(
     match mark {
         Mark::Unusable => {
             let why = reason.unwrap_or_else(|| "marked by hand".to_string());
-            store.set_unusable(name, Some(&why)).map_err(store_failed)?;
+            store.set_unusable(name, Some(&why)).map_err(super::store::failed)?;
             out(&format!("{name} is now unusable: {why}\n"));
         }
         Mark::Usable => {
-            store.set_unusable(name, None).map_err(store_failed)?;
+            store.set_unusable(name, None).map_err(super::store::failed)?;
             out(&format!("{name} is now usable\n"));
         }
     }
