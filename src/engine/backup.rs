@@ -789,7 +789,27 @@ pub fn run(
     streams: &[StreamSpec],
     observer: &dyn Observer,
 ) -> Result<BackupOutcome, BackupError> {
-    // The source, and the object.
+    run_checked(opener, store, req, check(opener, req)?, streams, observer)
+}
+
+/// A backup request checked against its source: the source open, the
+/// object, its segments.
+pub struct Checked {
+    source: Source,
+    object: Object,
+    spans: Vec<SegmentSpan>,
+}
+
+impl Checked {
+    /// The object the backup copies.
+    pub fn object(&self) -> &Object {
+        &self.object
+    }
+}
+
+/// Checks a request before anything is secured or moved: the source
+/// answers, the range is on it, the segment size cuts it.
+pub fn check(opener: &dyn Opener, req: &BackupRequest) -> Result<Checked, BackupError> {
     let src_err = |why: String| BackupError::Source {
         device: req.source.clone(),
         why,
@@ -809,7 +829,27 @@ pub fn run(
         block_length: ep.block_length,
     };
     let spans = cut(&object, req.segment_bytes)?;
-    let source = Source { t, endpoint: ep };
+    Ok(Checked {
+        source: Source { t, endpoint: ep },
+        object,
+        spans,
+    })
+}
+
+/// [`run`] with the request already [`check`]ed.
+pub fn run_checked(
+    opener: &dyn Opener,
+    store: &dyn Store,
+    req: &BackupRequest,
+    checked: Checked,
+    streams: &[StreamSpec],
+    observer: &dyn Observer,
+) -> Result<BackupOutcome, BackupError> {
+    let Checked {
+        source,
+        object,
+        spans,
+    } = checked;
 
     // Every stream made ready before any data moves (Step 1090).
     let mut ready: Vec<Stream> = Vec::new();

@@ -122,6 +122,16 @@ pub fn run(
     observer: &dyn Observer,
 ) -> Result<Ran, JobError> {
     let req = &order.request;
+    // A request that cannot be right is refused before anything is
+    // secured or any agent is asked to quiesce.
+    if site.kind_of(&req.source).is_none() {
+        return Err(SelectError::UnknownResource {
+            name: req.source.clone(),
+            known: inventory.names().into_iter().map(str::to_string).collect(),
+        }
+        .into());
+    }
+    let checked = backup::check(opener, req)?;
     if let Some(argv) = site.pre_backup(&req.source) {
         pre_backup(&req.source, &argv)?;
     }
@@ -143,7 +153,7 @@ pub fn run(
         warn!("{s}");
     }
     let streams = streams(site, &secured);
-    let result = backup::run(opener, store, req, &streams, observer);
+    let result = backup::run_checked(opener, store, req, checked, &streams, observer);
     let released = select::release(inventory, store, &secured);
     if let Err(e) = store.unregister(secured.holder.id) {
         warn!(
