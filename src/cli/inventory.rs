@@ -152,11 +152,15 @@ fn set(
     match mark {
         Mark::Unusable => {
             let why = reason.unwrap_or_else(|| "marked by hand".to_string());
-            store.set_unusable(name, Some(&why)).map_err(super::store::failed)?;
+            store
+                .set_unusable(name, Some(&why))
+                .map_err(super::store::failed)?;
             out(&format!("{name} is now unusable: {why}\n"));
         }
         Mark::Usable => {
-            store.set_unusable(name, None).map_err(super::store::failed)?;
+            store
+                .set_unusable(name, None)
+                .map_err(super::store::failed)?;
             out(&format!("{name} is now usable\n"));
         }
     }

@@ -44,6 +44,10 @@ pub fn restore_failed(e: RestoreError) -> Failed {
         RestoreError::Store(_) => exit::FILE_ERROR,
         RestoreError::NotRestorable { .. } | RestoreError::Target(_) => exit::SYNTAX,
         RestoreError::Select(SelectError::NotEnough { .. }) => exit::NO_RESOURCES,
+        RestoreError::Select(
+            SelectError::UnknownResource { .. } | SelectError::WrongKind { .. },
+        ) => exit::SYNTAX,
+        RestoreError::Select(SelectError::Contended { .. }) => exit::BUSY,
         RestoreError::Select(_) => exit::OTHER,
         RestoreError::Mismatch { .. } => exit::MISCOMPARE,
         RestoreError::Media { .. } | RestoreError::NoMover { .. } | RestoreError::Device(_) => {

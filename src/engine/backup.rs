@@ -530,6 +530,7 @@ impl Stream {
                 })
             }
             Medium::Disk { endpoint, lba, .. } => Ok(Place::Disk {
+                // The site's name for it (the name it was opened by).
                 disk: endpoint.name.clone(),
                 designator: hex::encode(&endpoint.designator.value),
                 lba: *lba + offset,

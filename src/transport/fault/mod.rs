@@ -240,13 +240,13 @@ impl<T: Transport> FaultInjector<T> {
 
     fn gone(&self) -> TransportError {
         TransportError::Gone {
-            device: self.inner.name().to_string(),
+            device: self.device.clone(),
         }
     }
 
     fn encode(&self, what: &'static str, r: &impl Repr) -> Result<Vec<u8>, TransportError> {
         r.to_vec().map_err(|source| TransportError::Injected {
-            device: self.inner.name().to_string(),
+            device: self.device.clone(),
             what,
             source,
         })
@@ -263,7 +263,7 @@ impl<T: Transport> FaultInjector<T> {
         let raw = self.encode("sense data", sense)?;
         debug!(
             "{}: fault plan answers CHECK CONDITION: {sense}",
-            self.inner.name()
+            self.device.as_str()
         );
         Ok(Completion::check_condition(
             raw,
@@ -278,7 +278,7 @@ impl<T: Transport> FaultInjector<T> {
             match Scsi::new(&self.inner as &dyn Transport).inquiry() {
                 Ok((q, _)) => q.device_type == PeripheralDeviceType::SequentialAccess,
                 Err(e) => {
-                    warn!("{}: fault plan: INQUIRY failed ({e}); READ(6)/WRITE(6) are not treated as tape commands", self.inner.name());
+                    warn!("{}: fault plan: INQUIRY failed ({e}); READ(6)/WRITE(6) are not treated as tape commands", self.device.as_str());
                     false
                 }
             }
@@ -295,7 +295,7 @@ impl<T: Transport> FaultInjector<T> {
             warn!(
                 "{}: the drive does not report its position (READ POSITION), so a tape_block \
                  fault or an injected end of medium cannot be placed on it",
-                self.inner.name()
+                self.device.as_str()
             );
         }
         told
@@ -469,7 +469,7 @@ impl<T: Transport> FaultInjector<T> {
 
     fn bad_cdb(&self, source: WireError) -> TransportError {
         TransportError::Injected {
-            device: self.inner.name().to_string(),
+            device: self.device.clone(),
             what: "a CDB it had parsed",
             source,
         }
@@ -651,8 +651,11 @@ fn data_in(data: DataDirection<'_>, bytes: &[u8], allocation: u32) -> Completion
 }
 
 impl<T: Transport> Transport for FaultInjector<T> {
+    /// The name the site knows the device by (a real device's `/dev` node
+    /// can change when it is relinked; the catalog and the user's commands
+    /// name it as the site does).
     fn name(&self) -> &str {
-        self.inner.name()
+        &self.device
     }
 
     fn execute(
