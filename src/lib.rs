@@ -6,6 +6,7 @@
 //! talks to, implemented by [`sg::SgDevice`] for real devices.
 #![deny(unsafe_code)]
 
+pub mod bench;
 pub mod catalog;
 pub mod conformance;
 pub mod demo;

@@ -122,6 +122,17 @@ fn split_unit(text: &str) -> (&str, &str) {
     text.split_at(end)
 }
 
+/// A size for people: whole KiB, MiB, GiB or TiB when it is one, else
+/// bytes.
+pub fn format_size(bytes: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

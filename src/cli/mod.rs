@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod backup;
+mod bench;
 mod catalog;
 mod changer;
 mod conform;
@@ -87,6 +88,9 @@ enum Command {
     Demo(demo::Args),
     /// Restore a backup to a disk, segment by segment, across its tapes.
     Restore(restore::Args),
+    /// Measure segment sizes on a copy manager: throughput, commands per
+    /// second, latency, CPU; failover cost, host copy, a recommendation.
+    Bench(bench::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -222,6 +226,7 @@ pub fn main() -> ExitCode {
         Command::Backup(a) => backup::run(a, cli.catalog.as_deref()),
         Command::Demo(a) => demo::run(a),
         Command::Restore(a) => restore::run(a, cli.catalog.as_deref()),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -32,15 +32,9 @@ pub fn failed(e: StoreError) -> Failed {
     Failed::new(code, e.to_string())
 }
 
-/// A size for people: whole KiB, MiB, GiB or TiB when it is one, else
-/// bytes.
+/// A size for people (see [`segcopy::units::format_size`]).
 pub fn size(bytes: u64) -> String {
-    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
-            return format!("{} {unit}", bytes >> shift);
-        }
-    }
-    format!("{bytes} bytes")
+    segcopy::units::format_size(bytes)
 }
 
 /// A table in columns without borders (one row a line, for eyes and for

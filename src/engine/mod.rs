@@ -8,5 +8,6 @@ pub mod job;
 pub mod media;
 pub mod mover;
 pub mod plan;
+pub mod queue;
 pub mod segments;
 pub mod xcopy;

@@ -17,7 +17,7 @@
 //! positions it.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::classify::{classify, Action, Verdict};
 use super::plan::{Endpoint, Limits};
@@ -425,6 +425,18 @@ impl Mover for XcopyMover {
     }
 
     fn transfer(&self, t: &Transfer<'_>) -> Result<(), MoveFailed> {
+        self.transfer_timed(t, |_| {})
+    }
+}
+
+impl XcopyMover {
+    /// [`Mover::transfer`], telling `command` how long each EXTENDED COPY
+    /// took (from sending it to its status), in order.
+    pub fn transfer_timed(
+        &self,
+        t: &Transfer<'_>,
+        mut command: impl FnMut(Duration),
+    ) -> Result<(), MoveFailed> {
         let scsi = Scsi::new(self.cm.as_ref());
         let failed = |command: usize, error: MoveError| MoveFailed {
             mover: self.cm.name().to_string(),
@@ -437,8 +449,10 @@ impl Mover for XcopyMover {
             let encoded = scsi
                 .encode("EXTENDED COPY", &list)
                 .map_err(|e| failed(i, e.into()))?;
+            let t0 = Instant::now();
             scsi.extended_copy(&encoded, self.timeouts.for_bytes(bytes))
                 .map_err(|e| failed(i, e.into()))?;
+            command(t0.elapsed());
         }
         Ok(())
     }

@@ -13,6 +13,7 @@
 //! [site]
 //! name = "two-path"
 //! state_dir = "state"            # relative to the file; "memory": nothing kept
+//! failures_per_tib = 0.5         # what `segcopy bench --recommend` assumes
 //!
 //! [[switch]]
 //! name = "sw0"
@@ -136,6 +137,10 @@ pub struct SiteSection {
     /// to the site file; `"memory"` keeps nothing between runs.
     #[serde(default)]
     pub state_dir: Option<String>,
+    /// Failures per TiB copied that `segcopy bench --recommend` assumes
+    /// when not told (a rate the site has seen; 1 if absent).
+    #[serde(default)]
+    pub failures_per_tib: Option<Spanned<f64>>,
 }
 
 /// How a simulated disk keeps its blocks.
@@ -580,6 +585,16 @@ impl Site {
     }
 
     fn check(&self) -> Result<(), SiteError> {
+        if let Some(r) = &self.site.failures_per_tib {
+            let v = *r.get_ref();
+            if !v.is_finite() || v < 0.0 {
+                return self.err(
+                    r.span(),
+                    "site.failures_per_tib".into(),
+                    format!("{v} is not a failure rate: give failures per TiB copied, 0 or more (e.g. 0.5)"),
+                );
+            }
+        }
         for c in &self.copy_manager {
             let g = c
                 .limits
