@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use segcopy::engine::plan::{plan_block_copy, BlockCopy, Limits};
-use segcopy::engine::xcopy::{endpoint, run_plan};
+use segcopy::engine::xcopy::{endpoint, run_plan, run_plan_queued};
 use segcopy::sim::cm::{CopyManager, Profile};
 use segcopy::sim::disk::{Backing, SimDisk};
 use segcopy::sim::tape::{Cartridge, SimTapeDrive};
@@ -656,6 +656,54 @@ fn the_engine_reports_the_failed_segment_and_the_blocks_before_it() {
         vec![0; MIB as usize],
         "nothing of segment 5 is claimed or written"
     );
+}
+
+#[test]
+fn commands_in_flight_copy_the_same_bytes_and_a_failure_names_the_lowest_segment() {
+    for depth in [2usize, 4, 8] {
+        // Segment 9's descriptor fails (the 10th the copy manager starts).
+        let s = San::new(vec![Fault::once(
+            "cm0",
+            Trigger::Segment(9),
+            Effect::Sense(SenseData::fixed(SenseKey::HardwareError, 0x44, 0).into()),
+        )]);
+        let (src_t, dst_t, cm_t) = (s.t("d0"), s.t("d1"), s.t("cm0"));
+        let cm = Scsi::new(&cm_t);
+        let (op, _) = cm.operating_parameters().unwrap();
+        let limits = Limits::from_operating_parameters("cm0", &op).unwrap();
+        let copy = |list_id_usage| BlockCopy {
+            source: endpoint(&Scsi::new(&src_t)).unwrap(),
+            source_lba: 0,
+            destination: endpoint(&Scsi::new(&dst_t)).unwrap(),
+            destination_lba: 0,
+            blocks: 16 * 2048,
+            segment_bytes: Some(MIB),
+            list_id: 1,
+            list_id_usage,
+            priority: 0,
+        };
+        let plan = plan_block_copy(copy(ListIdUsage::NoHold), &limits).unwrap();
+        let f = run_plan_queued(&cm, &plan, XCOPY_TIMEOUT, depth, |_| {}).unwrap_err();
+        // Which segment the copy manager starts 10th depends on the race
+        // (one of the `depth` in flight around then); it is the lowest
+        // failure, and all before it are on the disk.
+        assert!(f.segment < 9 + depth, "depth {depth}: {}", f.segment);
+        assert_eq!(f.blocks_done, f.segment as u64 * 2048);
+        // Everything before it completed; after it, at most the commands
+        // already in flight (no new segment is handed out after a failure).
+        let done: Vec<usize> = f.completed.iter().map(|d| d.index).collect();
+        assert!((0..f.segment).all(|i| done.contains(&i)), "{done:?}");
+        assert!(!done.contains(&f.segment));
+        assert!(done.len() < f.segment + depth, "depth {depth}: {done:?}");
+        let k = f.segment as u64;
+        assert_eq!(read_disk(&s.d1, 0, k * MIB), read_disk(&s.d0, 0, k * MIB));
+        // Without the fault, the whole copy at this depth is byte-identical.
+        let r = run_plan_queued(&cm, &plan, XCOPY_TIMEOUT, depth, |_| {}).unwrap();
+        assert_eq!(r.segments.len(), 16);
+        assert!(r.segments.iter().enumerate().all(|(i, d)| d.index == i));
+        assert_eq!(r.blocks, 16 * 2048);
+        assert_eq!(read_disk(&s.d1, 0, 16 * MIB), read_disk(&s.d0, 0, 16 * MIB));
+    }
 }
 
 #[test]

@@ -356,7 +356,7 @@ fn copy_segments(
     let outcome = queue::run(
         (n - from) as usize,
         if path.dest.is_tape() { 1 } else { depth },
-        |k| {
+        |k, _| {
             let i = from + k as u64;
             let blocks = seg_blocks.min(src.blocks - before(i));
             let t = Transfer {

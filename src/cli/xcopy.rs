@@ -2,10 +2,11 @@
 //! block copy by EXTENDED COPY (LID1), cut into segments of one command each.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use segcopy::engine::plan::Plan;
 use segcopy::engine::xcopy::{
-    plan_xcopy, resume_from, run_plan, CopyFailed, CopyManager, CopyReport, EndpointError,
+    plan_xcopy, resume_from, run_plan_queued, CopyFailed, CopyManager, CopyReport, EndpointError,
     XcopyError, XcopyOptions,
 };
 use segcopy::transport::commands::{Failure, Scsi, XCOPY_TIMEOUT};
@@ -52,6 +53,11 @@ pub struct Args {
     /// manager holds no data, else hold — as sg_xcopy).
     #[arg(long, value_parser = parse_usage)]
     id_usage: Option<ListIdUsage>,
+    /// Commands in flight at once (each with its own LIST IDENTIFIER: the
+    /// given one, then the next ones). 1: one after the other, as sg_xcopy.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    queue_depth: u16,
     /// Plan and print, send nothing.
     #[arg(long)]
     dry_run: bool,
@@ -142,6 +148,7 @@ impl Args {
 
 /// Runs `xcopy`.
 pub fn run(a: Args) -> Result<(), Failed> {
+    let started = std::time::Instant::now();
     let o = a.options()?;
     let cm_path = o.copy_manager.device(&o.source, &o.destination).to_string();
     let mut devs = Devices {
@@ -179,7 +186,14 @@ pub fn run(a: Args) -> Result<(), Failed> {
         return Ok(());
     }
     let bar = progress_bar(&plan, a.json);
-    let result = run_plan(&cm, &plan, XCOPY_TIMEOUT, |d| {
+    if a.queue_depth > 1 && plan.copy.list_id_usage == ListIdUsage::None {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            format!("--queue-depth {}: with --id-usage none every command has LIST IDENTIFIER 0, so only one can be in flight; use hold or discard", a.queue_depth),
+        ));
+    }
+    let planned = started.elapsed();
+    let result = run_plan_queued(&cm, &plan, XCOPY_TIMEOUT, usize::from(a.queue_depth), |d| {
         if let Some(b) = &bar {
             b.inc(d.blocks);
         }
@@ -190,7 +204,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     match result {
         Ok(r) => {
             if a.json {
-                let done = report_json(&r, plan.block_length);
+                let done = report_json(&r, plan.block_length, planned, a.queue_depth);
                 out_json(&plan_json(&plan, &cm_path, Some(done)))?;
             } else {
                 out(&report_words(&r, plan.block_length));
@@ -296,6 +310,10 @@ enum ResultJson {
         segments_completed: usize,
         seconds: f64,
         mib_per_second: f64,
+        /// From the start of the command to the first EXTENDED COPY:
+        /// opening the devices, asking who they are, planning.
+        planning_seconds: f64,
+        queue_depth: u16,
         segment_seconds: Vec<f64>,
     },
     Failed {
@@ -333,13 +351,15 @@ fn plan_json<'a>(plan: &'a Plan, cm: &'a str, result: Option<ResultJson>) -> Pla
     }
 }
 
-fn report_json(r: &CopyReport, bl: u32) -> ResultJson {
+fn report_json(r: &CopyReport, bl: u32, planning: Duration, queue_depth: u16) -> ResultJson {
     ResultJson::Completed {
         status: "completed",
         blocks_copied: r.blocks,
         segments_completed: r.segments.len(),
         seconds: r.duration.as_secs_f64(),
         mib_per_second: mib_per_s(r.blocks, bl, r.duration.as_secs_f64()),
+        planning_seconds: planning.as_secs_f64(),
+        queue_depth,
         segment_seconds: r
             .segments
             .iter()

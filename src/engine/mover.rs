@@ -16,7 +16,7 @@
 //! fail over. A tape end is used from its current position: the caller
 //! positions it.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::classify::{classify, Action, Verdict};
@@ -190,7 +190,13 @@ pub struct XcopyMover {
     cm: Box<dyn Transport>,
     limits: Limits,
     timeouts: Timeouts,
-    next_list_id: AtomicU8,
+    list_ids: Mutex<ListIds>,
+}
+
+/// The list identifiers of the commands in flight on a mover.
+struct ListIds {
+    next: u8,
+    in_flight: [u64; 4],
 }
 
 /// Why a copy manager cannot do a transfer at all.
@@ -225,7 +231,10 @@ impl XcopyMover {
             cm,
             limits,
             timeouts,
-            next_list_id: AtomicU8::new(1),
+            list_ids: Mutex::new(ListIds {
+                next: 1,
+                in_flight: [0; 4],
+            }),
         }
     }
 
@@ -252,15 +261,29 @@ impl XcopyMover {
         Ok(())
     }
 
-    /// A fresh LIST IDENTIFIER (1..=255, then round again): no two
-    /// commands in flight share one.
+    /// A LIST IDENTIFIER no command in flight on this mover holds (1..=255,
+    /// taken round-robin so a copy manager's held results of one command
+    /// are not mistaken for another's); give it back with
+    /// [`Self::give_back`] when the command ended.
     fn list_id(&self) -> u8 {
-        loop {
-            let id = self.next_list_id.fetch_add(1, Ordering::Relaxed);
-            if id != 0 {
+        let mut ids = self.list_ids.lock().unwrap_or_else(|p| p.into_inner());
+        for _ in 0..255 {
+            let id = ids.next;
+            ids.next = if id == 255 { 1 } else { id + 1 };
+            let (word, bit) = (usize::from(id / 64), id % 64);
+            if ids.in_flight[word] & (1 << bit) == 0 {
+                ids.in_flight[word] |= 1 << bit;
                 return id;
             }
         }
+        // 255 commands in flight: more than any queue depth segcopy uses
+        // (engine::queue::MAX_DEPTH); share rather than wait.
+        ids.next
+    }
+
+    fn give_back(&self, id: u8) {
+        let mut ids = self.list_ids.lock().unwrap_or_else(|p| p.into_inner());
+        ids.in_flight[usize::from(id / 64)] &= !(1 << (id % 64));
     }
 
     /// The parameter lists for a transfer, one per command.
@@ -417,11 +440,11 @@ impl Mover for XcopyMover {
             command: 0,
             error: error.into(),
         };
-        Some(
-            scsi.encode("EXTENDED COPY", &list)
-                .and_then(|l| scsi.extended_copy(&l, self.timeouts.for_bytes(data.len() as u64)))
-                .map_err(failed),
-        )
+        let sent = scsi
+            .encode("EXTENDED COPY", &list)
+            .and_then(|l| scsi.extended_copy(&l, self.timeouts.for_bytes(data.len() as u64)));
+        self.give_back(list.list_id);
+        Some(sent.map_err(failed))
     }
 
     fn transfer(&self, t: &Transfer<'_>) -> Result<(), MoveFailed> {
@@ -446,13 +469,13 @@ impl XcopyMover {
         let lists = self.lists(t).map_err(|e| failed(0, e.into()))?;
         for (i, (mut list, bytes)) in lists.into_iter().enumerate() {
             list.list_id = self.list_id();
-            let encoded = scsi
-                .encode("EXTENDED COPY", &list)
-                .map_err(|e| failed(i, e.into()))?;
-            let t0 = Instant::now();
-            scsi.extended_copy(&encoded, self.timeouts.for_bytes(bytes))
-                .map_err(|e| failed(i, e.into()))?;
-            command(t0.elapsed());
+            let sent = scsi.encode("EXTENDED COPY", &list).and_then(|encoded| {
+                let t0 = Instant::now();
+                scsi.extended_copy(&encoded, self.timeouts.for_bytes(bytes))
+                    .map(|()| t0.elapsed())
+            });
+            self.give_back(list.list_id);
+            command(sent.map_err(|e| failed(i, e.into()))?);
         }
         Ok(())
     }
@@ -578,6 +601,50 @@ impl Mover for HostMover {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_two_commands_in_flight_share_a_list_id() {
+        struct Nothing;
+        impl Transport for Nothing {
+            fn name(&self) -> &str {
+                "cm"
+            }
+            fn execute(
+                &self,
+                _: &[u8],
+                _: crate::transport::DataDirection<'_>,
+                _: Duration,
+            ) -> Result<crate::transport::Completion, crate::transport::TransportError>
+            {
+                unreachable!("no command is sent")
+            }
+        }
+        let limits = Limits {
+            copy_manager: "cm".into(),
+            max_segment_descriptors: 1,
+            max_cscd_descriptors: 2,
+            max_descriptor_list_length: 1024,
+            max_segment_length: 1 << 20,
+            granularity: 512,
+            implemented: vec![],
+            max_stream_transfer: 0,
+            max_inline: 0,
+            inline_granularity: 1,
+        };
+        let m = XcopyMover::new(Box::new(Nothing), limits, Timeouts::default());
+        let held: Vec<u8> = (0..64).map(|_| m.list_id()).collect();
+        assert_eq!(held, (1..=64).collect::<Vec<u8>>());
+        m.give_back(3);
+        // Round-robin: the next free one after 64, not the one just freed.
+        assert_eq!(m.list_id(), 65);
+        for _ in 66..=255 {
+            m.list_id();
+        }
+        // 1..=255 all taken but 3: wrapping round finds 3, never 0.
+        assert_eq!(m.list_id(), 3);
+        m.give_back(200);
+        assert_eq!(m.list_id(), 200);
+    }
 
     #[test]
     fn chunks_are_whole_blocks_of_both_ends() {

@@ -36,14 +36,15 @@ impl<T, E> Outcome<T, E> {
     }
 }
 
-/// Runs `work(i)` for every `i` in `0..n`, up to `depth` at once, handing
-/// them out in order; `on_done` sees each completion in this thread, in the
-/// order they complete. With `depth` 1 everything runs in this thread, one
-/// after the other.
+/// Runs `work(i, slot)` for every `i` in `0..n`, up to `depth` at once,
+/// handing them out in order; `slot` (0..depth) is the worker's, so no two
+/// commands in flight share one (a list identifier per slot). `on_done`
+/// sees each completion in this thread, in the order they complete. With
+/// `depth` 1 everything runs in this thread, one after the other.
 pub fn run<T, E>(
     n: usize,
     depth: usize,
-    work: impl Fn(usize) -> Result<T, E> + Sync,
+    work: impl Fn(usize, usize) -> Result<T, E> + Sync,
     mut on_done: impl FnMut(usize, &T),
 ) -> Outcome<T, E>
 where
@@ -54,7 +55,7 @@ where
     let mut done = Vec::with_capacity(n.min(1 << 16));
     if depth == 1 {
         for i in 0..n {
-            match work(i) {
+            match work(i, 0) {
                 Ok(t) => {
                     on_done(i, &t);
                     done.push((i, t));
@@ -74,7 +75,7 @@ where
     let mut failed: Option<(usize, E)> = None;
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::channel::<(usize, Result<T, E>)>();
-        for _ in 0..depth {
+        for slot in 0..depth {
             let tx = tx.clone();
             let (next, stop, work) = (&next, &stop, &work);
             s.spawn(move || loop {
@@ -85,7 +86,7 @@ where
                 if i >= n {
                     return;
                 }
-                let r = work(i);
+                let r = work(i, slot);
                 if r.is_err() {
                     stop.store(true, Ordering::Release);
                 }
@@ -126,7 +127,8 @@ mod tests {
             let o = run(
                 50,
                 depth,
-                |i| -> Result<usize, ()> {
+                |i, slot| -> Result<usize, ()> {
+                    assert!(slot < depth.min(50));
                     seen.lock().unwrap()[i] += 1;
                     Ok(i * 2)
                 },
@@ -152,7 +154,7 @@ mod tests {
             let o = run(
                 1000,
                 depth,
-                |i| {
+                |i, _| {
                     started.fetch_add(1, Ordering::Relaxed);
                     if i == 10 || i == 11 {
                         Err(i)
@@ -181,7 +183,7 @@ mod tests {
         run(
             4,
             4,
-            |_| -> Result<(), ()> {
+            |_, _| -> Result<(), ()> {
                 let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                 most.fetch_max(now, Ordering::SeqCst);
                 barrier.wait();

@@ -16,6 +16,7 @@ use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
 use super::plan::{plan_block_copy, BlockCopy, Endpoint, Limits, Plan, PlanError};
+use super::queue;
 use crate::transport::commands::{Scsi, ScsiError};
 use crate::transport::discover::{is_block, Identity};
 use crate::wire::rcr::OperatingParameters;
@@ -357,52 +358,82 @@ pub fn run_plan(
     cm: &Scsi<'_>,
     plan: &Plan,
     timeout: Duration,
+    progress: impl FnMut(&SegmentDone),
+) -> Result<CopyReport, Box<CopyFailed>> {
+    run_plan_queued(cm, plan, timeout, 1, progress)
+}
+
+/// The list identifier of the commands of queue slot `slot`: the plan's
+/// own for slot 0, the next ones (1..=255, round) for the others, so no two
+/// commands in flight share one.
+fn slot_list_id(first: u8, slot: usize) -> u8 {
+    ((usize::from(first.max(1)) - 1 + slot) % 255 + 1) as u8
+}
+
+/// [`run_plan`] with up to `depth` commands in flight (segments handed out
+/// in order, each in-flight command with a list identifier of its own; see
+/// [`queue`]). A plan whose LIST ID USAGE is 11b (every command LIST
+/// IDENTIFIER 0) runs one at a time. On a failure, the lowest failed
+/// segment is reported and `blocks_done` counts the segments before it.
+pub fn run_plan_queued(
+    cm: &Scsi<'_>,
+    plan: &Plan,
+    timeout: Duration,
+    depth: usize,
     mut progress: impl FnMut(&SegmentDone),
 ) -> Result<CopyReport, Box<CopyFailed>> {
     let start = Instant::now();
-    let mut done = Vec::with_capacity(plan.segments.len());
-    let mut blocks = 0u64;
-    for s in &plan.segments {
-        // Plans hold lists that fit their fields; an emit failure here
-        // would be a planner bug, reported as the segment's failure (the
-        // command is not sent).
-        let bytes = s.list.to_vec().map_err(|e| {
-            Box::new(CopyFailed {
-                segment: s.index,
-                segments: plan.segments.len(),
-                blocks_done: blocks,
-                error: ScsiError::Encode {
-                    device: cm.name().to_string(),
-                    command: "EXTENDED COPY",
-                    source: e,
-                },
-                completed: done.clone(),
+    let depth = if plan.copy.list_id_usage == ListIdUsage::None {
+        1
+    } else {
+        depth
+    };
+    let n = plan.segments.len();
+    let outcome = queue::run(
+        n,
+        depth,
+        |i, slot| {
+            let s = &plan.segments[i];
+            // Plans hold lists that fit their fields; an emit failure here
+            // would be a planner bug, reported as the segment's failure
+            // (the command is not sent).
+            let bytes = if slot == 0 {
+                s.list.to_vec()
+            } else {
+                let mut list = s.list.clone();
+                list.list_id = slot_list_id(s.list.list_id, slot);
+                list.to_vec()
+            }
+            .map_err(|e| ScsiError::Encode {
+                device: cm.name().to_string(),
+                command: "EXTENDED COPY",
+                source: e,
+            })?;
+            let t0 = Instant::now();
+            cm.extended_copy(&bytes, timeout)?;
+            Ok::<_, ScsiError>(SegmentDone {
+                index: s.index,
+                blocks: s.blocks,
+                duration: t0.elapsed(),
             })
-        })?;
-        let t0 = Instant::now();
-        if let Err(error) = cm.extended_copy(&bytes, timeout) {
-            return Err(Box::new(CopyFailed {
-                segment: s.index,
-                segments: plan.segments.len(),
-                blocks_done: blocks,
-                error,
-                completed: done,
-            }));
-        }
-        let d = SegmentDone {
-            index: s.index,
-            blocks: s.blocks,
-            duration: t0.elapsed(),
-        };
-        blocks += s.blocks;
-        progress(&d);
-        done.push(d);
+        },
+        |_, d| progress(d),
+    );
+    let done: Vec<SegmentDone> = outcome.done.iter().map(|(_, d)| *d).collect();
+    match outcome.failed {
+        None => Ok(CopyReport {
+            blocks: done.iter().map(|d| d.blocks).sum(),
+            segments: done,
+            duration: start.elapsed(),
+        }),
+        Some((segment, error)) => Err(Box::new(CopyFailed {
+            segment,
+            segments: n,
+            blocks_done: plan.blocks_before(segment),
+            error,
+            completed: done,
+        })),
     }
-    Ok(CopyReport {
-        segments: done,
-        blocks,
-        duration: start.elapsed(),
-    })
 }
 
 #[cfg(test)]
