@@ -482,6 +482,20 @@ pub fn run(
                         f,
                         summary.median_seconds,
                     )?;
+                    if spec.verify && !primary.dest.is_tape() {
+                        // Both paths write the same destination unless told
+                        // otherwise; check what the primary's holds.
+                        let same = standby.is_some_and(|s| s.dest.name() == primary.dest.name());
+                        if same {
+                            if let Some(offset) = differs(src, &primary.dest)? {
+                                return Err(BenchError::Differs {
+                                    size,
+                                    depth,
+                                    offset,
+                                });
+                            }
+                        }
+                    }
                     on_run(&format!(
                         "{} segments, fault at segment {}",
                         crate::units::format_size(size),

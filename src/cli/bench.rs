@@ -104,6 +104,10 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also write the report in words to this file (with --json, to keep
+    /// both from one run).
+    #[arg(long, value_name = "FILE")]
+    words: Option<PathBuf>,
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {
@@ -631,6 +635,15 @@ pub fn run(a: Args) -> Result<(), Failed> {
         plot::write(&report, rec.as_ref(), p)
             .map_err(|e| Failed::new(exit::FILE_ERROR, e.to_string()))?;
     }
+    let text = words(&report, rec.as_ref(), simulated);
+    if let Some(p) = &a.words {
+        std::fs::write(p, &text).map_err(|e| {
+            Failed::new(
+                exit::FILE_ERROR,
+                format!("{}: cannot write the report: {e}", p.display()),
+            )
+        })?;
+    }
     if a.json {
         out_json(&Json {
             report: &report,
@@ -638,7 +651,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
             simulated,
         })?;
     } else {
-        out(&words(&report, rec.as_ref(), simulated));
+        out(&text);
         if let Some(p) = &a.plot {
             out(&format!("chart: {}\n", p.display()));
         }

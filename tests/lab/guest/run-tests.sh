@@ -21,7 +21,11 @@ run_one() {
     _log=$LAB_OUT/logs/$_name.log
     _t0=$(now_ms)
     echo "lab: --- $_name"
-    { timeout "$LAB_TEST_TIMEOUT" "$@" < /dev/null 2>&1; echo $? > /tmp/lab-rc; } |
+    # A test may take longer than the default: "# lab-timeout: SECONDS"
+    # in its first 40 lines.
+    _limit=$(head -40 "$1" | sed -n 's/^# lab-timeout: *\([0-9][0-9]*\).*/\1/p' | head -1)
+    _limit=${_limit:-$LAB_TEST_TIMEOUT}
+    { timeout "$_limit" "$@" < /dev/null 2>&1; echo $? > /tmp/lab-rc; } |
         tee "$_log" |
         while IFS= read -r _line; do
             case $_line in
@@ -34,7 +38,7 @@ run_one() {
     _n_fail=$(grep -c '^LAB-RESULT [^ ]* FAIL' "$_log" || true)
     _secs=$(elapsed "$_t0")
     if [ "$_rc" = 143 ] || [ "$_rc" = 124 ]; then
-        fail "$_name" "timed out after ${LAB_TEST_TIMEOUT}s"
+        fail "$_name" "timed out after ${_limit}s"
     elif [ "$_n_results" = 0 ]; then
         fail "$_name" "printed no LAB-RESULT line (exit status $_rc)"
     elif [ "$_rc" != 0 ] && [ "$_n_fail" = 0 ]; then
