@@ -30,6 +30,12 @@
 //!   8..     the block's data
 //! ```
 //!
+//! A block written without its data (a copy manager that moves no bytes,
+//! [`crate::sim::cm::Profile::move_data`]) is an ordinary block entry whose
+//! data is a hole in the file: the cartridge keeps its length, position and
+//! capacity as for any block, the disk keeps nothing, and it reads back as
+//! zeros.
+//!
 //! End of data is the end of the file. Opening a file reads every entry
 //! header to build an index (object number → offset) and cuts the file
 //! after the last complete, valid entry, so a write torn by a crash leaves
@@ -99,6 +105,40 @@ pub enum TapeObject {
     Block(Bytes),
     /// A filemark.
     Filemark,
+}
+
+/// What a write puts at a position of a cartridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Write {
+    /// A block and its data.
+    Block(Bytes),
+    /// A block of this many bytes whose data was never written (what a copy
+    /// manager that moves no bytes leaves): it uses its length of capacity
+    /// like any block and reads back as zeros. In a file it is a block
+    /// entry whose data is a hole, so the format does not change.
+    Unwritten(u32),
+    /// A filemark.
+    Filemark,
+}
+
+impl From<TapeObject> for Write {
+    fn from(o: TapeObject) -> Self {
+        match o {
+            TapeObject::Block(b) => Write::Block(b),
+            TapeObject::Filemark => Write::Filemark,
+        }
+    }
+}
+
+impl Write {
+    /// The capacity it uses.
+    pub(super) fn cost(&self) -> u64 {
+        match self {
+            Write::Block(b) => b.len() as u64,
+            Write::Unwritten(n) => u64::from(*n),
+            Write::Filemark => FILEMARK_BYTES,
+        }
+    }
 }
 
 /// What a cartridge is, as its file's header says.
@@ -512,7 +552,11 @@ impl Cartridge {
             .entry(n)
             .ok_or_else(|| std::io::Error::other("no such object"))?;
         match &self.media {
-            Media::Memory(data) => Ok(data[n as usize].clone()),
+            // An unwritten block is held as no bytes.
+            Media::Memory(data) => match &data[n as usize] {
+                b if b.len() == e.len as usize => Ok(b.clone()),
+                _ => Ok(Bytes::from(vec![0u8; e.len as usize])),
+            },
             Media::File { file, .. } => {
                 let mut v = vec![0u8; e.len as usize];
                 file.read_exact_at(&mut v, e.offset + layout::E_HEADER)?;
@@ -522,7 +566,7 @@ impl Cartridge {
     }
 
     /// Writes `object` at object number `p` (≤ EOD), erasing what follows.
-    pub(super) fn write_at(&mut self, p: u64, object: TapeObject) -> std::io::Result<()> {
+    pub(super) fn write_at(&mut self, p: u64, object: impl Into<Write>) -> std::io::Result<()> {
         let p = usize::try_from(p).map_err(std::io::Error::other)?;
         if p < self.entries.len() {
             let e = self.entries[p];
@@ -544,14 +588,17 @@ impl Cartridge {
                 }
             }
         }
-        let (filemark, data) = match object {
-            TapeObject::Block(b) => (false, b),
-            TapeObject::Filemark => (true, Bytes::new()),
+        let (filemark, data, len) = match object.into() {
+            Write::Block(b) => {
+                let len = u32::try_from(b.len()).map_err(std::io::Error::other)?;
+                (false, Some(b), len)
+            }
+            Write::Unwritten(len) => (false, None, len),
+            Write::Filemark => (true, Some(Bytes::new()), 0),
         };
-        let len = u32::try_from(data.len()).map_err(std::io::Error::other)?;
         let offset = match &mut self.media {
             Media::Memory(v) => {
-                v.push(data);
+                v.push(data.unwrap_or_default());
                 0
             }
             Media::File {
@@ -571,8 +618,12 @@ impl Cartridge {
                 // Until both writes are done the fingerprint is no one's.
                 *mtime = None;
                 file.write_all_at(&h, at)?;
-                file.write_all_at(&data, at + layout::E_HEADER)?;
                 *end = at + layout::E_HEADER + u64::from(len);
+                match data {
+                    Some(d) => file.write_all_at(&d, at + layout::E_HEADER)?,
+                    // The data is a hole up to the end of the entry.
+                    None => file.set_len(*end)?,
+                }
                 *mtime = modified(file);
                 at
             }
@@ -684,6 +735,36 @@ pub(super) mod tests {
         assert_eq!(c.after_filemark(2), Some(3));
         assert_eq!(c.after_filemark(3), Some(5));
         assert_eq!(c.after_filemark(4), None);
+    }
+
+    #[test]
+    fn unwritten_blocks_are_blocks_without_data() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T1.tape");
+        let big = 64 << 20;
+        let mut c = Cartridge::open(&path, "T1", 1 << 30, 0).unwrap();
+        c.write_at(0, block(10, 1)).unwrap();
+        c.write_at(1, Write::Unwritten(big)).unwrap();
+        c.write_at(2, Write::Unwritten(big)).unwrap();
+        c.write_at(3, TapeObject::Filemark).unwrap();
+        let used = 10 + 2 * u64::from(big) + FILEMARK_BYTES;
+        assert_eq!((c.object_count(), c.used_bytes()), (4, used));
+        // A hole in the file: far less on disk than the blocks' length.
+        let m = std::fs::metadata(&path).unwrap();
+        assert!(m.len() > 2 * u64::from(big), "{}", m.len());
+        assert!(m.blocks() * 512 < 1 << 20, "{} blocks on disk", m.blocks());
+        drop(c);
+        let c = Cartridge::open_existing(&path).unwrap();
+        assert_eq!((c.object_count(), c.used_bytes()), (4, used));
+        assert_eq!(c.object(0).unwrap(), Some(block(10, 1)));
+        assert_eq!(c.object(2).unwrap(), Some(block(big as usize, 0)));
+        assert_eq!(c.object(3).unwrap(), Some(TapeObject::Filemark));
+        // In memory: the same objects, no bytes held.
+        let mut m = Cartridge::memory("T2", 1 << 30, 0);
+        m.write_at(0, Write::Unwritten(4096)).unwrap();
+        assert_eq!(m.used_bytes(), 4096);
+        assert_eq!(m.object(0).unwrap(), Some(block(4096, 0)));
     }
 
     #[test]
