@@ -37,16 +37,18 @@
 //! zeros.
 //!
 //! End of data is the end of the file. Opening a file reads every entry
-//! header to build an index (object number → offset) and cuts the file
-//! after the last complete, valid entry, so a write torn by a crash leaves
-//! a tape whose EOD follows the last object written whole (block data is
-//! not checksummed). A write appends one entry with `pwrite` (its header,
+//! header to build an index (object number → offset; one entry per run of
+//! equal objects, so it does not grow with a tape of equal blocks) and
+//! cuts the file after the last complete, valid entry, so a write torn by
+//! a crash leaves a tape whose EOD follows the last object written whole
+//! (block data is not checksummed). A write appends one entry with `pwrite` (its header,
 //! then its data) after truncating the file at the entry being
 //! overwritten; other processes see it at once, and WRITE FILEMARKS (any
 //! count, 0 included), unload and closing `fsync` the file. An open file is
 //! held with an exclusive `flock`, so a second process (or a second
 //! cartridge object) cannot open the same tape and overwrite it.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
@@ -152,7 +154,7 @@ pub struct CartridgeLabel {
     pub early_warning: u64,
 }
 
-/// Index entry of one logical object.
+/// What the index says of one logical object.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Entry {
     pub(super) filemark: bool,
@@ -165,7 +167,28 @@ pub(super) struct Entry {
     marks_before: u64,
 }
 
-impl Entry {
+/// The index keeps runs of consecutive objects of one kind and length, not
+/// one entry per object: a tape of a million equal blocks is one run, so
+/// the index does not grow with what is written in equal blocks. In a
+/// file a run's entries lie back to back.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// Object number of its first object.
+    first: u64,
+    /// Objects in it (at least one).
+    count: u64,
+    filemark: bool,
+    len: u32,
+    /// File offset of its first entry header (file-backed cartridges).
+    offset: u64,
+    /// Capacity used by the objects before it.
+    used_before: u64,
+    /// Filemarks before it.
+    marks_before: u64,
+}
+
+impl Run {
+    /// Capacity each of its objects uses.
     fn cost(&self) -> u64 {
         if self.filemark {
             FILEMARK_BYTES
@@ -173,11 +196,28 @@ impl Entry {
             u64::from(self.len)
         }
     }
+
+    /// Its `k`-th object.
+    fn entry(&self, k: u64) -> Entry {
+        Entry {
+            filemark: self.filemark,
+            len: self.len,
+            offset: self.offset + k * (layout::E_HEADER + u64::from(self.len)),
+            used_before: self.used_before + k * self.cost(),
+            marks_before: self.marks_before + if self.filemark { k } else { 0 },
+        }
+    }
+
+    /// The object number after its last.
+    fn end(&self) -> u64 {
+        self.first + self.count
+    }
 }
 
 enum Media {
-    /// One `Bytes` per object (empty for filemarks).
-    Memory(Vec<Bytes>),
+    /// The data of each block that has any (by object number); filemarks
+    /// and unwritten blocks have none.
+    Memory(BTreeMap<u64, Bytes>),
     File {
         file: Flock<File>,
         path: PathBuf,
@@ -201,7 +241,9 @@ pub struct Cartridge {
     pub(super) capacity: u64,
     early_warning: u64,
     pub(super) write_protected: bool,
-    entries: Vec<Entry>,
+    runs: Vec<Run>,
+    /// Logical objects: the object number of EOD.
+    objects: u64,
     pub(super) used: u64,
     pub(super) marks: u64,
     media: Media,
@@ -214,7 +256,7 @@ impl std::fmt::Debug for Cartridge {
             .field("capacity", &self.capacity)
             .field("early_warning", &self.early_warning)
             .field("write_protected", &self.write_protected)
-            .field("objects", &self.entries.len())
+            .field("objects", &self.objects)
             .field("used", &self.used)
             .field("path", &self.path())
             .finish()
@@ -245,10 +287,11 @@ impl Cartridge {
             capacity,
             early_warning,
             write_protected: false,
-            entries: Vec::new(),
+            runs: Vec::new(),
+            objects: 0,
             used: 0,
             marks: 0,
-            media: Media::Memory(Vec::new()),
+            media: Media::Memory(BTreeMap::new()),
         }
     }
 
@@ -345,10 +388,11 @@ impl Cartridge {
             capacity: label.capacity,
             early_warning: label.early_warning,
             write_protected: false,
-            entries: Vec::new(),
+            runs: Vec::new(),
+            objects: 0,
             used: 0,
             marks: 0,
-            media: Media::Memory(Vec::new()),
+            media: Media::Memory(BTreeMap::new()),
         };
         let mut reader = BufReader::with_capacity(1 << 16, &*file);
         reader
@@ -392,7 +436,7 @@ impl Cartridge {
             log::warn!(
                 "{}: {why} at byte {off}; the tape ends (EOD) after object {}",
                 path.display(),
-                c.entries.len()
+                c.objects
             );
             file.set_len(off)
                 .map_err(|e| bad(format!("cannot cut the torn tail at byte {off}: {e}")))?;
@@ -409,16 +453,37 @@ impl Cartridge {
     }
 
     fn push_entry(&mut self, filemark: bool, len: u32, offset: u64) {
-        let e = Entry {
-            filemark,
-            len,
-            offset,
-            used_before: self.used,
-            marks_before: self.marks,
+        match self.runs.last_mut() {
+            Some(r) if r.filemark == filemark && r.len == len => {
+                debug_assert!(
+                    matches!(self.media, Media::Memory(_)) || r.entry(r.count).offset == offset
+                );
+                r.count += 1;
+            }
+            _ => self.runs.push(Run {
+                first: self.objects,
+                count: 1,
+                filemark,
+                len,
+                offset,
+                used_before: self.used,
+                marks_before: self.marks,
+            }),
+        }
+        let cost = if filemark {
+            FILEMARK_BYTES
+        } else {
+            u64::from(len)
         };
-        self.used = self.used.saturating_add(e.cost());
+        self.objects += 1;
+        self.used = self.used.saturating_add(cost);
         self.marks += u64::from(filemark);
-        self.entries.push(e);
+    }
+
+    /// The run holding object `n`, by its index.
+    fn run_of(&self, n: u64) -> Option<usize> {
+        let i = self.runs.partition_point(|r| r.end() <= n);
+        (i < self.runs.len()).then_some(i)
     }
 
     /// Sets the write-protect tab.
@@ -449,7 +514,7 @@ impl Cartridge {
 
     /// Logical objects on the tape: the object number of end of data.
     pub fn object_count(&self) -> u64 {
-        self.entries.len() as u64
+        self.objects
     }
 
     /// Filemarks on the tape.
@@ -513,8 +578,9 @@ impl Cartridge {
         }
     }
 
-    pub(super) fn entry(&self, n: u64) -> Option<&Entry> {
-        usize::try_from(n).ok().and_then(|i| self.entries.get(i))
+    pub(super) fn entry(&self, n: u64) -> Option<Entry> {
+        let r = &self.runs[self.run_of(n)?];
+        Some(r.entry(n - r.first))
     }
 
     /// Capacity used before object `p` (the whole tape's at or past EOD).
@@ -536,10 +602,14 @@ impl Cartridge {
         if k > self.marks {
             return None;
         }
-        // The first p with marks_before(p) ≥ k; p = len when the k-th
-        // filemark is the last object.
-        let p = self.entries.partition_point(|e| e.marks_before < k);
-        Some(p as u64)
+        // The first p with marks_before(p) ≥ k (p = EOD when the k-th
+        // filemark is the last object): one past the k-th filemark, in the
+        // first run of filemarks that reaches k.
+        let i = self
+            .runs
+            .partition_point(|r| r.marks_before + if r.filemark { r.count } else { 0 } < k);
+        let r = self.runs.get(i)?;
+        Some(r.first + (k - r.marks_before))
     }
 
     /// Whether `used` bytes are beyond the early-warning point.
@@ -553,9 +623,9 @@ impl Cartridge {
             .ok_or_else(|| std::io::Error::other("no such object"))?;
         match &self.media {
             // An unwritten block is held as no bytes.
-            Media::Memory(data) => match &data[n as usize] {
-                b if b.len() == e.len as usize => Ok(b.clone()),
-                _ => Ok(Bytes::from(vec![0u8; e.len as usize])),
+            Media::Memory(data) => match data.get(&n) {
+                Some(b) => Ok(b.clone()),
+                None => Ok(Bytes::from(vec![0u8; e.len as usize])),
             },
             Media::File { file, .. } => {
                 let mut v = vec![0u8; e.len as usize];
@@ -567,14 +637,17 @@ impl Cartridge {
 
     /// Writes `object` at object number `p` (≤ EOD), erasing what follows.
     pub(super) fn write_at(&mut self, p: u64, object: impl Into<Write>) -> std::io::Result<()> {
-        let p = usize::try_from(p).map_err(std::io::Error::other)?;
-        if p < self.entries.len() {
-            let e = self.entries[p];
-            self.entries.truncate(p);
+        if let Some(i) = self.run_of(p) {
+            let r = &mut self.runs[i];
+            let e = r.entry(p - r.first);
+            r.count = p - r.first;
+            let keep = if r.count == 0 { i } else { i + 1 };
+            self.runs.truncate(keep);
+            self.objects = p;
             self.used = e.used_before;
             self.marks = e.marks_before;
             match &mut self.media {
-                Media::Memory(data) => data.truncate(p),
+                Media::Memory(data) => drop(data.split_off(&p)),
                 Media::File {
                     file,
                     end,
@@ -598,7 +671,9 @@ impl Cartridge {
         };
         let offset = match &mut self.media {
             Media::Memory(v) => {
-                v.push(data.unwrap_or_default());
+                if let Some(d) = data.filter(|d| !d.is_empty()) {
+                    v.insert(self.objects, d);
+                }
                 0
             }
             Media::File {
@@ -765,6 +840,44 @@ pub(super) mod tests {
         m.write_at(0, Write::Unwritten(4096)).unwrap();
         assert_eq!(m.used_bytes(), 4096);
         assert_eq!(m.object(0).unwrap(), Some(block(4096, 0)));
+    }
+
+    #[test]
+    fn equal_objects_are_one_run_of_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T1.tape");
+        let mut c = Cartridge::open(&path, "T1", 1 << 40, 0).unwrap();
+        for p in 0..10_000 {
+            c.write_at(p, Write::Unwritten(4096)).unwrap();
+        }
+        assert_eq!(c.runs.len(), 1);
+        // Overwriting in the middle of the run cuts it there.
+        c.write_at(5_000, TapeObject::Filemark).unwrap();
+        c.write_at(5_001, TapeObject::Filemark).unwrap();
+        c.write_at(5_002, block(100, 7)).unwrap();
+        c.write_at(5_003, Write::Unwritten(4096)).unwrap();
+        c.write_at(5_004, Write::Unwritten(4096)).unwrap();
+        assert_eq!(c.runs.len(), 4);
+        let want = |c: &Cartridge| {
+            assert_eq!(c.object_count(), 5_005);
+            assert_eq!(c.used_before(5_000), 5_000 * 4096);
+            assert_eq!(c.used_before(5_002), 5_000 * 4096 + 2 * FILEMARK_BYTES);
+            assert_eq!(c.used_bytes(), 5_002 * 4096 + 2 * FILEMARK_BYTES + 100);
+            assert_eq!((c.marks_before(5_001), c.marks_before(5_002)), (1, 2));
+            assert_eq!(c.after_filemark(1), Some(5_001));
+            assert_eq!(c.after_filemark(2), Some(5_002));
+            assert_eq!(c.after_filemark(3), None);
+            assert!(c.entry(4_999).is_some_and(|e| !e.filemark && e.len == 4096));
+            assert_eq!(c.object(5_002).unwrap(), Some(block(100, 7)));
+            assert_eq!(c.object(5_004).unwrap(), Some(block(4096, 0)));
+            assert_eq!(c.object(5_005).unwrap(), None);
+        };
+        want(&c);
+        drop(c);
+        // The file indexes to the same runs.
+        let c = Cartridge::open_existing(&path).unwrap();
+        assert_eq!(c.runs.len(), 4);
+        want(&c);
     }
 
     #[test]

@@ -475,7 +475,7 @@ impl SimTapeDrive {
             return Err(ReadStop::Other(position_lost().into()));
         }
         let pos = st.position;
-        let Some(e) = cart.entry(pos).copied() else {
+        let Some(e) = cart.entry(pos) else {
             return Ok(Met::EndOfData);
         };
         let met = if e.filemark {
