@@ -21,7 +21,7 @@ use super::classify::Action;
 use super::media::{self, MediaError};
 use super::mover::{End, HostMover, MoveFailed, Mover, Timeouts, Transfer, XcopyMover};
 use super::plan::{Endpoint, Limits};
-use super::segments::{cut, SegmentSpan, SpanError};
+use super::segments::{cut, SegmentSpan, SpanError, Spans};
 use super::xcopy::{endpoint, EndpointError};
 use crate::catalog::{
     now, Backup, BackupDetail, BackupId, BackupStatus, JobId, Mode, Object, Place, SegmentRecord,
@@ -798,7 +798,7 @@ pub fn run(
 pub struct Checked {
     source: Source,
     object: Object,
-    spans: Vec<SegmentSpan>,
+    spans: Spans,
 }
 
 impl Checked {
@@ -907,7 +907,7 @@ pub fn run_checked(
         object: object.clone(),
         mode: req.mode,
         segment_bytes: req.segment_bytes,
-        segments: spans.len() as u64,
+        segments: spans.len(),
         streams: streams.len() as u8,
         started: now(),
         ended: None,
@@ -917,7 +917,7 @@ pub fn run_checked(
     })?;
     observer.event(&Event::Began {
         id,
-        segments: spans.len() as u64,
+        segments: spans.len(),
         bytes: object.bytes(),
     });
     for (stream, why) in &unready {
@@ -937,7 +937,7 @@ pub fn run_checked(
         observer,
         source: &source,
         object: &object,
-        spans: &spans,
+        spans,
         verify: req.verify,
     };
     let (status, preferred, failovers, fatal) = match req.mode {
@@ -978,7 +978,7 @@ struct Ctx<'a> {
     observer: &'a dyn Observer,
     source: &'a Source,
     object: &'a Object,
-    spans: &'a [SegmentSpan],
+    spans: Spans,
     verify: bool,
 }
 
@@ -1031,15 +1031,17 @@ impl Ctx<'_> {
     fn failover(&self, streams: &mut [Stream]) -> Result<Ended, StoreError> {
         let mut failovers = Vec::new();
         let mut active = 0usize;
-        let mut k = 0usize;
         let mut fatal = None;
-        while k < self.spans.len() && active < streams.len() {
-            let seg = &self.spans[k];
+        let mut k = 0u64;
+        while active < streams.len() {
+            let Some(seg) = self.spans.get(k) else {
+                break;
+            };
             let s = &mut streams[active];
-            match s.copy(self.source, self.object, seg, self.verify, self.observer) {
+            match s.copy(self.source, self.object, &seg, self.verify, self.observer) {
                 Ok((place, crc)) => {
                     s.done += 1;
-                    self.record(s, 0, seg, place, crc)?;
+                    self.record(s, 0, &seg, place, crc)?;
                     k += 1;
                 }
                 Err(stop) => {
@@ -1140,10 +1142,10 @@ impl Ctx<'_> {
     ) -> Result<Option<(Failover, Fatal)>, StoreError> {
         let copy = s.spec.stream;
         for seg in self.spans {
-            match s.copy(self.source, self.object, seg, self.verify, self.observer) {
+            match s.copy(self.source, self.object, &seg, self.verify, self.observer) {
                 Ok((place, crc)) => {
                     s.done += 1;
-                    self.record(s, copy, seg, place, crc)?;
+                    self.record(s, copy, &seg, place, crc)?;
                 }
                 Err(stop) => {
                     self.stream_event(copy, Some(seg.index), s.done, stop.reason.clone())?;
