@@ -24,17 +24,19 @@
 //!   24..32  early-warning size in bytes
 //!   32..64  barcode: ASCII, padded with spaces
 //! then one entry per logical object, back to back, from byte 64:
-//!   0       kind: 01h block, 02h filemark
+//!   0       kind: 01h block, 02h filemark, 03h unwritten block
 //!   1..4    reserved, zero
-//!   4..8    data length in bytes (0 for a filemark)
-//!   8..     the block's data
+//!   4..8    data length in bytes (0 for a filemark); for an unwritten
+//!           block its length, with no data following
+//!   8..     the block's data (a block only)
 //! ```
 //!
-//! A block written without its data (a copy manager that moves no bytes,
-//! [`crate::sim::cm::Profile::move_data`]) is an ordinary block entry whose
-//! data is a hole in the file: the cartridge keeps its length, position and
-//! capacity as for any block, the disk keeps nothing, and it reads back as
-//! zeros.
+//! An unwritten block (03h) is a block written without its data, by a copy
+//! manager that moves no bytes ([`crate::sim::cm::Profile::move_data`]):
+//! it has its length, position and use of capacity like any block, costs
+//! the file one entry header, and reads back as zeros. Kind 03h came after
+//! the first files of version 1; a segcopy that predates it ends such a
+//! tape (EOD) before its first unwritten block.
 //!
 //! End of data is the end of the file. Opening a file reads every entry
 //! header to build an index (object number → offset; one entry per run of
@@ -98,6 +100,8 @@ mod layout {
     pub const KIND_BLOCK: u8 = 0x01;
     /// Entry kind: filemark.
     pub const KIND_FILEMARK: u8 = 0x02;
+    /// Entry kind: unwritten block (its length, no data).
+    pub const KIND_UNWRITTEN: u8 = 0x03;
 }
 
 /// One logical object of a cartridge, as [`Cartridge::object`] returns it.
@@ -116,8 +120,8 @@ pub(super) enum Write {
     Block(Bytes),
     /// A block of this many bytes whose data was never written (what a copy
     /// manager that moves no bytes leaves): it uses its length of capacity
-    /// like any block and reads back as zeros. In a file it is a block
-    /// entry whose data is a hole, so the format does not change.
+    /// like any block and reads back as zeros; a file keeps only its entry
+    /// header (kind 03h).
     Unwritten(u32),
     /// A filemark.
     Filemark,
@@ -159,6 +163,8 @@ pub struct CartridgeLabel {
 pub(super) struct Entry {
     pub(super) filemark: bool,
     pub(super) len: u32,
+    /// A block without data (it reads as zeros).
+    unwritten: bool,
     /// File offset of the entry header (file-backed cartridges).
     offset: u64,
     /// Capacity used by the objects before this one.
@@ -178,6 +184,8 @@ struct Run {
     /// Objects in it (at least one).
     count: u64,
     filemark: bool,
+    /// Blocks without data.
+    unwritten: bool,
     len: u32,
     /// File offset of its first entry header (file-backed cartridges).
     offset: u64,
@@ -197,12 +205,22 @@ impl Run {
         }
     }
 
+    /// Bytes of file each of its entries takes.
+    fn stride(&self) -> u64 {
+        if self.filemark || self.unwritten {
+            layout::E_HEADER
+        } else {
+            layout::E_HEADER + u64::from(self.len)
+        }
+    }
+
     /// Its `k`-th object.
     fn entry(&self, k: u64) -> Entry {
         Entry {
             filemark: self.filemark,
             len: self.len,
-            offset: self.offset + k * (layout::E_HEADER + u64::from(self.len)),
+            unwritten: self.unwritten,
+            offset: self.offset + k * self.stride(),
             used_before: self.used_before + k * self.cost(),
             marks_before: self.marks_before + if self.filemark { k } else { 0 },
         }
@@ -409,9 +427,10 @@ impl Cartridge {
             let kind = h[layout::E_KIND];
             let data_len = get_be(&h[layout::E_LEN]);
             let reserved = get_be(&h[layout::E_RESERVED]);
-            let filemark = match kind {
-                layout::KIND_BLOCK => false,
-                layout::KIND_FILEMARK => true,
+            let (filemark, unwritten) = match kind {
+                layout::KIND_BLOCK => (false, false),
+                layout::KIND_FILEMARK => (true, false),
+                layout::KIND_UNWRITTEN => (false, true),
                 _ => {
                     torn = Some("an entry of unknown kind");
                     break;
@@ -421,16 +440,19 @@ impl Cartridge {
                 torn = Some("an invalid entry header");
                 break;
             }
-            if len - off - layout::E_HEADER < data_len {
+            // The bytes of file after the header: an unwritten block has
+            // none.
+            let data = if unwritten { 0 } else { data_len };
+            if len - off - layout::E_HEADER < data {
                 torn = Some("an incomplete block");
                 break;
             }
-            if reader.seek_relative(data_len as i64).is_err() {
+            if reader.seek_relative(data as i64).is_err() {
                 torn = Some("an unreadable block");
                 break;
             }
-            c.push_entry(filemark, data_len as u32, off);
-            off += layout::E_HEADER + data_len;
+            c.push_entry(filemark, unwritten, data_len as u32, off);
+            off += layout::E_HEADER + data;
         }
         if let Some(why) = torn {
             log::warn!(
@@ -452,9 +474,9 @@ impl Cartridge {
         Ok(c)
     }
 
-    fn push_entry(&mut self, filemark: bool, len: u32, offset: u64) {
+    fn push_entry(&mut self, filemark: bool, unwritten: bool, len: u32, offset: u64) {
         match self.runs.last_mut() {
-            Some(r) if r.filemark == filemark && r.len == len => {
+            Some(r) if r.filemark == filemark && r.unwritten == unwritten && r.len == len => {
                 debug_assert!(
                     matches!(self.media, Media::Memory(_)) || r.entry(r.count).offset == offset
                 );
@@ -464,6 +486,7 @@ impl Cartridge {
                 first: self.objects,
                 count: 1,
                 filemark,
+                unwritten,
                 len,
                 offset,
                 used_before: self.used,
@@ -621,12 +644,11 @@ impl Cartridge {
         let e = self
             .entry(n)
             .ok_or_else(|| std::io::Error::other("no such object"))?;
+        if e.unwritten {
+            return Ok(Bytes::from(vec![0u8; e.len as usize]));
+        }
         match &self.media {
-            // An unwritten block is held as no bytes.
-            Media::Memory(data) => match data.get(&n) {
-                Some(b) => Ok(b.clone()),
-                None => Ok(Bytes::from(vec![0u8; e.len as usize])),
-            },
+            Media::Memory(data) => Ok(data.get(&n).cloned().unwrap_or_default()),
             Media::File { file, .. } => {
                 let mut v = vec![0u8; e.len as usize];
                 file.read_exact_at(&mut v, e.offset + layout::E_HEADER)?;
@@ -661,18 +683,18 @@ impl Cartridge {
                 }
             }
         }
-        let (filemark, data, len) = match object.into() {
+        let (kind, data, len) = match object.into() {
             Write::Block(b) => {
                 let len = u32::try_from(b.len()).map_err(std::io::Error::other)?;
-                (false, Some(b), len)
+                (layout::KIND_BLOCK, b, len)
             }
-            Write::Unwritten(len) => (false, None, len),
-            Write::Filemark => (true, Some(Bytes::new()), 0),
+            Write::Unwritten(len) => (layout::KIND_UNWRITTEN, Bytes::new(), len),
+            Write::Filemark => (layout::KIND_FILEMARK, Bytes::new(), 0),
         };
         let offset = match &mut self.media {
             Media::Memory(v) => {
-                if let Some(d) = data.filter(|d| !d.is_empty()) {
-                    v.insert(self.objects, d);
+                if !data.is_empty() {
+                    v.insert(self.objects, data);
                 }
                 0
             }
@@ -684,26 +706,23 @@ impl Cartridge {
             } => {
                 let at = *end;
                 let mut h = [0u8; layout::E_HEADER as usize];
-                h[layout::E_KIND] = if filemark {
-                    layout::KIND_FILEMARK
-                } else {
-                    layout::KIND_BLOCK
-                };
+                h[layout::E_KIND] = kind;
                 put_be(&mut h[layout::E_LEN], u64::from(len));
                 // Until both writes are done the fingerprint is no one's.
                 *mtime = None;
                 file.write_all_at(&h, at)?;
-                *end = at + layout::E_HEADER + u64::from(len);
-                match data {
-                    Some(d) => file.write_all_at(&d, at + layout::E_HEADER)?,
-                    // The data is a hole up to the end of the entry.
-                    None => file.set_len(*end)?,
-                }
+                file.write_all_at(&data, at + layout::E_HEADER)?;
+                *end = at + layout::E_HEADER + data.len() as u64;
                 *mtime = modified(file);
                 at
             }
         };
-        self.push_entry(filemark, len, offset);
+        self.push_entry(
+            kind == layout::KIND_FILEMARK,
+            kind == layout::KIND_UNWRITTEN,
+            len,
+            offset,
+        );
         Ok(())
     }
 }
@@ -825,10 +844,10 @@ pub(super) mod tests {
         c.write_at(3, TapeObject::Filemark).unwrap();
         let used = 10 + 2 * u64::from(big) + FILEMARK_BYTES;
         assert_eq!((c.object_count(), c.used_bytes()), (4, used));
-        // A hole in the file: far less on disk than the blocks' length.
+        // The file keeps their entry headers, not their length.
         let m = std::fs::metadata(&path).unwrap();
-        assert!(m.len() > 2 * u64::from(big), "{}", m.len());
-        assert!(m.blocks() * 512 < 1 << 20, "{} blocks on disk", m.blocks());
+        assert_eq!(m.len(), layout::HEADER_LEN + 4 * layout::E_HEADER + 10);
+        assert!(m.blocks() * 512 <= 8192, "{} blocks on disk", m.blocks());
         drop(c);
         let c = Cartridge::open_existing(&path).unwrap();
         assert_eq!((c.object_count(), c.used_bytes()), (4, used));
