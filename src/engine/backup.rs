@@ -23,7 +23,7 @@ use super::mover::{End, HostMover, MoveFailed, Mover, Timeouts, Transfer, XcopyM
 use super::plan::{Endpoint, Limits};
 use super::segments::{cut, SegmentSpan, SpanError, Spans};
 use super::xcopy::{endpoint, EndpointError};
-use crate::catalog::tape_map::{MapError, MapWriter};
+use crate::catalog::tape_map::MapWriter;
 use crate::catalog::{
     now, Backup, BackupDetail, BackupId, BackupStatus, JobId, Mode, Object, Place, SegmentRecord,
     Store, StoreError, StreamEvent, StreamId,
@@ -1240,15 +1240,17 @@ fn write_map(
     head: &BackupDetail,
 ) -> Result<String, String> {
     let map = MapWriter::new(store, head, barcode, now()).map_err(|e| e.to_string())?;
-    let tape = Tape::new(drive);
-    tape.write_filemarks(1).map_err(|e| e.to_string())?;
-    let inline = if s.mover.takes_inline(map.len()) {
+    // Inline data is a parameter list's: built whole, within the limit.
+    let raw = if s.mover.takes_inline(map.len()) {
         let mut raw = Vec::new();
         map.write(0, &mut raw).map_err(|e| e.to_string())?;
-        s.mover.inline_to_tape(designator, block_length, &raw)
+        Some(raw)
     } else {
         None
     };
+    let tape = Tape::new(drive);
+    tape.write_filemarks(1).map_err(|e| e.to_string())?;
+    let inline = raw.and_then(|raw| s.mover.inline_to_tape(designator, block_length, &raw));
     let how = match inline {
         Some(Ok(())) => "EXTENDED COPY inline data (04h)".to_string(),
         Some(Err(e)) => return Err(e.to_string()),
@@ -1260,7 +1262,7 @@ fn write_map(
 
 /// The most bytes of a map one host WRITE(6) carries (at least one tape
 /// block): a map up to this size goes in one command.
-pub const MAP_CHUNK: usize = 8 << 20;
+const MAP_CHUNK: usize = 8 << 20;
 
 fn host_map(tape: &Tape<'_>, block_length: u32, map: &MapWriter<'_>) -> Result<String, String> {
     let bl = block_length.max(1) as usize;
@@ -1271,11 +1273,14 @@ fn host_map(tape: &Tape<'_>, block_length: u32, map: &MapWriter<'_>) -> Result<S
         buf: Vec::new(),
         failed: None,
     };
-    let written = map.write(block_length, &mut w).and_then(|()| w.finish());
+    let written = map
+        .write(block_length, &mut w)
+        .map_err(|e| e.to_string())
+        .and_then(|()| w.finish().map_err(|e| e.to_string()));
     match (w.failed, written) {
         // The tape's own words, not the encoder's.
         (Some(e), _) => Err(e.to_string()),
-        (None, Err(e)) => Err(e.to_string()),
+        (None, Err(e)) => Err(e),
         (None, Ok(())) => Ok("host WRITE(6)".to_string()),
     }
 }
@@ -1307,14 +1312,11 @@ impl BlockWriter<'_> {
     }
 
     /// Sends what is left (whole blocks: the map is padded to them).
-    fn finish(&mut self) -> Result<(), MapError> {
+    fn finish(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        self.send().map_err(|e| MapError::Encode {
-            backup: 0,
-            source: serde_json::Error::io(e),
-        })
+        self.send()
     }
 }
 
@@ -1330,5 +1332,70 @@ impl std::io::Write for BlockWriter<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::tape::{Cartridge, SimTapeDrive};
+    use crate::sim::Fabric;
+    use crate::transport::tape::BlockMode;
+    use std::io::Write;
+    use std::sync::Arc;
+
+    fn drive(protected: bool) -> (Arc<Fabric>, &'static str) {
+        let d = SimTapeDrive::new("drive0");
+        d.load(Cartridge::memory("T00001L6", 1 << 20, 0).write_protected(protected));
+        let mut f = Fabric::new();
+        f.add(d).unwrap();
+        (Arc::new(f), "drive0")
+    }
+
+    #[test]
+    fn a_map_goes_to_tape_in_chunks_of_whole_blocks() {
+        let (fabric, name) = drive(false);
+        let t = fabric.transport(name).unwrap();
+        let tape = Tape::new(&t);
+        tape.set_block_length(512).unwrap();
+        let mut data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        data.resize(5120, 0);
+        let mut w = BlockWriter {
+            tape: &tape,
+            block_length: 512,
+            chunk: 2048,
+            buf: Vec::new(),
+            failed: None,
+        };
+        // Pieces that straddle the chunks.
+        for piece in data.chunks(700) {
+            w.write_all(piece).unwrap();
+            assert!(w.buf.len() < 2048);
+        }
+        w.finish().unwrap();
+        assert!(w.failed.is_none());
+        assert_eq!(tape.tell().unwrap().position.trusted_block(), Some(10));
+        tape.rewind().unwrap();
+        let mut back = vec![0u8; 5120];
+        tape.read(&mut back, BlockMode::Fixed(512)).unwrap();
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn a_map_the_tape_refuses_keeps_the_tape_s_error() {
+        let (fabric, name) = drive(true);
+        let t = fabric.transport(name).unwrap();
+        let tape = Tape::new(&t);
+        tape.set_block_length(512).unwrap();
+        let mut w = BlockWriter {
+            tape: &tape,
+            block_length: 512,
+            chunk: 512,
+            buf: Vec::new(),
+            failed: None,
+        };
+        assert!(w.write_all(&[7u8; 512]).is_err());
+        let e = w.failed.expect("the tape's error").to_string();
+        assert!(e.contains("DATA PROTECT: Write protected"), "{e}");
     }
 }
