@@ -99,6 +99,11 @@ impl San {
         }
     }
 
+    /// What the catalog holds for backup `id`.
+    fn detail(&self, id: i64) -> BackupDetail {
+        self.store.backup(id).unwrap()
+    }
+
     fn backup(&self, order: &Order) -> Result<Ran, JobError> {
         job::run(
             &self.loaded.site,
@@ -176,12 +181,13 @@ fn failover_at_the_first_a_middle_and_the_last_segment() {
         );
         let ran = san.backup(&san.order(Mode::Failover, 2)).unwrap();
         let o = &ran.outcome;
+        let d = san.detail(o.id);
         assert_eq!(o.status, BackupStatus::Completed, "fault at {k}");
         assert_eq!(o.failovers.len(), 1);
         let f = &o.failovers[0];
         assert_eq!((f.segment, f.from_stream, f.to_stream), (k, 0, Some(1)));
         assert!(f.reason.contains("COPY ABORTED"), "{}", f.reason);
-        let l = layout(&o.detail, 0);
+        let l = layout(&d, 0);
         assert_eq!(l.len(), 8);
         for (i, stream, _) in &l {
             assert_eq!(
@@ -192,7 +198,7 @@ fn failover_at_the_first_a_middle_and_the_last_segment() {
         }
         // Two tapes (one when the primary wrote nothing), and the standby's
         // segments start at its first block.
-        let standby: Vec<_> = o.detail.segments.iter().filter(|s| s.stream == 1).collect();
+        let standby: Vec<_> = d.segments.iter().filter(|s| s.stream == 1).collect();
         let Place::Tape {
             first_block,
             verified,
@@ -202,7 +208,7 @@ fn failover_at_the_first_a_middle_and_the_last_segment() {
             panic!()
         };
         assert_eq!((*first_block, *verified), (Some(0), true));
-        assert_eq!(tapes_of(&o.detail).len(), if k == 0 { 1 } else { 2 });
+        assert_eq!(tapes_of(&d).len(), if k == 0 { 1 } else { 2 });
         let r = san.restore_identical(o.id);
         assert_eq!(r.segments, 8);
         // The catalog on each tape that holds segments.
@@ -217,6 +223,7 @@ fn a_standby_that_fails_too_hands_over_to_a_third_set() {
     let san = San::new("third-set", &site_text(3, 3, "", &extra));
     let ran = san.backup(&san.order(Mode::Failover, 3)).unwrap();
     let o = &ran.outcome;
+    let d = san.detail(o.id);
     assert_eq!(o.status, BackupStatus::Completed);
     let f: Vec<_> = o
         .failovers
@@ -224,11 +231,11 @@ fn a_standby_that_fails_too_hands_over_to_a_third_set() {
         .map(|f| (f.segment, f.from_stream, f.to_stream))
         .collect();
     assert_eq!(f, [(2, 0, Some(1)), (3, 1, Some(2))]);
-    let l = layout(&o.detail, 0);
+    let l = layout(&d, 0);
     let streams: Vec<u8> = l.iter().map(|x| x.1).collect();
     assert_eq!(streams, [0, 0, 1, 2, 2, 2, 2, 2]);
     // Restore across three tapes.
-    assert_eq!(tapes_of(&o.detail).len(), 3);
+    assert_eq!(tapes_of(&d).len(), 3);
     let r = san.restore_identical(o.id);
     assert_eq!(r.media.len(), 3);
 }
@@ -239,16 +246,16 @@ fn every_stream_failed_is_partial_and_says_where_each_stopped() {
     let san = San::new("all-failed", &site_text(2, 2, "", &extra));
     let ran = san.backup(&san.order(Mode::Failover, 2)).unwrap();
     let o = &ran.outcome;
+    let d = san.detail(o.id);
     assert_eq!(o.status, BackupStatus::Partial);
     assert_eq!(o.failovers.last().unwrap().to_stream, None);
-    let stops: Vec<_> = o
-        .detail
+    let stops: Vec<_> = d
         .streams
         .iter()
         .map(|e| (e.stream, e.failed_at, e.segments_done))
         .collect();
     assert_eq!(stops, [(0, Some(2), 2), (1, Some(3), 1)]);
-    assert_eq!(layout(&o.detail, 0).len(), 3, "what is on tape is recorded");
+    assert_eq!(layout(&d, 0).len(), 3, "what is on tape is recorded");
     // A partial backup is not restored as a whole.
     let e = san.restore_to(o.id, "restore0", 0).unwrap_err();
     assert!(matches!(e, RestoreError::NotRestorable { .. }), "{e}");
@@ -260,18 +267,20 @@ fn mirror_succeeds_when_one_stream_fails() {
     let san = San::new("mirror", &site_text(2, 2, "", &fault("cm0", 3)));
     let ran = san.backup(&san.order(Mode::Mirror, 2)).unwrap();
     let o = &ran.outcome;
+    let d = san.detail(o.id);
     assert_eq!(o.status, BackupStatus::Completed);
-    assert_eq!(o.detail.backup.preferred_copy, Some(1));
-    assert_eq!(layout(&o.detail, 0).len(), 3, "copy 0 stopped at segment 3");
-    assert_eq!(layout(&o.detail, 1).len(), 8, "copy 1 is whole");
+    assert_eq!(d.backup.preferred_copy, Some(1));
+    assert_eq!(layout(&d, 0).len(), 3, "copy 0 stopped at segment 3");
+    assert_eq!(layout(&d, 1).len(), 8, "copy 1 is whole");
     let r = san.restore_identical(o.id);
     assert_eq!(r.copy, 1);
     // Without a fault both copies complete, the first one preferred.
     let san = San::new("mirror-both", &site_text(2, 2, "", ""));
     let ran = san.backup(&san.order(Mode::Mirror, 2)).unwrap();
-    assert_eq!(layout(&ran.outcome.detail, 0).len(), 8);
-    assert_eq!(layout(&ran.outcome.detail, 1).len(), 8);
-    assert!(ran.outcome.detail.backup.preferred_copy.is_some());
+    let d = san.detail(ran.outcome.id);
+    assert_eq!(layout(&d, 0).len(), 8);
+    assert_eq!(layout(&d, 1).len(), 8);
+    assert!(d.backup.preferred_copy.is_some());
 }
 
 #[test]
@@ -283,6 +292,7 @@ fn a_segment_of_several_commands_is_redone_whole_on_the_standby() {
     let san = San::new("commands", &site_text(2, 2, limits, &fault("cm0", 6)));
     let ran = san.backup(&san.order(Mode::Failover, 2)).unwrap();
     let o = &ran.outcome;
+    let d = san.detail(o.id);
     assert_eq!(o.status, BackupStatus::Completed);
     assert_eq!(o.failovers[0].segment, 1);
     assert!(
@@ -290,12 +300,12 @@ fn a_segment_of_several_commands_is_redone_whole_on_the_standby() {
         "{}",
         o.failovers[0].reason
     );
-    let l = layout(&o.detail, 0);
+    let l = layout(&d, 0);
     assert_eq!(l[0].1, 0);
     assert!(l[1..].iter().all(|x| x.1 == 1), "{l:?}");
     // Segment 1 starts at the standby tape's first block: its two commands
     // that went through cm0 are not counted on any tape the catalog names.
-    let s1 = o.detail.segments.iter().find(|s| s.index == 1).unwrap();
+    let s1 = d.segments.iter().find(|s| s.index == 1).unwrap();
     let Place::Tape {
         first_block,
         last_block,
@@ -470,9 +480,8 @@ fn verify_records_checksums_and_restore_verify_checks_them() {
     let mut o = san.order(Mode::Failover, 2);
     o.request.verify = true;
     let ran = san.backup(&o).unwrap();
-    assert!(ran
-        .outcome
-        .detail
+    assert!(san
+        .detail(ran.outcome.id)
         .segments
         .iter()
         .all(|s| s.crc32c.is_some()));

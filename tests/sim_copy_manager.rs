@@ -75,6 +75,11 @@ impl San {
         fabric
             .add(CopyManager::standalone("cm0", Profile::standard()))
             .unwrap();
+        let dry = Profile {
+            move_data: false,
+            ..Profile::standard()
+        };
+        fabric.add(CopyManager::standalone("dry0", dry)).unwrap();
         San {
             fabric: Arc::new(fabric),
             faults,
@@ -102,10 +107,24 @@ impl San {
     }
 
     fn xcopy_raw(&self, bytes: &[u8]) -> Completion {
+        self.xcopy_via("cm0", bytes)
+    }
+
+    /// Sends one EXTENDED COPY to the copy manager `cm`.
+    fn xcopy_via(&self, cm: &str, bytes: &[u8]) -> Completion {
         let cdb = ExtendedCopyCdb::new(bytes.len() as u32).to_vec().unwrap();
-        self.t("cm0")
+        self.t(cm)
             .execute(&cdb, DataDirection::ToDevice(bytes), XCOPY_TIMEOUT)
             .unwrap()
+    }
+
+    /// Where a drive is (READ POSITION).
+    fn position(&self, drive: &str) -> Option<u64> {
+        Tape::new(&self.t(drive))
+            .tell()
+            .unwrap()
+            .position
+            .trusted_block()
     }
 
     fn rewind(&self, drive: &str) {
@@ -474,6 +493,126 @@ fn a_hang_is_a_time_out_and_a_gone_copy_manager_stays_gone() {
         .unwrap_err();
     assert!(e.is_device_gone(), "{e}");
     assert!(s.faults.is_gone("cm0"));
+}
+
+/// A copy manager that moves no bytes (`move_data = false`) answers every
+/// list as one that copies does — the same status and sense, faults
+/// included — and leaves the tapes at the same positions with blocks of
+/// the same lengths, but reads and writes no data.
+#[test]
+fn a_copy_manager_that_moves_no_bytes_answers_and_positions_as_one_that_copies() {
+    type Case = (Vec<Fault>, fn(&San) -> ParameterList);
+    let cases: Vec<Case> = vec![
+        (vec![], |s| {
+            list(
+                vec![s.disk("d0"), s.tape("t0")],
+                vec![b2s(2048, 0, 256 << 10), b2s(2047, 2048, 128 << 10)],
+            )
+        }),
+        (vec![], |s| {
+            list(
+                vec![s.disk("d0"), s.disk("d1")],
+                vec![SegmentDescriptor::block_to_block(0, 1, 4096, 100, 7)],
+            )
+        }),
+        // Past the end of the source: the disk's own sense, forwarded.
+        (vec![], |s| {
+            list(
+                vec![s.disk("d0"), s.disk("d1")],
+                vec![SegmentDescriptor::block_to_block(
+                    0,
+                    1,
+                    16,
+                    64 * MIB / 512 - 8,
+                    0,
+                )],
+            )
+        }),
+        // A tape that is not in fixed mode and no transfer length.
+        (vec![], |s| {
+            list(vec![s.disk("d0"), s.tape("t0")], vec![b2s(8, 0, 0)])
+        }),
+        (
+            vec![Fault::once(
+                "t0",
+                Trigger::TapeBlock(3),
+                Effect::MediumError,
+            )],
+            |s| {
+                list(
+                    vec![s.disk("d0"), s.tape("t0")],
+                    vec![b2s(2048, 0, 128 << 10)],
+                )
+            },
+        ),
+        (
+            vec![Fault::once(
+                "t0",
+                Trigger::TapeBlock(5),
+                Effect::EndOfMedium,
+            )],
+            |s| {
+                list(
+                    vec![s.disk("d0"), s.tape("t0")],
+                    vec![b2s(2048, 0, 128 << 10)],
+                )
+            },
+        ),
+        (
+            vec![Fault::once(
+                "d0",
+                Trigger::AfterBytes(MIB),
+                Effect::MediumError,
+            )],
+            |s| {
+                list(
+                    vec![s.disk("d0"), s.disk("d1")],
+                    vec![SegmentDescriptor::block_to_block(0, 1, 8192, 0, 0)],
+                )
+            },
+        ),
+    ];
+    for (i, (faults, make)) in cases.into_iter().enumerate() {
+        let answer = |cm: &str| {
+            let s = San::new(faults.clone());
+            let c = s.xcopy_via(cm, &make(&s).to_vec().unwrap());
+            let lengths: Vec<usize> = {
+                s.rewind("t0");
+                let t0 = s.t("t0");
+                let tape = Tape::new(&t0);
+                let mut buf = vec![0xa5u8; MIB as usize];
+                std::iter::from_fn(|| {
+                    tape.read(&mut buf, BlockMode::Variable)
+                        .ok()
+                        .filter(|r| r.bytes > 0)
+                        .map(|r| {
+                            if cm == "dry0" {
+                                assert!(buf[..r.bytes].iter().all(|&b| b == 0), "case {i}");
+                            }
+                            r.bytes
+                        })
+                })
+                .collect()
+            };
+            let d1 = read_disk(&s.d1, 0, 8 * MIB);
+            (c.status, c.sense, lengths, s.position("t0"), d1)
+        };
+        let (copied, dry) = (answer("cm0"), answer("dry0"));
+        // The first two copy; the rest fail, each in its own way.
+        assert_eq!(copied.0 == ScsiStatus::Good, i < 2, "case {i}");
+        if i == 0 {
+            assert_eq!(copied.2.len(), 4 + 8, "case 0 writes twelve records");
+        }
+        assert_eq!(
+            (&copied.0, &copied.1, &copied.2, copied.3),
+            (&dry.0, &dry.1, &dry.2, dry.3),
+            "case {i}"
+        );
+        assert!(dry.4.iter().all(|&b| b == 0), "case {i}: dry0 wrote d1");
+        if i == 1 {
+            assert!(copied.4.iter().any(|&b| b != 0), "cm0 copies to d1");
+        }
+    }
 }
 
 #[test]

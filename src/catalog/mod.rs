@@ -598,6 +598,26 @@ pub trait Store: Send + Sync {
     fn backups(&self) -> Result<Vec<Backup>, StoreError>;
     /// One backup with its segments and stream events.
     fn backup(&self, id: BackupId) -> Result<BackupDetail, StoreError>;
+    /// One backup as [`Store::backup`] gives it but without its segments
+    /// (`segments` is empty; [`Store::each_segment`] reads them one at a
+    /// time): what a caller whose memory must not grow with the backup
+    /// reads. The default reads the whole backup.
+    fn backup_without_segments(&self, id: BackupId) -> Result<BackupDetail, StoreError> {
+        let mut d = self.backup(id)?;
+        d.segments = Vec::new();
+        Ok(d)
+    }
+    /// Calls `f` with each segment record of backup `id`, by copy then
+    /// index (the order of [`Store::backup`]), holding one at a time;
+    /// stops at the first error, `f`'s included. The default reads the
+    /// whole backup.
+    fn each_segment(
+        &self,
+        id: BackupId,
+        f: &mut dyn FnMut(&SegmentRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.backup(id)?.segments.iter().try_for_each(f)
+    }
     /// Puts a backup read back from tape into the catalog as it was
     /// (same id, segments and stream events; replaces nothing): an id
     /// already present is an error unless the catalog holds exactly this

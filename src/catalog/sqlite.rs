@@ -596,7 +596,21 @@ fn release_in(
     Ok(out)
 }
 
+/// The query of a backup's segments, in the order of [`Store::backup`].
+const SEGMENTS_OF: &str = "FROM segments WHERE backup = ?1 ORDER BY copy, seg_index";
+
 fn detail_in(tx: &Connection, id: BackupId) -> rusqlite::Result<Option<BackupDetail>> {
+    let Some(mut d) = head_in(tx, id)? else {
+        return Ok(None);
+    };
+    let mut st = tx.prepare(&format!("SELECT {SEGMENT_COLS} {SEGMENTS_OF}"))?;
+    let rows = st.query_map([id], segment_row)?;
+    d.segments = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(d))
+}
+
+/// A backup and its stream events, without its segments.
+fn head_in(tx: &Connection, id: BackupId) -> rusqlite::Result<Option<BackupDetail>> {
     let Some(backup) = tx
         .query_row(
             &format!("SELECT {BACKUP_COLS} FROM backups WHERE id = ?1"),
@@ -607,13 +621,6 @@ fn detail_in(tx: &Connection, id: BackupId) -> rusqlite::Result<Option<BackupDet
     else {
         return Ok(None);
     };
-    let segments = {
-        let mut st = tx.prepare(&format!(
-            "SELECT {SEGMENT_COLS} FROM segments WHERE backup = ?1 ORDER BY copy, seg_index"
-        ))?;
-        let rows = st.query_map([id], segment_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
     let streams = {
         let mut st = tx.prepare(&format!(
             "SELECT {STREAM_COLS} FROM stream_events WHERE backup = ?1 ORDER BY seq"
@@ -623,7 +630,7 @@ fn detail_in(tx: &Connection, id: BackupId) -> rusqlite::Result<Option<BackupDet
     };
     Ok(Some(BackupDetail {
         backup,
-        segments,
+        segments: Vec::new(),
         streams,
     }))
 }
@@ -1244,6 +1251,34 @@ impl Store for SqliteStore {
             detail_in(tx, id)
                 .at(loc)?
                 .ok_or(StoreError::NoSuchBackup { id })
+        })
+    }
+
+    fn backup_without_segments(&self, id: BackupId) -> Result<BackupDetail, StoreError> {
+        let loc = &self.location;
+        self.read(|tx| {
+            head_in(tx, id)
+                .at(loc)?
+                .ok_or(StoreError::NoSuchBackup { id })
+        })
+    }
+
+    /// One query, its rows read one at a time, in one read transaction.
+    fn each_segment(
+        &self,
+        id: BackupId,
+        f: &mut dyn FnMut(&SegmentRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let loc = &self.location;
+        self.read(|tx| {
+            if head_in(tx, id).at(loc)?.is_none() {
+                return Err(StoreError::NoSuchBackup { id });
+            }
+            let mut st = tx
+                .prepare(&format!("SELECT {SEGMENT_COLS} {SEGMENTS_OF}"))
+                .at(loc)?;
+            let mut rows = st.query_map([id], segment_row).at(loc)?;
+            rows.try_for_each(|r| f(&r.at(loc)?))
         })
     }
 

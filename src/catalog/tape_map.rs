@@ -21,9 +21,13 @@
 //! and JSON that is not a map; it ignores whatever follows the JSON
 //! (padding, the rest of a fixed block).
 
-use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::io::{Read, Write};
 
-use super::{BackupDetail, Timestamp};
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::{Backup, BackupDetail, BackupId, Store, StoreError, StreamEvent, Timestamp};
 
 /// The magic that opens every map.
 pub const MAGIC: [u8; 16] = *b"SEGCOPY-TAPEMAP\0";
@@ -95,6 +99,15 @@ pub enum MapError {
         #[source]
         source: serde_json::Error,
     },
+    /// The catalog could not give the backup's segments.
+    #[error("the tape map of backup {backup} cannot be written: {source}")]
+    Store {
+        /// The backup.
+        backup: i64,
+        /// Why.
+        #[source]
+        source: Box<StoreError>,
+    },
     /// The map's JSON is longer than the header can say.
     #[error("the tape map of backup {backup} is {bytes} bytes of JSON, more than a map can hold (4 GiB)")]
     TooLarge {
@@ -114,12 +127,7 @@ pub fn encode(map: &TapeMap, block_length: u32) -> Result<Vec<u8>, MapError> {
         backup,
         bytes: json.len(),
     })?;
-    let mut out = vec![0u8; HEADER_LEN];
-    out[field::MAGIC].copy_from_slice(&MAGIC);
-    out[field::VERSION].copy_from_slice(&VERSION.to_be_bytes());
-    out[field::LENGTH].copy_from_slice(&len.to_be_bytes());
-    out[field::CRC].copy_from_slice(&crc32c::crc32c(&json).to_be_bytes());
-    out[field::RESERVED].copy_from_slice(&0u32.to_be_bytes());
+    let mut out = header(len, crc32c::crc32c(&json)).to_vec();
     out.extend_from_slice(&json);
     if block_length > 0 {
         let bl = block_length as usize;
@@ -127,6 +135,217 @@ pub fn encode(map: &TapeMap, block_length: u32) -> Result<Vec<u8>, MapError> {
         out.resize(padded, 0);
     }
     Ok(out)
+}
+
+/// The header of a map whose JSON has `len` bytes with CRC32C `crc`.
+fn header(len: u32, crc: u32) -> [u8; HEADER_LEN] {
+    let mut out = [0u8; HEADER_LEN];
+    out[field::MAGIC].copy_from_slice(&MAGIC);
+    out[field::VERSION].copy_from_slice(&VERSION.to_be_bytes());
+    out[field::LENGTH].copy_from_slice(&len.to_be_bytes());
+    out[field::CRC].copy_from_slice(&crc.to_be_bytes());
+    out[field::RESERVED].copy_from_slice(&0u32.to_be_bytes());
+    out
+}
+
+/// A backup's map written as it is encoded, its segments read from the
+/// catalog one at a time ([`Store::each_segment`]): neither the segments
+/// nor the JSON are ever held, so writing it costs the same for a backup
+/// of any size. The bytes are [`encode`]'s for the [`TapeMap`] of
+/// [`Store::backup`]. The header carries the JSON's length and CRC32C
+/// before the JSON, so the segments are read twice: [`MapWriter::new`]
+/// measures, [`MapWriter::write`] writes.
+pub struct MapWriter<'a> {
+    view: MapView<'a>,
+    json_len: u32,
+    crc: u32,
+}
+
+/// [`TapeMap`]'s shape, field for field, with the segments read as they
+/// are serialized.
+#[derive(Serialize)]
+struct MapView<'a> {
+    barcode: &'a str,
+    written: Timestamp,
+    detail: DetailView<'a>,
+}
+
+/// [`BackupDetail`]'s shape, field for field.
+#[derive(Serialize)]
+struct DetailView<'a> {
+    backup: &'a Backup,
+    segments: SegmentsView<'a>,
+    streams: &'a [StreamEvent],
+}
+
+/// A backup's segments, serialized as a JSON array as they are read.
+struct SegmentsView<'a> {
+    store: &'a dyn Store,
+    id: BackupId,
+    /// The catalog's error, when it stopped the serialization.
+    failed: RefCell<Option<StoreError>>,
+}
+
+impl Serialize for SegmentsView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        let mut encoding = None;
+        let read = self.store.each_segment(self.id, &mut |r| {
+            seq.serialize_element(r).map_err(|e| {
+                encoding = Some(e);
+                StoreError::Invalid("the segment could not be encoded".into())
+            })
+        });
+        if let Some(e) = encoding {
+            return Err(e);
+        }
+        if let Err(e) = read {
+            let msg = e.to_string();
+            *self.failed.borrow_mut() = Some(e);
+            return Err(S::Error::custom(msg));
+        }
+        seq.end()
+    }
+}
+
+/// Counts the bytes written through it and their CRC32C.
+struct Measure {
+    len: u64,
+    crc: u32,
+}
+
+impl Write for Measure {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.len += buf.len() as u64;
+        self.crc = crc32c::crc32c_append(self.crc, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MapWriter<'a> {
+    /// The map of `head` (a backup as [`Store::backup_without_segments`]
+    /// gives it) on tape `barcode`, written at `written`, its segments
+    /// read from `store`; measured by one pass over them.
+    pub fn new(
+        store: &'a dyn Store,
+        head: &'a BackupDetail,
+        barcode: &'a str,
+        written: Timestamp,
+    ) -> Result<Self, MapError> {
+        let mut w = MapWriter {
+            view: MapView {
+                barcode,
+                written,
+                detail: DetailView {
+                    backup: &head.backup,
+                    segments: SegmentsView {
+                        store,
+                        id: head.backup.id,
+                        failed: RefCell::new(None),
+                    },
+                    streams: &head.streams,
+                },
+            },
+            json_len: 0,
+            crc: 0,
+        };
+        let mut m = Measure { len: 0, crc: 0 };
+        w.json(&mut m)?;
+        w.json_len = u32::try_from(m.len).map_err(|_| MapError::TooLarge {
+            backup: head.backup.id,
+            bytes: usize::try_from(m.len).unwrap_or(usize::MAX),
+        })?;
+        w.crc = m.crc;
+        Ok(w)
+    }
+
+    /// The map's bytes: header and JSON, before any padding.
+    pub fn len(&self) -> u64 {
+        HEADER_LEN as u64 + u64::from(self.json_len)
+    }
+
+    /// Whether the map has no bytes (never: the header at least).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The map's bytes when padded to whole blocks of `block_length`
+    /// (`0`: not padded).
+    pub fn padded_len(&self, block_length: u32) -> u64 {
+        match u64::from(block_length) {
+            0 => self.len(),
+            bl => self.len().div_ceil(bl) * bl,
+        }
+    }
+
+    /// Writes the map to `out` — header, JSON, and zeros up to a whole
+    /// number of `block_length` bytes when `block_length > 0` — reading
+    /// the segments a second time. `out` sees [`encode`]'s bytes, in
+    /// pieces; an error of `out` comes back as [`MapError::Encode`] (keep
+    /// the cause in `out` to say it better).
+    pub fn write(&self, block_length: u32, out: &mut dyn Write) -> Result<(), MapError> {
+        let backup = self.view.detail.backup.id;
+        let io = |e: std::io::Error| MapError::Encode {
+            backup,
+            source: serde_json::Error::io(e),
+        };
+        out.write_all(&header(self.json_len, self.crc))
+            .map_err(io)?;
+        let mut count = Measure { len: 0, crc: 0 };
+        {
+            let mut tee = Tee {
+                out: &mut *out,
+                count: &mut count,
+            };
+            self.json(&mut tee)?;
+        }
+        if (count.len, count.crc) != (u64::from(self.json_len), self.crc) {
+            return Err(MapError::Store {
+                backup,
+                source: Box::new(StoreError::Invalid(
+                    "the backup's segments changed while its map was written".into(),
+                )),
+            });
+        }
+        let zeros = self.padded_len(block_length) - self.len();
+        std::io::copy(&mut Read::take(std::io::repeat(0), zeros), out).map_err(io)?;
+        Ok(())
+    }
+
+    /// Serializes the JSON into `out`.
+    fn json(&self, out: &mut dyn Write) -> Result<(), MapError> {
+        let backup = self.view.detail.backup.id;
+        serde_json::to_writer(out, &self.view).map_err(|source| {
+            match self.view.detail.segments.failed.borrow_mut().take() {
+                Some(e) => MapError::Store {
+                    backup,
+                    source: Box::new(e),
+                },
+                None => MapError::Encode { backup, source },
+            }
+        })
+    }
+}
+
+/// Writes to `out` and counts what it wrote.
+struct Tee<'w> {
+    out: &'w mut dyn Write,
+    count: &'w mut Measure,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.count.write(&buf[..n])
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// A big-endian u32 at `range` (four bytes, within `bytes`: the caller

@@ -3,7 +3,7 @@
 //! every segment, write the catalog on each tape, give everything back.
 
 use segcopy::catalog::job::{parse_source, parse_target};
-use segcopy::catalog::{BackupStatus, Mode, Place};
+use segcopy::catalog::{BackupDetail, BackupStatus, Mode, Place};
 use segcopy::engine::backup::{BackupError, BackupRequest};
 use segcopy::engine::job::{self, JobError, Order, Ran};
 use segcopy::engine::mover::Timeouts;
@@ -107,9 +107,9 @@ pub struct Outcome {
     sharing: Vec<String>,
 }
 
-/// The outcome of a run, for JSON.
-pub fn outcome(ran: &Ran) -> Outcome {
-    let d = &ran.outcome.detail;
+/// The outcome of a run, for JSON; `d` is the backup as the catalog
+/// holds it ([`segcopy::catalog::Store::backup`]).
+pub fn outcome(ran: &Ran, d: &BackupDetail) -> Outcome {
     Outcome {
         backup: ran.outcome.id,
         status: ran.outcome.status,
@@ -254,10 +254,11 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     );
     progress.finish();
     let ran = result.map_err(job_failed)?;
+    let d = store.backup(ran.outcome.id).map_err(store::failed)?;
     if a.json {
-        out_json(&outcome(&ran))?;
+        out_json(&outcome(&ran, &d))?;
     } else {
-        out(&summary(&ran));
+        out(&summary(&ran, &d));
     }
     match status_code(ran.outcome.status) {
         exit::OK => Ok(()),
@@ -271,10 +272,10 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     }
 }
 
-/// The outcome in words.
-pub fn summary(ran: &Ran) -> String {
+/// The outcome in words; `d` is the backup as the catalog holds it
+/// ([`segcopy::catalog::Store::backup`]).
+pub fn summary(ran: &Ran, d: &BackupDetail) -> String {
     let o = &ran.outcome;
-    let d = &o.detail;
     let mut s = format!(
         "backup {}: {} ({} mode), {} of {} segments of {} bytes, object {}@{}+{} blocks\n",
         o.id,

@@ -179,8 +179,9 @@ pub fn run(a: Args) -> Result<(), Failed> {
     progress.finish();
     let ran = ran.map_err(job_failed)?;
     let id = ran.outcome.id;
+    let detail = store.backup(id).map_err(store::failed)?;
     if !a.json {
-        out(&super::backup::summary(&ran));
+        out(&super::backup::summary(&ran, &detail));
         out("\nthe catalog:\n");
         super::catalog::show(store.as_ref(), id, false)?;
     }
@@ -227,9 +228,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
         segment_size: segment_bytes,
         fault_at: opts.fault_at,
         failovers: ran.outcome.failovers.clone(),
-        segments: ran
-            .outcome
-            .detail
+        segments: detail
             .segments
             .iter()
             .map(|s| {

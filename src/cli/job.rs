@@ -256,7 +256,13 @@ pub fn run_due(a: RunDueArgs, url: Option<&str>) -> Result<(), Failed> {
         progress.finish();
         let backup = match ran {
             Ok(r) => {
-                out(&super::backup::summary(&r));
+                match store.backup(r.outcome.id) {
+                    Ok(d) => out(&super::backup::summary(&r, &d)),
+                    Err(e) => eprintln!(
+                        "segcopy: job {}: backup {} ran, but the catalog cannot show it: {e}",
+                        j.name, r.outcome.id
+                    ),
+                }
                 worst = worst.max(super::backup::status_code(r.outcome.status));
                 Some(r.outcome.id)
             }

@@ -374,8 +374,8 @@ fn failure_json(f: &CopyFailed, plan: &Plan) -> ResultJson {
     ResultJson::Failed {
         status: "failed",
         failed_segment: f.segment,
-        failed_segment_source_lba: s.map(|s| s.source_lba),
-        failed_segment_destination_lba: s.map(|s| s.destination_lba),
+        failed_segment_source_lba: s.as_ref().map(|s| s.source_lba),
+        failed_segment_destination_lba: s.as_ref().map(|s| s.destination_lba),
         blocks_copied: f.blocks_done,
         segments_completed: f.completed.len(),
         error: f.error.to_string(),

@@ -21,8 +21,9 @@ use super::classify::Action;
 use super::media::{self, MediaError};
 use super::mover::{End, HostMover, MoveFailed, Mover, Timeouts, Transfer, XcopyMover};
 use super::plan::{Endpoint, Limits};
-use super::segments::{cut, SegmentSpan, SpanError};
+use super::segments::{cut, SegmentSpan, SpanError, Spans};
 use super::xcopy::{endpoint, EndpointError};
+use crate::catalog::tape_map::MapWriter;
 use crate::catalog::{
     now, Backup, BackupDetail, BackupId, BackupStatus, JobId, Mode, Object, Place, SegmentRecord,
     Store, StoreError, StreamEvent, StreamId,
@@ -241,8 +242,10 @@ pub struct BackupOutcome {
     pub status: BackupStatus,
     /// Every failover.
     pub failovers: Vec<Failover>,
-    /// What the catalog holds for it.
-    pub detail: BackupDetail,
+    /// The backup as the catalog holds it at the end. Its segments stay in
+    /// the catalog ([`Store::backup`], [`Store::each_segment`]): a run
+    /// holds none of them, so its memory does not grow with the object.
+    pub backup: Backup,
     /// The tapes' copies of the catalog.
     pub maps: Vec<MapWritten>,
 }
@@ -798,7 +801,7 @@ pub fn run(
 pub struct Checked {
     source: Source,
     object: Object,
-    spans: Vec<SegmentSpan>,
+    spans: Spans,
 }
 
 impl Checked {
@@ -907,7 +910,7 @@ pub fn run_checked(
         object: object.clone(),
         mode: req.mode,
         segment_bytes: req.segment_bytes,
-        segments: spans.len() as u64,
+        segments: spans.len(),
         streams: streams.len() as u8,
         started: now(),
         ended: None,
@@ -917,7 +920,7 @@ pub fn run_checked(
     })?;
     observer.event(&Event::Began {
         id,
-        segments: spans.len() as u64,
+        segments: spans.len(),
         bytes: object.bytes(),
     });
     for (stream, why) in &unready {
@@ -937,7 +940,7 @@ pub fn run_checked(
         observer,
         source: &source,
         object: &object,
-        spans: &spans,
+        spans,
         verify: req.verify,
     };
     let (status, preferred, failovers, fatal) = match req.mode {
@@ -945,8 +948,8 @@ pub fn run_checked(
         Mode::Mirror => ctx.mirror(&mut ready)?,
     };
     store.finish_backup(id, status, preferred, now())?;
-    let detail = store.backup(id)?;
-    let maps = ctx.write_maps(&ready, &detail);
+    let head = store.backup_without_segments(id)?;
+    let maps = ctx.write_maps(&ready, &head);
     if let Some((segment, stream, why, error)) = fatal {
         return Err(BackupError::Fatal {
             id,
@@ -960,7 +963,7 @@ pub fn run_checked(
         id,
         status,
         failovers,
-        detail: store.backup(id)?,
+        backup: head.backup,
         maps,
     })
 }
@@ -978,7 +981,7 @@ struct Ctx<'a> {
     observer: &'a dyn Observer,
     source: &'a Source,
     object: &'a Object,
-    spans: &'a [SegmentSpan],
+    spans: Spans,
     verify: bool,
 }
 
@@ -1031,15 +1034,17 @@ impl Ctx<'_> {
     fn failover(&self, streams: &mut [Stream]) -> Result<Ended, StoreError> {
         let mut failovers = Vec::new();
         let mut active = 0usize;
-        let mut k = 0usize;
         let mut fatal = None;
-        while k < self.spans.len() && active < streams.len() {
-            let seg = &self.spans[k];
+        let mut k = 0u64;
+        while active < streams.len() {
+            let Some(seg) = self.spans.get(k) else {
+                break;
+            };
             let s = &mut streams[active];
-            match s.copy(self.source, self.object, seg, self.verify, self.observer) {
+            match s.copy(self.source, self.object, &seg, self.verify, self.observer) {
                 Ok((place, crc)) => {
                     s.done += 1;
-                    self.record(s, 0, seg, place, crc)?;
+                    self.record(s, 0, &seg, place, crc)?;
                     k += 1;
                 }
                 Err(stop) => {
@@ -1140,10 +1145,10 @@ impl Ctx<'_> {
     ) -> Result<Option<(Failover, Fatal)>, StoreError> {
         let copy = s.spec.stream;
         for seg in self.spans {
-            match s.copy(self.source, self.object, seg, self.verify, self.observer) {
+            match s.copy(self.source, self.object, &seg, self.verify, self.observer) {
                 Ok((place, crc)) => {
                     s.done += 1;
-                    self.record(s, copy, seg, place, crc)?;
+                    self.record(s, copy, &seg, place, crc)?;
                 }
                 Err(stop) => {
                     self.stream_event(copy, Some(seg.index), s.done, stop.reason.clone())?;
@@ -1175,8 +1180,10 @@ impl Ctx<'_> {
     }
 
     /// After the data: each tape that holds segments of this backup gets a
-    /// filemark, the backup's catalog, and a filemark (Step 1170).
-    fn write_maps(&self, streams: &[Stream], detail: &BackupDetail) -> Vec<MapWritten> {
+    /// filemark, the backup's catalog, and a filemark (Step 1170). `head`
+    /// is the backup without its segments: each map reads them from the
+    /// catalog as it is written.
+    fn write_maps(&self, streams: &[Stream], head: &BackupDetail) -> Vec<MapWritten> {
         let mut out = Vec::new();
         for s in streams {
             let Medium::Tape {
@@ -1193,7 +1200,15 @@ impl Ctx<'_> {
             if *written == 0 {
                 continue;
             }
-            let how = write_map(t.as_ref(), s, designator, barcode, *block_length, detail);
+            let how = write_map(
+                t.as_ref(),
+                s,
+                designator,
+                barcode,
+                *block_length,
+                self.store,
+                head,
+            );
             let m = MapWritten {
                 stream: s.spec.stream,
                 barcode: barcode.clone(),
@@ -1209,43 +1224,178 @@ impl Ctx<'_> {
     }
 }
 
-/// Writes the map of `detail` on the tape in `drive`: FM, map, FM. The
-/// map goes through the stream's copy manager as inline data (04h) where it
-/// implements that, otherwise by this host's WRITE(6).
+/// Writes the map of `head` (its segments read from `store`) on the tape
+/// in `drive`: FM, map, FM. The map goes through the stream's copy manager
+/// as inline data (04h) where it implements that and the map fits its
+/// inline limit, otherwise by this host's WRITE(6) in commands of at most
+/// [`MAP_CHUNK`] bytes; either way the map is never held whole beyond
+/// that limit or that chunk.
 fn write_map(
     drive: &dyn Transport,
     s: &Stream,
     designator: &Designator,
     barcode: &str,
     block_length: u32,
-    detail: &BackupDetail,
+    store: &dyn Store,
+    head: &BackupDetail,
 ) -> Result<String, String> {
-    let map = crate::catalog::tape_map::TapeMap {
-        barcode: barcode.to_string(),
-        written: now(),
-        detail: detail.clone(),
+    let map = MapWriter::new(store, head, barcode, now()).map_err(|e| e.to_string())?;
+    // Inline data is a parameter list's: built whole, within the limit.
+    let raw = if s.mover.takes_inline(map.len()) {
+        let mut raw = Vec::new();
+        map.write(0, &mut raw).map_err(|e| e.to_string())?;
+        Some(raw)
+    } else {
+        None
     };
-    let raw = crate::catalog::tape_map::encode(&map, 0).map_err(|e| e.to_string())?;
     let tape = Tape::new(drive);
     tape.write_filemarks(1).map_err(|e| e.to_string())?;
-    let how = match s.mover.inline_to_tape(designator, block_length, &raw) {
+    let inline = raw.and_then(|raw| s.mover.inline_to_tape(designator, block_length, &raw));
+    let how = match inline {
         Some(Ok(())) => "EXTENDED COPY inline data (04h)".to_string(),
         Some(Err(e)) => return Err(e.to_string()),
-        None => {
-            let padded =
-                crate::catalog::tape_map::encode(&map, block_length).map_err(|e| e.to_string())?;
-            host_map(&tape, block_length, &padded)?
-        }
+        None => host_map(&tape, block_length, &map)?,
     };
     tape.write_filemarks(1).map_err(|e| e.to_string())?;
     Ok(how)
 }
 
-fn host_map(tape: &Tape<'_>, block_length: u32, bytes: &[u8]) -> Result<String, String> {
-    tape.write(
-        bytes,
-        crate::transport::tape::BlockMode::Fixed(block_length),
-    )
-    .map_err(|e| e.to_string())?;
-    Ok("host WRITE(6)".to_string())
+/// The most bytes of a map one host WRITE(6) carries (at least one tape
+/// block): a map up to this size goes in one command.
+const MAP_CHUNK: usize = 8 << 20;
+
+fn host_map(tape: &Tape<'_>, block_length: u32, map: &MapWriter<'_>) -> Result<String, String> {
+    let bl = block_length.max(1) as usize;
+    let mut w = BlockWriter {
+        tape,
+        block_length,
+        chunk: (MAP_CHUNK / bl).max(1) * bl,
+        buf: Vec::new(),
+        failed: None,
+    };
+    let written = map
+        .write(block_length, &mut w)
+        .map_err(|e| e.to_string())
+        .and_then(|()| w.finish().map_err(|e| e.to_string()));
+    match (w.failed, written) {
+        // The tape's own words, not the encoder's.
+        (Some(e), _) => Err(e.to_string()),
+        (None, Err(e)) => Err(e),
+        (None, Ok(())) => Ok("host WRITE(6)".to_string()),
+    }
+}
+
+/// Writes to a fixed-block tape by WRITE(6), a command per `chunk` bytes
+/// (whole blocks) and one for what is left, keeping at most one chunk.
+struct BlockWriter<'t> {
+    tape: &'t Tape<'t>,
+    block_length: u32,
+    chunk: usize,
+    buf: Vec<u8>,
+    /// The tape's error, when a WRITE failed.
+    failed: Option<ScsiError>,
+}
+
+impl BlockWriter<'_> {
+    fn send(&mut self) -> std::io::Result<()> {
+        let r = self.tape.write(
+            &self.buf,
+            crate::transport::tape::BlockMode::Fixed(self.block_length),
+        );
+        if let Err(e) = r {
+            let msg = e.to_string();
+            self.failed = Some(e);
+            return Err(std::io::Error::other(msg));
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Sends what is left (whole blocks: the map is padded to them).
+    fn finish(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.send()
+    }
+}
+
+impl std::io::Write for BlockWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = data.len().min(self.chunk - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == self.chunk {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::tape::{Cartridge, SimTapeDrive};
+    use crate::sim::Fabric;
+    use crate::transport::tape::BlockMode;
+    use std::io::Write;
+    use std::sync::Arc;
+
+    fn drive(protected: bool) -> (Arc<Fabric>, &'static str) {
+        let d = SimTapeDrive::new("drive0");
+        d.load(Cartridge::memory("T00001L6", 1 << 20, 0).write_protected(protected));
+        let mut f = Fabric::new();
+        f.add(d).unwrap();
+        (Arc::new(f), "drive0")
+    }
+
+    #[test]
+    fn a_map_goes_to_tape_in_chunks_of_whole_blocks() {
+        let (fabric, name) = drive(false);
+        let t = fabric.transport(name).unwrap();
+        let tape = Tape::new(&t);
+        tape.set_block_length(512).unwrap();
+        let mut data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        data.resize(5120, 0);
+        let mut w = BlockWriter {
+            tape: &tape,
+            block_length: 512,
+            chunk: 2048,
+            buf: Vec::new(),
+            failed: None,
+        };
+        // Pieces that straddle the chunks.
+        for piece in data.chunks(700) {
+            w.write_all(piece).unwrap();
+            assert!(w.buf.len() < 2048);
+        }
+        w.finish().unwrap();
+        assert!(w.failed.is_none());
+        assert_eq!(tape.tell().unwrap().position.trusted_block(), Some(10));
+        tape.rewind().unwrap();
+        let mut back = vec![0u8; 5120];
+        tape.read(&mut back, BlockMode::Fixed(512)).unwrap();
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn a_map_the_tape_refuses_keeps_the_tape_s_error() {
+        let (fabric, name) = drive(true);
+        let t = fabric.transport(name).unwrap();
+        let tape = Tape::new(&t);
+        tape.set_block_length(512).unwrap();
+        let mut w = BlockWriter {
+            tape: &tape,
+            block_length: 512,
+            chunk: 512,
+            buf: Vec::new(),
+            failed: None,
+        };
+        assert!(w.write_all(&[7u8; 512]).is_err());
+        let e = w.failed.expect("the tape's error").to_string();
+        assert!(e.contains("DATA PROTECT: Write protected"), "{e}");
+    }
 }

@@ -144,10 +144,18 @@ pub trait Mover: Send + Sync {
     /// Moves it; `Ok` once every command completed with GOOD status.
     fn transfer(&self, t: &Transfer<'_>) -> Result<(), MoveFailed>;
 
+    /// Whether [`Mover::inline_to_tape`] takes `bytes` bytes of data (it
+    /// writes inline data and they fit its limit), for a caller that would
+    /// build them only then.
+    fn takes_inline(&self, _bytes: u64) -> bool {
+        false
+    }
+
     /// Writes `data` to the tape drive `drive` at its position as inline
     /// data (04h), the last tape block padded with zeros, if this mover
     /// can: `None` when it cannot (a host mover, a copy manager without
-    /// 04h, or data longer than its inline limit).
+    /// 04h, or data longer than its inline limit: see
+    /// [`Mover::takes_inline`]).
     fn inline_to_tape(
         &self,
         _drive: &Designator,
@@ -396,22 +404,26 @@ impl Mover for XcopyMover {
         self.cm.name()
     }
 
+    fn takes_inline(&self, bytes: u64) -> bool {
+        let granule = u64::from(self.limits.inline_granularity.max(1));
+        self.limits.implements(segment::code::INLINE_TO_STREAM)
+            && bytes.div_ceil(granule) * granule <= u64::from(self.limits.max_inline)
+    }
+
     fn inline_to_tape(
         &self,
         drive: &Designator,
         block_length: u32,
         data: &[u8],
     ) -> Option<Result<(), MoveFailed>> {
+        if !self.takes_inline(data.len() as u64) {
+            return None;
+        }
         // Inline data in whole granules; the copy manager pads the last
         // tape block with zeros (PAD in the stream CSCD, SPC-4 6.4.5.5).
         let granule = self.limits.inline_granularity.max(1) as usize;
         let mut inline = data.to_vec();
         inline.resize(data.len().div_ceil(granule) * granule, 0);
-        if !self.limits.implements(segment::code::INLINE_TO_STREAM)
-            || inline.len() as u64 > u64::from(self.limits.max_inline)
-        {
-            return None;
-        }
         let mut cscd = IdentificationCscd::stream(drive, true, block_length);
         cscd.params = crate::wire::cscd::DeviceParams::Stream {
             pad: true,

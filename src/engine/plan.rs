@@ -213,19 +213,139 @@ pub struct Plan {
     pub block_length: u32,
     /// Blocks per segment (the last may have fewer).
     pub segment_blocks: u64,
-    /// The segments in order.
-    pub segments: Vec<Segment>,
+    /// The segments in order, each built when asked.
+    pub segments: Segments,
 }
 
 impl Plan {
     /// Blocks copied by the segments before `index`.
     pub fn blocks_before(&self, index: usize) -> u64 {
-        self.segments[..index.min(self.segments.len())]
-            .iter()
-            .map(|s| s.blocks)
-            .sum()
+        self.segments.blocks_before(index)
     }
 }
+
+/// A plan's segments, each computed from its index — its LBAs and its
+/// parameter list built when it is asked for — so a plan keeps nothing per
+/// segment and a copy of any size costs the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segments {
+    /// The first segment's first source LBA.
+    pub(crate) source_lba: u64,
+    /// The first segment's first destination LBA.
+    pub(crate) destination_lba: u64,
+    /// Blocks of all the segments.
+    pub(crate) blocks: u64,
+    /// Blocks per segment (at least one; the last may have fewer).
+    pub(crate) segment_blocks: u64,
+    /// Blocks per segment descriptor (at least one; the last of a segment
+    /// may have fewer).
+    pub(crate) descriptor_blocks: u64,
+    /// The header and the CSCD descriptors every segment's list carries;
+    /// its segment descriptors are the segment's.
+    pub(crate) template: ParameterList,
+}
+
+impl Segments {
+    /// How many segments.
+    pub fn len(&self) -> usize {
+        usize::try_from(self.blocks.div_ceil(self.segment_blocks.max(1))).unwrap_or(usize::MAX)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.blocks == 0
+    }
+
+    /// Blocks copied by the segments before `index` (all of them past the
+    /// last).
+    pub fn blocks_before(&self, index: usize) -> u64 {
+        (index as u64)
+            .checked_mul(self.segment_blocks)
+            .map_or(self.blocks, |b| b.min(self.blocks))
+    }
+
+    /// Segment `index` with its parameter list, if the plan has it (and
+    /// its LBAs fit 64 bits).
+    pub fn get(&self, index: usize) -> Option<Segment> {
+        let done = (index as u64)
+            .checked_mul(self.segment_blocks)
+            .filter(|&d| d < self.blocks)?;
+        let n = self.segment_blocks.min(self.blocks - done);
+        let s0 = self.source_lba.checked_add(done)?;
+        let d0 = self.destination_lba.checked_add(done)?;
+        let per = self.descriptor_blocks.max(1);
+        let mut descriptors = Vec::new();
+        let mut off = 0u64;
+        while off < n {
+            let k = per.min(n - off);
+            descriptors.push(SegmentDescriptor::block_to_block(
+                0,
+                1,
+                k as u16, // k ≤ descriptor_blocks ≤ 65,535
+                s0.checked_add(off)?,
+                d0.checked_add(off)?,
+            ));
+            off += k;
+        }
+        let list = ParameterList {
+            segments: descriptors,
+            ..self.template.clone()
+        };
+        Some(Segment {
+            index,
+            source_lba: s0,
+            destination_lba: d0,
+            blocks: n,
+            list,
+        })
+    }
+
+    /// The segments in order.
+    pub fn iter(&self) -> SegmentIter<'_> {
+        SegmentIter {
+            segments: self,
+            next: 0,
+            end: self.len(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Segments {
+    type Item = Segment;
+    type IntoIter = SegmentIter<'a>;
+
+    fn into_iter(self) -> SegmentIter<'a> {
+        self.iter()
+    }
+}
+
+/// The segments of a plan in order, each built as it is reached.
+#[derive(Debug, Clone)]
+pub struct SegmentIter<'a> {
+    segments: &'a Segments,
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for SegmentIter<'_> {
+    type Item = Segment;
+
+    fn next(&mut self) -> Option<Segment> {
+        if self.next >= self.end {
+            return None;
+        }
+        let s = self.segments.get(self.next);
+        self.next += 1;
+        s
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end - self.next.min(self.end);
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for SegmentIter<'_> {}
 
 /// Why a copy cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -448,43 +568,25 @@ pub fn plan_block_copy(copy: BlockCopy, limits: &Limits) -> Result<Plan, PlanErr
             bl,
         )),
     ];
-    let mut segments = Vec::new();
-    let mut done = 0u64;
-    while done < copy.blocks {
-        let n = segment_blocks.min(copy.blocks - done);
-        let (s0, d0) = (copy.source_lba + done, copy.destination_lba + done);
-        let mut descriptors = Vec::new();
-        let mut off = 0u64;
-        while off < n {
-            let k = per_desc.min(n - off);
-            descriptors.push(SegmentDescriptor::block_to_block(
-                0,
-                1,
-                k as u16, // k ≤ per_desc ≤ 65,535
-                s0 + off,
-                d0 + off,
-            ));
-            off += k;
-        }
-        let list = ParameterList {
+    let segments = Segments {
+        source_lba: copy.source_lba,
+        destination_lba: copy.destination_lba,
+        blocks: copy.blocks,
+        segment_blocks,
+        descriptor_blocks: per_desc,
+        template: ParameterList {
             list_id: copy.list_id,
             str_bit: false,
             list_id_usage: copy.list_id_usage,
             priority: copy.priority,
-            cscds: cscds.clone(),
-            segments: descriptors,
+            cscds,
+            segments: vec![],
             inline_data: vec![],
-        };
-        debug_assert!(list.buffer_len() - HEADER_LEN <= limits.max_descriptor_list_length as usize);
-        segments.push(Segment {
-            index: segments.len(),
-            source_lba: s0,
-            destination_lba: d0,
-            blocks: n,
-            list,
-        });
-        done += n;
-    }
+        },
+    };
+    debug_assert!(segments.get(0).is_some_and(|s| {
+        s.list.buffer_len() - HEADER_LEN <= limits.max_descriptor_list_length as usize
+    }));
     Ok(Plan {
         copy,
         block_length: bl,
@@ -577,15 +679,38 @@ mod tests {
             );
             assert_eq!(u64::from(d.blocks), s.blocks);
         }
-        assert_eq!(p.segments[64].blocks, 100);
+        assert_eq!(p.segments.get(64).unwrap().blocks, 100);
         assert_eq!(p.blocks_before(64), 64 * 2048);
+    }
+
+    #[test]
+    fn a_plan_keeps_nothing_per_segment() {
+        // 1 TiB of 512-byte blocks in 1 MiB segments: 1,048,576 of them.
+        let blocks = (1u64 << 40) / 512;
+        let mut c = copy(blocks, Some(1 << 20));
+        c.source.capacity_blocks = blocks;
+        c.destination.capacity_blocks = blocks;
+        let p = plan_block_copy(c, &lio()).unwrap();
+        assert_eq!(p.segments.len(), 1 << 20);
+        assert_eq!(p.segments.template.segments, vec![]);
+        let last = p.segments.get((1 << 20) - 1).unwrap();
+        assert_eq!((last.source_lba, last.blocks), (blocks - 2048, 2048));
+        let SegmentDescriptor::BlockToBlock(d) = last.list.segments[0] else {
+            panic!()
+        };
+        assert_eq!((d.source_lba, d.blocks), (blocks - 2048, 2048));
+        assert_eq!(p.segments.get(1 << 20), None);
+        assert_eq!(p.blocks_before(usize::MAX), blocks);
+        assert_eq!(p.segments.iter().skip(5).len(), (1 << 20) - 5);
+        assert_eq!(p.segments.iter().nth(3), p.segments.get(3));
     }
 
     #[test]
     fn a_segment_encodes_as_its_cdb_and_list() {
         let p = plan_block_copy(copy(4096, Some(1 << 20)), &lio()).unwrap();
-        let (cdb, list) = p.segments[1].encode().unwrap();
-        assert_eq!(list, p.segments[1].list.to_vec().unwrap());
+        let s = p.segments.get(1).unwrap();
+        let (cdb, list) = s.encode().unwrap();
+        assert_eq!(list, s.list.to_vec().unwrap());
         assert_eq!(cdb[0], 0x83);
         assert_eq!(cdb[10..14], (list.len() as u32).to_be_bytes());
     }
@@ -603,7 +728,7 @@ mod tests {
         l.max_segment_descriptors = 4;
         let p = plan_block_copy(copy(200_000, Some(4 * 65_535 * 512)), &l).unwrap();
         assert_eq!(p.segments.len(), 1);
-        let s = &p.segments[0].list.segments;
+        let s = &p.segments.get(0).unwrap().list.segments;
         assert_eq!(s.len(), 4);
         let total: u64 = s
             .iter()
@@ -622,7 +747,7 @@ mod tests {
         l.max_segment_descriptors = 2;
         let p = plan_block_copy(copy(1024, Some(128 * 1024)), &l).unwrap();
         assert_eq!(p.segments.len(), 4);
-        assert_eq!(p.segments[0].list.segments.len(), 2);
+        assert_eq!(p.segments.get(0).unwrap().list.segments.len(), 2);
     }
 
     #[test]

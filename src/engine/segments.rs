@@ -62,8 +62,113 @@ pub fn check_range(source: &str, lba: u64, blocks: u64, capacity: u64) -> Result
     }
 }
 
+/// The segments of an object, each computed from its index when asked:
+/// nothing is kept per segment, so an object of any size costs the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spans {
+    /// The object's first LBA.
+    lba: u64,
+    /// The object's blocks (at least one).
+    blocks: u64,
+    /// Blocks per segment (at least one).
+    per: u64,
+}
+
+impl Spans {
+    /// How many segments.
+    pub fn len(&self) -> u64 {
+        self.blocks.div_ceil(self.per)
+    }
+
+    /// Whether there are none (never, for an object that was cut).
+    pub fn is_empty(&self) -> bool {
+        self.blocks == 0
+    }
+
+    /// Blocks per segment (the last may have fewer).
+    pub fn segment_blocks(&self) -> u64 {
+        self.per
+    }
+
+    /// Segment `index`, if the object has it.
+    pub fn get(&self, index: u64) -> Option<SegmentSpan> {
+        let done = index.checked_mul(self.per).filter(|&d| d < self.blocks)?;
+        Some(SegmentSpan {
+            index,
+            // Cannot overflow: the range was checked against the source.
+            source_lba: self.lba + done,
+            blocks: self.per.min(self.blocks - done),
+        })
+    }
+
+    /// The segments in order.
+    pub fn iter(&self) -> SpanIter {
+        SpanIter {
+            spans: *self,
+            next: 0,
+            end: self.len(),
+        }
+    }
+}
+
+impl IntoIterator for Spans {
+    type Item = SegmentSpan;
+    type IntoIter = SpanIter;
+
+    fn into_iter(self) -> SpanIter {
+        self.iter()
+    }
+}
+
+impl IntoIterator for &Spans {
+    type Item = SegmentSpan;
+    type IntoIter = SpanIter;
+
+    fn into_iter(self) -> SpanIter {
+        self.iter()
+    }
+}
+
+/// The segments of [`Spans`] in order.
+#[derive(Debug, Clone)]
+pub struct SpanIter {
+    spans: Spans,
+    next: u64,
+    end: u64,
+}
+
+impl Iterator for SpanIter {
+    type Item = SegmentSpan;
+
+    fn next(&mut self) -> Option<SegmentSpan> {
+        if self.next >= self.end {
+            return None;
+        }
+        let s = self.spans.get(self.next);
+        self.next += 1;
+        s
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::try_from(self.end - self.next).unwrap_or(usize::MAX);
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for SpanIter {
+    fn next_back(&mut self) -> Option<SegmentSpan> {
+        if self.next >= self.end {
+            return None;
+        }
+        self.end -= 1;
+        self.spans.get(self.end)
+    }
+}
+
+impl ExactSizeIterator for SpanIter {}
+
 /// The segments of `object`, `segment_bytes` each (the last shorter).
-pub fn cut(object: &Object, segment_bytes: u64) -> Result<Vec<SegmentSpan>, SpanError> {
+pub fn cut(object: &Object, segment_bytes: u64) -> Result<Spans, SpanError> {
     let bl = u64::from(object.block_length);
     if segment_bytes == 0 {
         return Err(SpanError::Zero);
@@ -77,19 +182,11 @@ pub fn cut(object: &Object, segment_bytes: u64) -> Result<Vec<SegmentSpan>, Span
     if object.blocks == 0 {
         return Err(SpanError::Empty);
     }
-    let per = segment_bytes / bl;
-    let mut v = Vec::with_capacity(object.blocks.div_ceil(per) as usize);
-    let mut done = 0u64;
-    while done < object.blocks {
-        let n = per.min(object.blocks - done);
-        v.push(SegmentSpan {
-            index: v.len() as u64,
-            source_lba: object.lba + done,
-            blocks: n,
-        });
-        done += n;
-    }
-    Ok(v)
+    Ok(Spans {
+        lba: object.lba,
+        blocks: object.blocks,
+        per: segment_bytes / bl,
+    })
 }
 
 #[cfg(test)]
@@ -111,7 +208,7 @@ mod tests {
         let s = cut(&object(100, 16384 * 2 + 5), 8 << 20).unwrap();
         assert_eq!(s.len(), 3);
         assert_eq!(
-            s[2],
+            s.get(2).unwrap(),
             SegmentSpan {
                 index: 2,
                 source_lba: 100 + 32768,
@@ -119,6 +216,27 @@ mod tests {
             }
         );
         assert_eq!(s.iter().map(|x| x.blocks).sum::<u64>(), 32773);
+    }
+
+    #[test]
+    fn spans_are_computed_from_the_index_not_kept() {
+        // 1 TiB in 8 MiB segments: 131,072 of them, and no list.
+        let s = cut(&object(7, (1 << 40) / 512), 8 << 20).unwrap();
+        assert_eq!(s.len(), 131_072);
+        assert_eq!(std::mem::size_of_val(&s), 24);
+        let last = s.get(131_071).unwrap();
+        assert_eq!(
+            (last.source_lba, last.blocks),
+            (7 + 131_071 * 16_384, 16_384)
+        );
+        assert_eq!(s.get(131_072), None);
+        assert_eq!(s.get(u64::MAX), None);
+        assert_eq!(s.iter().len(), 131_072);
+        assert_eq!(s.iter().next_back(), Some(last));
+        let mut it = s.iter();
+        let (a, b) = (it.next().unwrap(), it.next().unwrap());
+        assert_eq!((a.index, b.index, b.source_lba), (0, 1, 7 + 16_384));
+        assert_eq!((&s).into_iter().nth(5).unwrap(), s.get(5).unwrap());
     }
 
     #[test]

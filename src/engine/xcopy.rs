@@ -220,10 +220,7 @@ pub fn resume_from(plan: &Plan, segment: usize) -> Result<Resume, ResumeError> {
             segments: plan.segments.len(),
         })?;
     let overflow = |what| ResumeError::Overflow { what };
-    let blocks_done = plan.segments[..segment]
-        .iter()
-        .try_fold(0u64, |sum, s| sum.checked_add(s.blocks))
-        .ok_or(overflow("count of blocks done"))?;
+    let blocks_done = plan.segments.blocks_before(segment);
     let blocks = plan
         .copy
         .blocks
@@ -572,7 +569,9 @@ mod tests {
             Err(ResumeError::Overflow { .. })
         ));
         let mut p = plan_on_lio(&options(10_000, Some(1 << 20))).unwrap();
-        p.segments[1].source_lba = u64::MAX;
+        // Segment 1 starts at the last LBA there is.
+        p.segments.source_lba = u64::MAX - 2048;
+        assert_eq!(p.segments.get(1).unwrap().source_lba, u64::MAX);
         assert!(matches!(
             resume_from(&p, 1),
             Err(ResumeError::Overflow { .. })

@@ -55,6 +55,8 @@ use crate::wire::vpd::{Designator, ThirdPartyCopy, TpcDescriptor};
 use crate::wire::xcopy::{self, ListIdUsage, ParameterListView};
 use crate::wire::Repr;
 
+mod dry;
+
 /// Which copy manager the simulator plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Behaviour {
@@ -71,6 +73,19 @@ pub struct Profile {
     pub behaviour: Behaviour,
     /// The OPERATING PARAMETERS it reports and enforces.
     pub limits: OperatingParameters,
+    /// Whether it moves the data (`true` in both profiles). A copy manager
+    /// that does not still does everything else a segment takes — every
+    /// check of the list and of the segment, the ranges on its targets,
+    /// the tape blocks written with their lengths (so positions, capacity,
+    /// early warning and READ POSITION are as after a real copy), the fault
+    /// plan, the sense, RECEIVE COPY RESULTS — but reads no source blocks
+    /// and writes no destination blocks: the tape's blocks are unwritten
+    /// (they read back as zeros). A tape source is still read record by
+    /// record (its records are its positions), and inline data, which the
+    /// parameter list carries, is still written. It makes the engine
+    /// measurable on objects far larger than the machine could copy (site
+    /// files: `move_data = false`).
+    pub move_data: bool,
 }
 
 impl Profile {
@@ -94,6 +109,7 @@ impl Profile {
                 ..Default::default()
             }
             .with_computed_available_data(),
+            move_data: true,
         }
     }
 
@@ -119,6 +135,7 @@ impl Profile {
                 ..Default::default()
             }
             .with_computed_available_data(),
+            move_data: true,
         }
     }
 
@@ -539,13 +556,17 @@ impl CopyManager {
             return check(k, a, q);
         }
         let bl = u64::from(src.block_length());
-        match copy_blocks(
-            src,
+        let (s0, d0, bytes) = (
             seg.source_lba,
-            dst,
             seg.destination_lba,
             u64::from(seg.blocks) * bl,
-        ) {
+        );
+        let copied = if self.profile.move_data {
+            copy_blocks(src, s0, dst, d0, bytes)
+        } else {
+            dry::copy_blocks(src, s0, dst, d0, bytes)
+        };
+        match copied {
             Ok(_) => Completion::good(0),
             Err(_) => check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2),
         }
@@ -702,6 +723,9 @@ impl CopyManager {
                         byte: 10,
                     });
                 }
+                if !self.profile.move_data {
+                    return dry::copy_blocks(&src, d.source_lba, &dst, d.destination_lba, bytes);
+                }
                 copy_blocks(&src, d.source_lba, &dst, d.destination_lba, bytes)
             }
             SegmentDescriptor::BlockToStream(d) => {
@@ -711,6 +735,9 @@ impl CopyManager {
                 let bytes = u64::from(d.blocks) * u64::from(src.block_length());
                 check_segment_length(bytes, lim)?;
                 let xfer = transfer_length(d.stream_transfer_length, &dst, max_stream)?;
+                if !self.profile.move_data {
+                    return dry::block_to_stream(&src, d.lba, bytes, &dst, xfer, to.pad());
+                }
                 block_to_stream(&src, d.lba, bytes, &dst, xfer, to.pad())
             }
             SegmentDescriptor::StreamToBlock(d) => {
@@ -718,6 +745,9 @@ impl CopyManager {
                 let dst = self.end(fabric, c, d.destination, 6)?.block()?;
                 let bytes = u64::from(d.blocks) * u64::from(dst.block_length());
                 check_segment_length(bytes, lim)?;
+                if !self.profile.move_data {
+                    return dry::stream_to_block(&src, &dst, d.lba, bytes);
+                }
                 stream_to_block(&src, &dst, d.lba, bytes)
             }
             SegmentDescriptor::StreamToStream(d) => {
@@ -726,6 +756,15 @@ impl CopyManager {
                 let dst = to.stream()?;
                 check_segment_length(u64::from(d.byte_count), lim)?;
                 let xfer = transfer_length(d.destination_transfer_length, &dst, max_stream)?;
+                if !self.profile.move_data {
+                    return dry::stream_to_stream(
+                        &src,
+                        &dst,
+                        u64::from(d.byte_count),
+                        xfer,
+                        to.pad(),
+                    );
+                }
                 stream_to_stream(&src, &dst, u64::from(d.byte_count), xfer, to.pad())
             }
             SegmentDescriptor::InlineToStream(d) => {

@@ -89,6 +89,20 @@ impl BlockTarget for FaultyBlock<'_> {
             }
         }
     }
+
+    fn check_blocks(&self, read: bool, lba: u64, bytes: u64) -> Result<(), TargetError> {
+        let len = usize::try_from(bytes).unwrap_or(usize::MAX);
+        match self.strike(read, lba, len) {
+            Ok(()) => self.inner.check_blocks(read, lba, bytes),
+            Err((at, e)) => {
+                let n = at * u64::from(self.block_length());
+                if n > 0 {
+                    self.inner.check_blocks(read, lba, n)?;
+                }
+                Err(e)
+            }
+        }
+    }
 }
 
 /// A tape drive's data path behind the fault plan.
@@ -156,6 +170,24 @@ impl StreamTarget for FaultyStream<'_> {
         };
         if i > 0 {
             self.inner.write(data.slice(..(i * each) as usize))?;
+        }
+        Err(Self::write_error(effect, residue))
+    }
+
+    fn write_unwritten(&self, len: usize) -> Result<bool, TargetError> {
+        let (objects, each) = match self.inner.fixed_block_length() {
+            Some(b) if b > 0 => ((len / b as usize) as u64, u64::from(b)),
+            _ => (1, len as u64),
+        };
+        let Some((i, effect)) = self.strike(objects, each) else {
+            return self.inner.write_unwritten(len);
+        };
+        let residue = match self.inner.fixed_block_length() {
+            Some(_) => (objects - i) as i64,
+            None => len as i64,
+        };
+        if i > 0 {
+            self.inner.write_unwritten((i * each) as usize)?;
         }
         Err(Self::write_error(effect, residue))
     }

@@ -472,6 +472,11 @@ impl BlockTarget for SimDisk {
         }
         Ok(self.write_bytes(off, data, false)?)
     }
+
+    fn check_blocks(&self, _read: bool, lba: u64, bytes: u64) -> Result<(), TargetError> {
+        let len = usize::try_from(bytes).map_err(|_| TargetError::from(lba_out_of_range()))?;
+        self.check_request(lba, len).map(|_| ())
+    }
 }
 
 #[cfg(test)]

@@ -71,6 +71,12 @@ pub trait BlockTarget: Send + Sync {
     fn read_blocks(&self, lba: u64, buf: &mut [u8]) -> Result<(), TargetError>;
     /// Writes `data` (a whole number of blocks) at `lba`.
     fn write_blocks(&self, lba: u64, data: &[u8]) -> Result<(), TargetError>;
+    /// Checks a read (`read`) or a write of `bytes` from `lba` as
+    /// [`read_blocks`](BlockTarget::read_blocks) or
+    /// [`write_blocks`](BlockTarget::write_blocks) would, with the same
+    /// answer, and moves nothing: for a copy manager that moves no bytes
+    /// ([`cm::Profile::move_data`]).
+    fn check_blocks(&self, read: bool, lba: u64, bytes: u64) -> Result<(), TargetError>;
 }
 
 /// What a stream read met besides data.
@@ -95,6 +101,12 @@ pub trait StreamTarget: Send + Sync {
     fn write(&self, data: Bytes) -> Result<bool, TargetError>;
     /// Reads the next object at the current position.
     fn read(&self) -> Result<StreamRead, TargetError>;
+    /// Writes one transfer of `len` bytes as [`write`](StreamTarget::write)
+    /// would — the same blocks of the same lengths, positions, capacity
+    /// used, early warning and end of medium — without their data: the
+    /// blocks are unwritten and read back as zeros. For a copy manager that
+    /// moves no bytes ([`cm::Profile::move_data`]).
+    fn write_unwritten(&self, len: usize) -> Result<bool, TargetError>;
     /// Writes `n` filemarks.
     fn write_filemarks(&self, n: u32) -> Result<(), TargetError>;
     /// The current logical object number (block position).

@@ -187,8 +187,9 @@ impl Site {
                 .map_err(|e| self.sim_error(d.name.span(), "disk.name", e))?;
         }
         for c in &self.copy_manager {
-            let cm =
-                CopyManager::standalone(c.name.get_ref(), profile(c.profile, c.limits.as_ref()));
+            let mut p = profile(c.profile, c.limits.as_ref());
+            p.move_data = c.move_data;
+            let cm = CopyManager::standalone(c.name.get_ref(), p);
             fabric
                 .add(cm)
                 .map_err(|e| self.sim_error(c.name.span(), "copy_manager.name", e))?;

@@ -28,6 +28,7 @@
 //! [[copy_manager]]
 //! name = "cm0"
 //! profile = "standard"           # or "lio"
+//! move_data = true               # false: every check and position, no bytes moved
 //! links = ["sw0"]
 //!
 //! [[library]]
@@ -206,9 +207,20 @@ pub struct CopyManagerSpec {
     /// Overrides of the profile's operating parameters.
     #[serde(default)]
     pub limits: Option<LimitsSpec>,
+    /// Whether it moves the data (default `true`); `false` makes a copy
+    /// manager that does every check and every position and count of a
+    /// copy without reading or writing the blocks
+    /// ([`crate::sim::cm::Profile::move_data`]), for measuring the engine
+    /// on objects larger than it could copy.
+    #[serde(default = "yes")]
+    pub move_data: bool,
     /// Switches it is cabled to.
     #[serde(default)]
     pub links: Vec<Spanned<String>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[copy_manager.limits]`: overrides of OPERATING PARAMETERS.
@@ -481,6 +493,32 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// The key whose value is at `offset` (`table.key`, the table from the
+/// nearest header above), when the line there is `key = value`: what a
+/// value of the wrong type is named by.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = text[start..].split_once('=')?;
+    let key = key.trim();
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return None;
+    }
+    let table = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
+}
+
 impl Site {
     /// Reads and checks a site file.
     pub fn load(path: &Path) -> Result<Site, SiteError> {
@@ -503,8 +541,9 @@ impl Site {
                 .split('`')
                 .nth(1)
                 .filter(|_| msg.contains("field"))
-                .unwrap_or("(syntax)")
-                .to_string();
+                .map(str::to_string)
+                .or_else(|| e.span().and_then(|s| key_at(text, s.start)))
+                .unwrap_or_else(|| "(syntax)".into());
             SiteError {
                 file: path.to_path_buf(),
                 line,
@@ -1119,6 +1158,33 @@ drives = ["tape0"]
             let e = parse(text).unwrap_err();
             assert_eq!((e.line, e.field.as_str()), (*line, *field), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn move_data_is_true_unless_a_copy_manager_says_false() {
+        let cm = |extra: &str| {
+            parse(&format!(
+                "[site]\nstate_dir = \"memory\"\n[[copy_manager]]\nname = \"cm0\"\n{extra}"
+            ))
+        };
+        assert!(cm("").unwrap().copy_manager[0].move_data);
+        assert!(cm("move_data = true\n").unwrap().copy_manager[0].move_data);
+        assert!(!cm("move_data = false\n").unwrap().copy_manager[0].move_data);
+        let e = cm("move_data = \"no\"\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (5, "copy_manager.move_data"),
+            "{e}"
+        );
+        assert!(e.message.contains("expected a boolean"), "{e}");
+        // As a wrong type of any other key is named.
+        let e = cm("[copy_manager.limits]\nmax_segment_descriptors = \"x\"\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (6, "copy_manager.limits.max_segment_descriptors"),
+            "{e}"
+        );
+        assert!(e.message.contains("expected u16"), "{e}");
     }
 
     #[test]

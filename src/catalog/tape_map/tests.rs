@@ -165,6 +165,85 @@ fn reserved_is_written_zero_and_not_checked() {
     assert_eq!(decode(&b).expect("decode"), sample());
 }
 
+/// The map of backup `id` written by [`MapWriter`] from `store`, in
+/// pieces of at most 1,000 bytes, padded to `block_length`.
+fn streamed(store: &dyn Store, id: i64, barcode: &str, written: i64, bl: u32) -> Vec<u8> {
+    /// Takes at most 1,000 bytes a call, as a tape writer may.
+    struct Pieces(Vec<u8>);
+    impl Write for Pieces {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(1000);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let head = store.backup_without_segments(id).expect("head");
+    assert!(head.segments.is_empty());
+    let w = MapWriter::new(store, &head, barcode, written).expect("measure");
+    let mut out = Pieces(Vec::new());
+    w.write(bl, &mut out).expect("write");
+    assert_eq!(out.0.len() as u64, w.padded_len(bl));
+    out.0
+}
+
+#[test]
+fn a_map_written_from_the_catalog_is_the_fixture() {
+    let store = crate::catalog::sqlite::SqliteStore::memory().expect("memory");
+    let d = failover_detail();
+    store.import(&d).expect("import");
+    assert_eq!(
+        streamed(&store, d.backup.id, "SEG002L6", T0 + 295, 0),
+        FIXTURE
+    );
+    for bl in [512u32, 4096] {
+        assert_eq!(
+            streamed(&store, d.backup.id, "SEG002L6", T0 + 295, bl),
+            encode(&sample(), bl).expect("encode")
+        );
+    }
+    // A backup the catalog does not have: the catalog's error.
+    let head = store.backup(d.backup.id).expect("detail");
+    let mut other = head.clone();
+    other.backup.id = 99;
+    match MapWriter::new(&store, &other, "X", 0) {
+        Err(e @ MapError::Store { backup: 99, .. }) => {
+            assert!(e.to_string().contains("no backup 99"), "{e}")
+        }
+        Err(e) => panic!("expected the catalog's error, got {e:?}"),
+        Ok(_) => panic!("a map of a backup the catalog does not have"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Streamed from the catalog, a map has [`encode`]'s bytes for the
+    /// backup the catalog gives.
+    #[test]
+    fn a_streamed_map_is_the_encoded_one(
+        detail in arb_detail(i64::MAX as u64),
+        barcode in "[A-Z0-9]{0,8}",
+        written in any::<i64>(),
+        block_length in prop_oneof![Just(0u32), 1u32..70_000],
+    ) {
+        let store = crate::catalog::sqlite::SqliteStore::memory().expect("memory");
+        store.import(&detail).expect("import");
+        let id = detail.backup.id;
+        let map = TapeMap {
+            barcode: barcode.clone(),
+            written,
+            detail: store.backup(id).expect("detail"),
+        };
+        prop_assert_eq!(
+            streamed(&store, id, &barcode, written, block_length),
+            encode(&map, block_length).expect("encode")
+        );
+    }
+}
+
 proptest! {
     #[test]
     fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {

@@ -24,23 +24,33 @@
 //!   24..32  early-warning size in bytes
 //!   32..64  barcode: ASCII, padded with spaces
 //! then one entry per logical object, back to back, from byte 64:
-//!   0       kind: 01h block, 02h filemark
+//!   0       kind: 01h block, 02h filemark, 03h unwritten block
 //!   1..4    reserved, zero
-//!   4..8    data length in bytes (0 for a filemark)
-//!   8..     the block's data
+//!   4..8    data length in bytes (0 for a filemark); for an unwritten
+//!           block its length, with no data following
+//!   8..     the block's data (a block only)
 //! ```
 //!
+//! An unwritten block (03h) is a block written without its data, by a copy
+//! manager that moves no bytes ([`crate::sim::cm::Profile::move_data`]):
+//! it has its length, position and use of capacity like any block, costs
+//! the file one entry header, and reads back as zeros. Kind 03h came after
+//! the first files of version 1; a segcopy that predates it ends such a
+//! tape (EOD) before its first unwritten block.
+//!
 //! End of data is the end of the file. Opening a file reads every entry
-//! header to build an index (object number → offset) and cuts the file
-//! after the last complete, valid entry, so a write torn by a crash leaves
-//! a tape whose EOD follows the last object written whole (block data is
-//! not checksummed). A write appends one entry with `pwrite` (its header,
+//! header to build an index (object number → offset; one entry per run of
+//! equal objects, so it does not grow with a tape of equal blocks) and
+//! cuts the file after the last complete, valid entry, so a write torn by
+//! a crash leaves a tape whose EOD follows the last object written whole
+//! (block data is not checksummed). A write appends one entry with `pwrite` (its header,
 //! then its data) after truncating the file at the entry being
 //! overwritten; other processes see it at once, and WRITE FILEMARKS (any
 //! count, 0 included), unload and closing `fsync` the file. An open file is
 //! held with an exclusive `flock`, so a second process (or a second
 //! cartridge object) cannot open the same tape and overwrite it.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
@@ -90,6 +100,8 @@ mod layout {
     pub const KIND_BLOCK: u8 = 0x01;
     /// Entry kind: filemark.
     pub const KIND_FILEMARK: u8 = 0x02;
+    /// Entry kind: unwritten block (its length, no data).
+    pub const KIND_UNWRITTEN: u8 = 0x03;
 }
 
 /// One logical object of a cartridge, as [`Cartridge::object`] returns it.
@@ -99,6 +111,40 @@ pub enum TapeObject {
     Block(Bytes),
     /// A filemark.
     Filemark,
+}
+
+/// What a write puts at a position of a cartridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Write {
+    /// A block and its data.
+    Block(Bytes),
+    /// A block of this many bytes whose data was never written (what a copy
+    /// manager that moves no bytes leaves): it uses its length of capacity
+    /// like any block and reads back as zeros; a file keeps only its entry
+    /// header (kind 03h).
+    Unwritten(u32),
+    /// A filemark.
+    Filemark,
+}
+
+impl From<TapeObject> for Write {
+    fn from(o: TapeObject) -> Self {
+        match o {
+            TapeObject::Block(b) => Write::Block(b),
+            TapeObject::Filemark => Write::Filemark,
+        }
+    }
+}
+
+impl Write {
+    /// The capacity it uses.
+    pub(super) fn cost(&self) -> u64 {
+        match self {
+            Write::Block(b) => b.len() as u64,
+            Write::Unwritten(n) => u64::from(*n),
+            Write::Filemark => FILEMARK_BYTES,
+        }
+    }
 }
 
 /// What a cartridge is, as its file's header says.
@@ -112,11 +158,13 @@ pub struct CartridgeLabel {
     pub early_warning: u64,
 }
 
-/// Index entry of one logical object.
+/// What the index says of one logical object.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Entry {
     pub(super) filemark: bool,
     pub(super) len: u32,
+    /// A block without data (it reads as zeros).
+    unwritten: bool,
     /// File offset of the entry header (file-backed cartridges).
     offset: u64,
     /// Capacity used by the objects before this one.
@@ -125,7 +173,30 @@ pub(super) struct Entry {
     marks_before: u64,
 }
 
-impl Entry {
+/// The index keeps runs of consecutive objects of one kind and length, not
+/// one entry per object: a tape of a million equal blocks is one run, so
+/// the index does not grow with what is written in equal blocks. In a
+/// file a run's entries lie back to back.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// Object number of its first object.
+    first: u64,
+    /// Objects in it (at least one).
+    count: u64,
+    filemark: bool,
+    /// Blocks without data.
+    unwritten: bool,
+    len: u32,
+    /// File offset of its first entry header (file-backed cartridges).
+    offset: u64,
+    /// Capacity used by the objects before it.
+    used_before: u64,
+    /// Filemarks before it.
+    marks_before: u64,
+}
+
+impl Run {
+    /// Capacity each of its objects uses.
     fn cost(&self) -> u64 {
         if self.filemark {
             FILEMARK_BYTES
@@ -133,11 +204,38 @@ impl Entry {
             u64::from(self.len)
         }
     }
+
+    /// Bytes of file each of its entries takes.
+    fn stride(&self) -> u64 {
+        if self.filemark || self.unwritten {
+            layout::E_HEADER
+        } else {
+            layout::E_HEADER + u64::from(self.len)
+        }
+    }
+
+    /// Its `k`-th object.
+    fn entry(&self, k: u64) -> Entry {
+        Entry {
+            filemark: self.filemark,
+            len: self.len,
+            unwritten: self.unwritten,
+            offset: self.offset + k * self.stride(),
+            used_before: self.used_before + k * self.cost(),
+            marks_before: self.marks_before + if self.filemark { k } else { 0 },
+        }
+    }
+
+    /// The object number after its last.
+    fn end(&self) -> u64 {
+        self.first + self.count
+    }
 }
 
 enum Media {
-    /// One `Bytes` per object (empty for filemarks).
-    Memory(Vec<Bytes>),
+    /// The data of each block that has any (by object number); filemarks
+    /// and unwritten blocks have none.
+    Memory(BTreeMap<u64, Bytes>),
     File {
         file: Flock<File>,
         path: PathBuf,
@@ -161,7 +259,9 @@ pub struct Cartridge {
     pub(super) capacity: u64,
     early_warning: u64,
     pub(super) write_protected: bool,
-    entries: Vec<Entry>,
+    runs: Vec<Run>,
+    /// Logical objects: the object number of EOD.
+    objects: u64,
     pub(super) used: u64,
     pub(super) marks: u64,
     media: Media,
@@ -174,7 +274,7 @@ impl std::fmt::Debug for Cartridge {
             .field("capacity", &self.capacity)
             .field("early_warning", &self.early_warning)
             .field("write_protected", &self.write_protected)
-            .field("objects", &self.entries.len())
+            .field("objects", &self.objects)
             .field("used", &self.used)
             .field("path", &self.path())
             .finish()
@@ -205,10 +305,11 @@ impl Cartridge {
             capacity,
             early_warning,
             write_protected: false,
-            entries: Vec::new(),
+            runs: Vec::new(),
+            objects: 0,
             used: 0,
             marks: 0,
-            media: Media::Memory(Vec::new()),
+            media: Media::Memory(BTreeMap::new()),
         }
     }
 
@@ -305,10 +406,11 @@ impl Cartridge {
             capacity: label.capacity,
             early_warning: label.early_warning,
             write_protected: false,
-            entries: Vec::new(),
+            runs: Vec::new(),
+            objects: 0,
             used: 0,
             marks: 0,
-            media: Media::Memory(Vec::new()),
+            media: Media::Memory(BTreeMap::new()),
         };
         let mut reader = BufReader::with_capacity(1 << 16, &*file);
         reader
@@ -325,9 +427,10 @@ impl Cartridge {
             let kind = h[layout::E_KIND];
             let data_len = get_be(&h[layout::E_LEN]);
             let reserved = get_be(&h[layout::E_RESERVED]);
-            let filemark = match kind {
-                layout::KIND_BLOCK => false,
-                layout::KIND_FILEMARK => true,
+            let (filemark, unwritten) = match kind {
+                layout::KIND_BLOCK => (false, false),
+                layout::KIND_FILEMARK => (true, false),
+                layout::KIND_UNWRITTEN => (false, true),
                 _ => {
                     torn = Some("an entry of unknown kind");
                     break;
@@ -337,22 +440,25 @@ impl Cartridge {
                 torn = Some("an invalid entry header");
                 break;
             }
-            if len - off - layout::E_HEADER < data_len {
+            // The bytes of file after the header: an unwritten block has
+            // none.
+            let data = if unwritten { 0 } else { data_len };
+            if len - off - layout::E_HEADER < data {
                 torn = Some("an incomplete block");
                 break;
             }
-            if reader.seek_relative(data_len as i64).is_err() {
+            if reader.seek_relative(data as i64).is_err() {
                 torn = Some("an unreadable block");
                 break;
             }
-            c.push_entry(filemark, data_len as u32, off);
-            off += layout::E_HEADER + data_len;
+            c.push_entry(filemark, unwritten, data_len as u32, off);
+            off += layout::E_HEADER + data;
         }
         if let Some(why) = torn {
             log::warn!(
                 "{}: {why} at byte {off}; the tape ends (EOD) after object {}",
                 path.display(),
-                c.entries.len()
+                c.objects
             );
             file.set_len(off)
                 .map_err(|e| bad(format!("cannot cut the torn tail at byte {off}: {e}")))?;
@@ -368,17 +474,39 @@ impl Cartridge {
         Ok(c)
     }
 
-    fn push_entry(&mut self, filemark: bool, len: u32, offset: u64) {
-        let e = Entry {
-            filemark,
-            len,
-            offset,
-            used_before: self.used,
-            marks_before: self.marks,
+    fn push_entry(&mut self, filemark: bool, unwritten: bool, len: u32, offset: u64) {
+        match self.runs.last_mut() {
+            Some(r) if r.filemark == filemark && r.unwritten == unwritten && r.len == len => {
+                debug_assert!(
+                    matches!(self.media, Media::Memory(_)) || r.entry(r.count).offset == offset
+                );
+                r.count += 1;
+            }
+            _ => self.runs.push(Run {
+                first: self.objects,
+                count: 1,
+                filemark,
+                unwritten,
+                len,
+                offset,
+                used_before: self.used,
+                marks_before: self.marks,
+            }),
+        }
+        let cost = if filemark {
+            FILEMARK_BYTES
+        } else {
+            u64::from(len)
         };
-        self.used = self.used.saturating_add(e.cost());
+        self.objects += 1;
+        self.used = self.used.saturating_add(cost);
         self.marks += u64::from(filemark);
-        self.entries.push(e);
+    }
+
+    /// The run holding object `n`, by its index.
+    fn run_of(&self, n: u64) -> Option<usize> {
+        let i = self.runs.partition_point(|r| r.end() <= n);
+        (i < self.runs.len()).then_some(i)
     }
 
     /// Sets the write-protect tab.
@@ -409,7 +537,7 @@ impl Cartridge {
 
     /// Logical objects on the tape: the object number of end of data.
     pub fn object_count(&self) -> u64 {
-        self.entries.len() as u64
+        self.objects
     }
 
     /// Filemarks on the tape.
@@ -473,8 +601,9 @@ impl Cartridge {
         }
     }
 
-    pub(super) fn entry(&self, n: u64) -> Option<&Entry> {
-        usize::try_from(n).ok().and_then(|i| self.entries.get(i))
+    pub(super) fn entry(&self, n: u64) -> Option<Entry> {
+        let r = &self.runs[self.run_of(n)?];
+        Some(r.entry(n - r.first))
     }
 
     /// Capacity used before object `p` (the whole tape's at or past EOD).
@@ -496,10 +625,14 @@ impl Cartridge {
         if k > self.marks {
             return None;
         }
-        // The first p with marks_before(p) ≥ k; p = len when the k-th
-        // filemark is the last object.
-        let p = self.entries.partition_point(|e| e.marks_before < k);
-        Some(p as u64)
+        // The first p with marks_before(p) ≥ k (p = EOD when the k-th
+        // filemark is the last object): one past the k-th filemark, in the
+        // first run of filemarks that reaches k.
+        let i = self
+            .runs
+            .partition_point(|r| r.marks_before + if r.filemark { r.count } else { 0 } < k);
+        let r = self.runs.get(i)?;
+        Some(r.first + (k - r.marks_before))
     }
 
     /// Whether `used` bytes are beyond the early-warning point.
@@ -511,8 +644,11 @@ impl Cartridge {
         let e = self
             .entry(n)
             .ok_or_else(|| std::io::Error::other("no such object"))?;
+        if e.unwritten {
+            return Ok(Bytes::from(vec![0u8; e.len as usize]));
+        }
         match &self.media {
-            Media::Memory(data) => Ok(data[n as usize].clone()),
+            Media::Memory(data) => Ok(data.get(&n).cloned().unwrap_or_default()),
             Media::File { file, .. } => {
                 let mut v = vec![0u8; e.len as usize];
                 file.read_exact_at(&mut v, e.offset + layout::E_HEADER)?;
@@ -522,15 +658,18 @@ impl Cartridge {
     }
 
     /// Writes `object` at object number `p` (≤ EOD), erasing what follows.
-    pub(super) fn write_at(&mut self, p: u64, object: TapeObject) -> std::io::Result<()> {
-        let p = usize::try_from(p).map_err(std::io::Error::other)?;
-        if p < self.entries.len() {
-            let e = self.entries[p];
-            self.entries.truncate(p);
+    pub(super) fn write_at(&mut self, p: u64, object: impl Into<Write>) -> std::io::Result<()> {
+        if let Some(i) = self.run_of(p) {
+            let r = &mut self.runs[i];
+            let e = r.entry(p - r.first);
+            r.count = p - r.first;
+            let keep = if r.count == 0 { i } else { i + 1 };
+            self.runs.truncate(keep);
+            self.objects = p;
             self.used = e.used_before;
             self.marks = e.marks_before;
             match &mut self.media {
-                Media::Memory(data) => data.truncate(p),
+                Media::Memory(data) => drop(data.split_off(&p)),
                 Media::File {
                     file,
                     end,
@@ -544,14 +683,19 @@ impl Cartridge {
                 }
             }
         }
-        let (filemark, data) = match object {
-            TapeObject::Block(b) => (false, b),
-            TapeObject::Filemark => (true, Bytes::new()),
+        let (kind, data, len) = match object.into() {
+            Write::Block(b) => {
+                let len = u32::try_from(b.len()).map_err(std::io::Error::other)?;
+                (layout::KIND_BLOCK, b, len)
+            }
+            Write::Unwritten(len) => (layout::KIND_UNWRITTEN, Bytes::new(), len),
+            Write::Filemark => (layout::KIND_FILEMARK, Bytes::new(), 0),
         };
-        let len = u32::try_from(data.len()).map_err(std::io::Error::other)?;
         let offset = match &mut self.media {
             Media::Memory(v) => {
-                v.push(data);
+                if !data.is_empty() {
+                    v.insert(self.objects, data);
+                }
                 0
             }
             Media::File {
@@ -562,22 +706,23 @@ impl Cartridge {
             } => {
                 let at = *end;
                 let mut h = [0u8; layout::E_HEADER as usize];
-                h[layout::E_KIND] = if filemark {
-                    layout::KIND_FILEMARK
-                } else {
-                    layout::KIND_BLOCK
-                };
+                h[layout::E_KIND] = kind;
                 put_be(&mut h[layout::E_LEN], u64::from(len));
                 // Until both writes are done the fingerprint is no one's.
                 *mtime = None;
                 file.write_all_at(&h, at)?;
                 file.write_all_at(&data, at + layout::E_HEADER)?;
-                *end = at + layout::E_HEADER + u64::from(len);
+                *end = at + layout::E_HEADER + data.len() as u64;
                 *mtime = modified(file);
                 at
             }
         };
-        self.push_entry(filemark, len, offset);
+        self.push_entry(
+            kind == layout::KIND_FILEMARK,
+            kind == layout::KIND_UNWRITTEN,
+            len,
+            offset,
+        );
         Ok(())
     }
 }
@@ -684,6 +829,74 @@ pub(super) mod tests {
         assert_eq!(c.after_filemark(2), Some(3));
         assert_eq!(c.after_filemark(3), Some(5));
         assert_eq!(c.after_filemark(4), None);
+    }
+
+    #[test]
+    fn unwritten_blocks_are_blocks_without_data() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T1.tape");
+        let big = 64 << 20;
+        let mut c = Cartridge::open(&path, "T1", 1 << 30, 0).unwrap();
+        c.write_at(0, block(10, 1)).unwrap();
+        c.write_at(1, Write::Unwritten(big)).unwrap();
+        c.write_at(2, Write::Unwritten(big)).unwrap();
+        c.write_at(3, TapeObject::Filemark).unwrap();
+        let used = 10 + 2 * u64::from(big) + FILEMARK_BYTES;
+        assert_eq!((c.object_count(), c.used_bytes()), (4, used));
+        // The file keeps their entry headers, not their length.
+        let m = std::fs::metadata(&path).unwrap();
+        assert_eq!(m.len(), layout::HEADER_LEN + 4 * layout::E_HEADER + 10);
+        assert!(m.blocks() * 512 <= 8192, "{} blocks on disk", m.blocks());
+        drop(c);
+        let c = Cartridge::open_existing(&path).unwrap();
+        assert_eq!((c.object_count(), c.used_bytes()), (4, used));
+        assert_eq!(c.object(0).unwrap(), Some(block(10, 1)));
+        assert_eq!(c.object(2).unwrap(), Some(block(big as usize, 0)));
+        assert_eq!(c.object(3).unwrap(), Some(TapeObject::Filemark));
+        // In memory: the same objects, no bytes held.
+        let mut m = Cartridge::memory("T2", 1 << 30, 0);
+        m.write_at(0, Write::Unwritten(4096)).unwrap();
+        assert_eq!(m.used_bytes(), 4096);
+        assert_eq!(m.object(0).unwrap(), Some(block(4096, 0)));
+    }
+
+    #[test]
+    fn equal_objects_are_one_run_of_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("T1.tape");
+        let mut c = Cartridge::open(&path, "T1", 1 << 40, 0).unwrap();
+        for p in 0..10_000 {
+            c.write_at(p, Write::Unwritten(4096)).unwrap();
+        }
+        assert_eq!(c.runs.len(), 1);
+        // Overwriting in the middle of the run cuts it there.
+        c.write_at(5_000, TapeObject::Filemark).unwrap();
+        c.write_at(5_001, TapeObject::Filemark).unwrap();
+        c.write_at(5_002, block(100, 7)).unwrap();
+        c.write_at(5_003, Write::Unwritten(4096)).unwrap();
+        c.write_at(5_004, Write::Unwritten(4096)).unwrap();
+        assert_eq!(c.runs.len(), 4);
+        let want = |c: &Cartridge| {
+            assert_eq!(c.object_count(), 5_005);
+            assert_eq!(c.used_before(5_000), 5_000 * 4096);
+            assert_eq!(c.used_before(5_002), 5_000 * 4096 + 2 * FILEMARK_BYTES);
+            assert_eq!(c.used_bytes(), 5_002 * 4096 + 2 * FILEMARK_BYTES + 100);
+            assert_eq!((c.marks_before(5_001), c.marks_before(5_002)), (1, 2));
+            assert_eq!(c.after_filemark(1), Some(5_001));
+            assert_eq!(c.after_filemark(2), Some(5_002));
+            assert_eq!(c.after_filemark(3), None);
+            assert!(c.entry(4_999).is_some_and(|e| !e.filemark && e.len == 4096));
+            assert_eq!(c.object(5_002).unwrap(), Some(block(100, 7)));
+            assert_eq!(c.object(5_004).unwrap(), Some(block(4096, 0)));
+            assert_eq!(c.object(5_005).unwrap(), None);
+        };
+        want(&c);
+        drop(c);
+        // The file indexes to the same runs.
+        let c = Cartridge::open_existing(&path).unwrap();
+        assert_eq!(c.runs.len(), 4);
+        want(&c);
     }
 
     #[test]

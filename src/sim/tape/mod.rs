@@ -124,6 +124,7 @@ use crate::wire::{Repr, WireError};
 pub mod cartridge;
 mod state;
 
+use cartridge::Write;
 pub use cartridge::{Cartridge, CartridgeLabel, TapeObject, FILEMARK_BYTES};
 use state::{saved_position, SavedMedium, StateFile, NOTHING_SAVED};
 
@@ -394,7 +395,7 @@ impl SimTapeDrive {
     fn put(
         &self,
         st: &mut DriveState,
-        objects: impl Iterator<Item = TapeObject>,
+        objects: impl Iterator<Item = Write>,
     ) -> Result<(), (u64, WriteStop)> {
         for (done, object) in objects.enumerate() {
             let done = done as u64;
@@ -405,10 +406,7 @@ impl SimTapeDrive {
                 return Err((done, WriteStop::Other(position_lost().into())));
             }
             let pos = st.position;
-            let cost = match &object {
-                TapeObject::Block(b) => b.len() as u64,
-                TapeObject::Filemark => FILEMARK_BYTES,
-            };
+            let cost = object.cost();
             let fits = cart
                 .used_before(pos)
                 .checked_add(cost)
@@ -437,10 +435,10 @@ impl SimTapeDrive {
     fn write_blocks(
         &self,
         st: &mut DriveState,
-        blocks: impl Iterator<Item = Bytes>,
+        blocks: impl Iterator<Item = Write>,
         residue: impl Fn(u64) -> i64,
     ) -> Result<bool, TargetError> {
-        match self.put(st, blocks.map(TapeObject::Block)) {
+        match self.put(st, blocks) {
             Ok(()) => Ok(SimTapeDrive::early_warning(st)),
             Err((done, WriteStop::Overflow)) => Err(volume_overflow(residue(done)).into()),
             Err((done, WriteStop::Medium)) => Err(medium_error(true, residue(done)).into()),
@@ -449,7 +447,7 @@ impl SimTapeDrive {
     }
 
     fn write_marks(&self, st: &mut DriveState, n: u32) -> Result<bool, TargetError> {
-        let objects = (0..n).map(|_| TapeObject::Filemark);
+        let objects = (0..n).map(|_| Write::Filemark);
         let r = match self.put(st, objects) {
             Ok(()) => Ok(SimTapeDrive::early_warning(st)),
             Err((done, WriteStop::Overflow)) => {
@@ -477,7 +475,7 @@ impl SimTapeDrive {
             return Err(ReadStop::Other(position_lost().into()));
         }
         let pos = st.position;
-        let Some(e) = cart.entry(pos).copied() else {
+        let Some(e) = cart.entry(pos) else {
             return Ok(Met::EndOfData);
         };
         let met = if e.filemark {
@@ -619,11 +617,11 @@ impl SimTapeDrive {
         let all = Bytes::copy_from_slice(buf);
         let r = match c.transfer {
             TransferLength::Bytes(n) => {
-                self.write_blocks(st, std::iter::once(all), |_| i64::from(n))
+                self.write_blocks(st, std::iter::once(Write::Block(all)), |_| i64::from(n))
             }
             TransferLength::Blocks(n) => {
                 let bl = bl as usize;
-                let blocks = (0..n as usize).map(|i| all.slice(i * bl..(i + 1) * bl));
+                let blocks = (0..n as usize).map(|i| Write::Block(all.slice(i * bl..(i + 1) * bl)));
                 self.write_blocks(st, blocks, |done| i64::from(n) - done as i64)
             }
         };
@@ -1160,32 +1158,49 @@ impl Lu for SimTapeDrive {
 }
 
 impl SimTapeDrive {
-    fn stream_write(&self, st: &mut DriveState, data: Bytes) -> Result<bool, TargetError> {
+    /// One data-path transfer of `len` bytes: `data` when there is data,
+    /// else unwritten blocks ([`StreamTarget::write_unwritten`]).
+    fn stream_write(
+        &self,
+        st: &mut DriveState,
+        len: usize,
+        data: Option<Bytes>,
+    ) -> Result<bool, TargetError> {
         let Some(cart) = st.cartridge.as_ref() else {
             return Err(not_present().into());
         };
-        if data.is_empty() {
+        if len == 0 {
             return Ok(SimTapeDrive::early_warning(st));
         }
         if cart.write_protected {
             return Err(write_protected().into());
         }
         let bl = st.block_length as usize;
-        if bl == 0 {
-            if data.len() > MAX_BLOCK_LENGTH as usize {
+        let (each, n) = if bl == 0 {
+            if len > MAX_BLOCK_LENGTH as usize {
                 let s: SenseData = SenseData::fixed(SenseKey::IllegalRequest, 0x24, 0x00).into();
                 return Err(s.into());
             }
-            let n = data.len() as i64;
-            self.write_blocks(st, std::iter::once(data), |_| n)
+            (len, 1)
         } else {
-            if data.len() % bl != 0 {
+            if len % bl != 0 {
                 return Err(transfer_mismatch().into());
             }
-            let n = (data.len() / bl) as i64;
-            let blocks = (0..data.len() / bl).map(|i| data.slice(i * bl..(i + 1) * bl));
-            self.write_blocks(st, blocks, |done| n - done as i64)
-        }
+            (bl, len / bl)
+        };
+        // Lengths ≤ MAX_BLOCK_LENGTH (variable) or the block length (fixed).
+        let block = |i: usize| match &data {
+            Some(d) => Write::Block(d.slice(i * each..(i + 1) * each)),
+            None => Write::Unwritten(each as u32),
+        };
+        let residue = move |done: u64| {
+            if bl == 0 {
+                len as i64
+            } else {
+                n as i64 - done as i64
+            }
+        };
+        self.write_blocks(st, (0..n).map(block), residue)
     }
 
     fn stream_read(&self, st: &mut DriveState) -> Result<StreamRead, TargetError> {
@@ -1227,7 +1242,14 @@ impl StreamTarget for SimTapeDrive {
 
     fn write(&self, data: Bytes) -> Result<bool, TargetError> {
         let mut st = self.lock();
-        let r = self.stream_write(&mut st, data);
+        let r = self.stream_write(&mut st, data.len(), Some(data));
+        self.persist(&mut st);
+        r
+    }
+
+    fn write_unwritten(&self, len: usize) -> Result<bool, TargetError> {
+        let mut st = self.lock();
+        let r = self.stream_write(&mut st, len, None);
         self.persist(&mut st);
         r
     }
