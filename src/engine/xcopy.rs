@@ -390,7 +390,10 @@ pub fn run_plan_queued(
         n,
         depth,
         |i, slot| {
-            let s = &plan.segments[i];
+            let s = plan
+                .segments
+                .get(i)
+                .expect("the queue hands out indices below the plan's segment count");
             // Plans hold lists that fit their fields; an emit failure here
             // would be a planner bug, reported as the segment's failure
             // (the command is not sent).
