@@ -319,6 +319,28 @@ fn a_segment_of_several_commands_is_redone_whole_on_the_standby() {
 }
 
 #[test]
+fn the_tape_block_is_no_larger_than_the_copy_manager_s_stream_transfer() {
+    // A copy manager that takes stream transfers of at most 256 KiB: asked
+    // for 8 MiB tape blocks with 4 MiB segments, the engine uses 256 KiB
+    // (it used 4 MiB, and the copy manager refused every segment).
+    let limits = "[copy_manager.limits]\nmax_stream_device_transfer_size = \"256 KiB\"";
+    let san = San::new("stream-max", &site_text(1, 1, limits, ""));
+    let mut order = san.order(Mode::Failover, 1);
+    order.request = BackupRequest::new("prod0", Mode::Failover, 4 * MIB);
+    order.request.max_tape_block = 8 << 20;
+    let ran = san.backup(&order).unwrap();
+    assert_eq!(ran.outcome.status, BackupStatus::Completed);
+    let d = san.detail(ran.outcome.id);
+    for s in &d.segments {
+        let Place::Tape { block_length, .. } = &s.place else {
+            panic!("{s:?}")
+        };
+        assert_eq!(*block_length, 256 << 10);
+    }
+    san.restore_identical(ran.outcome.id);
+}
+
+#[test]
 fn the_catalog_rebuilt_from_tapes_alone_equals_the_original() {
     let extra = fault("cm0", 2) + &fault("cm1", 1);
     let san = San::new("rebuild", &site_text(3, 3, "", &extra));

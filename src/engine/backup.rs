@@ -649,6 +649,10 @@ fn prepare(
     timeouts: Timeouts,
 ) -> Result<Stream, PrepareError> {
     let open = |name: &str| opener.open(name).map_err(|e| PrepareError::Other(e.0));
+    // The largest stream transfer the copy manager takes (MAXIMUM STREAM
+    // DEVICE TRANSFER SIZE; 0: it sets none): the tape block may not be
+    // larger, or every segment would be refused.
+    let mut cm_stream_max = 0u32;
     let mover: Box<dyn Mover> = match &spec.mover {
         MoverSpec::CopyManager(cm) => {
             let t = open(cm)?;
@@ -663,6 +667,7 @@ fn prepare(
                     granularity: limits.granularity,
                 });
             }
+            cm_stream_max = limits.max_stream_transfer;
             let m = XcopyMover::new(t, limits, timeouts);
             let to_tape = matches!(spec.destination, DestSpec::Tape { .. });
             m.check(false, to_tape)
@@ -697,7 +702,11 @@ fn prepare(
                 object.bytes(),
                 object.block_length,
                 max_tape_block,
-                limits.maximum_block_length_limit,
+                match (limits.maximum_block_length_limit, cm_stream_max) {
+                    (0, c) => c,
+                    (d, 0) => d,
+                    (d, c) => d.min(c),
+                },
             );
             let start = media::ready_to_append(t.as_ref(), block_length)?;
             Medium::Tape {
