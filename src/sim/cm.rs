@@ -887,18 +887,35 @@ fn copy_blocks(
 ) -> Result<u64, SegFail> {
     let (sbl, dbl) = (u64::from(src.block_length()), u64::from(dst.block_length()));
     let chunk = CHUNK - CHUNK % (sbl.max(dbl));
-    let mut buf = vec![0u8; chunk.min(bytes) as usize];
+    let mut spare = SPARE.take();
     let mut off = 0u64;
     while off < bytes {
-        let n = chunk.min(bytes - off);
-        let b = &mut buf[..n as usize];
-        src.read_blocks(src_lba + off / sbl, b)
+        let n = chunk.min(bytes - off) as usize;
+        // Every byte is read over: a spare buffer is not zeroed again, and
+        // one of exactly n bytes can become the destination's storage.
+        let mut buf = std::mem::take(&mut spare);
+        if buf.capacity() >= n {
+            buf.resize(n, 0);
+        } else {
+            buf = vec![0u8; n];
+        }
+        src.read_blocks(src_lba + off / sbl, &mut buf)
             .map_err(target_fail(SenseDataSource::CopySource))?;
-        dst.write_blocks(dst_lba + off / dbl, b)
-            .map_err(target_fail(SenseDataSource::CopyDestination))?;
-        off += n;
+        spare = dst
+            .write_blocks_owned(dst_lba + off / dbl, buf)
+            .map_err(target_fail(SenseDataSource::CopyDestination))?
+            .unwrap_or_default();
+        off += n as u64;
     }
+    SPARE.set(spare);
     Ok(bytes)
+}
+
+thread_local! {
+    /// The buffer the last block→block copy of this thread was left with
+    /// (the destination's storage it replaced), for the next one: copying
+    /// segment after segment then neither allocates nor zeroes.
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Writes `data` to a stream in transfers of `xfer` bytes; the last short
@@ -953,7 +970,12 @@ fn block_to_stream(
         let n = xfer.min(bytes - off);
         let first = off / bl;
         let last = (off + n).div_ceil(bl);
-        let mut buf = BytesMut::zeroed(((last - first) * bl) as usize);
+        let len = ((last - first) * bl) as usize;
+        // The read overwrites every byte: a spare buffer of the drive
+        // (a rewritten tape's memory) saves allocating and zeroing one.
+        let mut buf = dst
+            .spare_buffer(len)
+            .unwrap_or_else(|| BytesMut::zeroed(len));
         src.read_blocks(lba + first, &mut buf)
             .map_err(target_fail(SenseDataSource::CopySource))?;
         let skip = (off - first * bl) as usize;

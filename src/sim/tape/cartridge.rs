@@ -46,7 +46,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use nix::fcntl::{Flock, FlockArg};
 
 use super::state::Fingerprint;
@@ -165,6 +165,17 @@ pub struct Cartridge {
     pub(super) used: u64,
     pub(super) marks: u64,
     media: Media,
+    /// The buffers of erased blocks of a memory cartridge, for the writes
+    /// that follow ([`Cartridge::take_spare`]): rewriting a tape then
+    /// reuses its memory instead of freeing it and faulting fresh pages
+    /// in.
+    spare: Vec<BytesMut>,
+    /// The capacity of the spare buffers, in bytes.
+    spare_bytes: u64,
+    /// What the blocks and the spare buffers may hold together: the bytes
+    /// the tape held before its last erase, so keeping spares never takes
+    /// more memory than the tape had.
+    spare_limit: u64,
 }
 
 impl std::fmt::Debug for Cartridge {
@@ -209,6 +220,9 @@ impl Cartridge {
             used: 0,
             marks: 0,
             media: Media::Memory(Vec::new()),
+            spare: Vec::new(),
+            spare_bytes: 0,
+            spare_limit: 0,
         }
     }
 
@@ -309,6 +323,9 @@ impl Cartridge {
             used: 0,
             marks: 0,
             media: Media::Memory(Vec::new()),
+            spare: Vec::new(),
+            spare_bytes: 0,
+            spare_limit: 0,
         };
         let mut reader = BufReader::with_capacity(1 << 16, &*file);
         reader
@@ -521,16 +538,35 @@ impl Cartridge {
         }
     }
 
+    /// A spare buffer of `len` bytes (stale contents) from erased blocks,
+    /// if there is one that large.
+    pub(super) fn take_spare(&mut self, len: usize) -> Option<BytesMut> {
+        let i = self.spare.iter().rposition(|b| b.capacity() >= len)?;
+        let mut b = self.spare.swap_remove(i);
+        self.spare_bytes -= b.capacity() as u64;
+        // Within the capacity: zeroes only what the buffer grows by.
+        b.resize(len, 0);
+        Some(b)
+    }
+
     /// Writes `object` at object number `p` (≤ EOD), erasing what follows.
     pub(super) fn write_at(&mut self, p: u64, object: TapeObject) -> std::io::Result<()> {
         let p = usize::try_from(p).map_err(std::io::Error::other)?;
         if p < self.entries.len() {
             let e = self.entries[p];
+            let held = self.used;
             self.entries.truncate(p);
             self.used = e.used_before;
             self.marks = e.marks_before;
             match &mut self.media {
-                Media::Memory(data) => data.truncate(p),
+                Media::Memory(data) => {
+                    self.spare_limit = self.spare_bytes + held;
+                    // Unique buffers (no reader holds a copy) are kept.
+                    for b in data.drain(p..).filter_map(|b| b.try_into_mut().ok()) {
+                        self.spare_bytes += b.capacity() as u64;
+                        self.spare.push(b);
+                    }
+                }
                 Media::File {
                     file,
                     end,
@@ -578,6 +614,10 @@ impl Cartridge {
             }
         };
         self.push_entry(filemark, len, offset);
+        while self.used + self.spare_bytes > self.spare_limit {
+            let Some(b) = self.spare.pop() else { break };
+            self.spare_bytes -= b.capacity() as u64;
+        }
         Ok(())
     }
 }
@@ -662,6 +702,29 @@ pub(super) mod tests {
         assert_eq!(c.used_bytes(), 15);
         assert_eq!(c.object(1).unwrap(), Some(block(5, 3)));
         assert_eq!(c.object(2).unwrap(), None);
+    }
+
+    #[test]
+    fn erased_blocks_are_spare_for_the_next_writes() {
+        let mut c = Cartridge::memory("T1", 1 << 20, 0);
+        for i in 0..3 {
+            c.write_at(i, block(10, i as u8)).unwrap();
+        }
+        // A block a reader still holds is not reused.
+        let held = c.object(2).unwrap();
+        c.write_at(0, block(10, 9)).unwrap();
+        assert_eq!((c.object_count(), c.used_bytes()), (1, 10));
+        // The two others are kept: with the new block, what the tape held.
+        assert_eq!((c.spare.len(), c.spare_bytes), (2, 20));
+        assert!(c.take_spare(11).is_none());
+        let b = c.take_spare(4).unwrap();
+        assert_eq!(b.len(), 4);
+        // Writing more than the tape held gives spares up.
+        c.write_at(1, block(15, 1)).unwrap();
+        assert_eq!((c.spare.len(), c.spare_bytes), (0, 0));
+        assert!(c.take_spare(4).is_none());
+        assert_eq!(held, Some(block(10, 2)));
+        assert_eq!(c.object(0).unwrap(), Some(block(10, 9)));
     }
 
     #[test]

@@ -98,7 +98,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::common::Identity;
 use super::common::{
@@ -1244,6 +1244,10 @@ impl StreamTarget for SimTapeDrive {
         let r = self.stream_write_filemarks(&mut st, n);
         self.persist(&mut st);
         r
+    }
+
+    fn spare_buffer(&self, len: usize) -> Option<BytesMut> {
+        self.lock().cartridge.as_mut()?.take_spare(len)
     }
 
     fn next_len(&self) -> Option<u64> {
