@@ -1,8 +1,10 @@
 //! The simulator must not be the bottleneck of anything we measure: 1 GiB
-//! copied block→stream through the simulated copy manager in 1 MiB
-//! segments (one EXTENDED COPY each, 00h descriptor, 1 MiB records), and a
-//! plain memcpy of the same 1 GiB in the same run. Criterion prints both
-//! throughputs; their ratio is the figure (target ≥ 40 %).
+//! copied through the simulated copy manager in 1 MiB segments (one
+//! EXTENDED COPY each) block→stream (00h descriptor, 1 MiB records) and
+//! block→block (02h, disk to disk), and a plain memcpy of the same 1 GiB
+//! in the same run. Criterion prints the three throughputs; the figure is
+//! block→stream's over memcpy's (target ≥ 85 %: the simulator reads one
+//! buffer and writes another, as memcpy does).
 #![allow(missing_docs)] // criterion_group! generates undocumented functions
 
 use std::hint::black_box;
@@ -34,14 +36,17 @@ fn block_to_stream(c: &mut Criterion) {
     for s in 0..GIB / SEGMENT {
         disk.write_blocks(s * SEGMENT / 512, &chunk).unwrap();
     }
+    let disk2 = SimDisk::new("bench-disk2", 512, GIB / 512, Backing::Memory).unwrap();
     let drive = SimTapeDrive::new("bench-drive");
     drive.load(Cartridge::memory("BENCH1L6", 2 * GIB, 16 << 20));
     let cm = CopyManager::standalone("bench-cm", Profile::standard());
-    let (disk_id, drive_id) = (
+    let (disk_id, disk2_id, drive_id) = (
         disk.identity().designators()[0].clone(),
+        disk2.identity().designators()[0].clone(),
         drive.identity().designators()[0].clone(),
     );
     fabric.add(disk).unwrap();
+    fabric.add(disk2).unwrap();
     fabric.add(drive).unwrap();
     fabric.add(cm).unwrap();
     let fabric = Arc::new(fabric);
@@ -63,6 +68,28 @@ fn block_to_stream(c: &mut Criterion) {
                 blocks: (SEGMENT / 512) as u16,
                 lba: s * SEGMENT / 512,
             })];
+            let bytes = l.to_vec().unwrap();
+            (
+                ExtendedCopyCdb::new(bytes.len() as u32).to_vec().unwrap(),
+                bytes,
+            )
+        })
+        .collect();
+    let disk_lists: Vec<(Vec<u8>, Vec<u8>)> = (0..GIB / SEGMENT)
+        .map(|s| {
+            let mut l = ParameterList::new(0, ListIdUsage::None);
+            l.cscds = vec![
+                CscdDescriptor::Identification(IdentificationCscd::block(&disk_id, 0, 512)),
+                CscdDescriptor::Identification(IdentificationCscd::block(&disk2_id, 0, 512)),
+            ];
+            let lba = s * SEGMENT / 512;
+            l.segments = vec![SegmentDescriptor::block_to_block(
+                0,
+                1,
+                (SEGMENT / 512) as u16,
+                lba,
+                lba,
+            )];
             let bytes = l.to_vec().unwrap();
             (
                 ExtendedCopyCdb::new(bytes.len() as u32).to_vec().unwrap(),
@@ -95,12 +122,43 @@ fn block_to_stream(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    let src = vec![0x5au8; GIB as usize];
-    let mut dst = vec![0u8; GIB as usize];
-    dst.fill(1); // touch every page, as the simulator's pages are by the warm-up
-    g.bench_function("memcpy", |b| {
+    g.bench_function("block_to_block_1MiB_segments", |b| {
         b.iter(|| {
-            dst.copy_from_slice(black_box(&src));
+            for (cdb, list) in &disk_lists {
+                let c = cm
+                    .execute(cdb, DataDirection::ToDevice(list), Duration::from_secs(60))
+                    .unwrap();
+                assert!(c.check().is_ok(), "EXTENDED COPY failed: {:02x?}", c.sense);
+            }
+        })
+    });
+    // The simulator's 3 GiB go before the references' 2 GiB come.
+    drop((cm, tape, fabric, lists, disk_lists));
+    {
+        let src = vec![0x5au8; GIB as usize];
+        let mut dst = vec![0u8; GIB as usize];
+        dst.fill(1); // touch every page, as the simulator's pages are by the warm-up
+        g.bench_function("memcpy", |b| {
+            b.iter(|| {
+                dst.copy_from_slice(black_box(&src));
+                black_box(&dst);
+            })
+        });
+    }
+    // The same bytes as the simulator lays them out: 1 MiB buffers (a
+    // disk's chunks, a tape's records) copied one call each. What bounds
+    // the simulator, which moves one segment per command.
+    let src: Vec<Vec<u8>> = (0..GIB / SEGMENT)
+        .map(|i| vec![i as u8; SEGMENT as usize])
+        .collect();
+    let mut dst: Vec<Vec<u8>> = (0..GIB / SEGMENT)
+        .map(|_| vec![1u8; SEGMENT as usize])
+        .collect();
+    g.bench_function("memcpy_1MiB_pieces", |b| {
+        b.iter(|| {
+            for (d, s) in dst.iter_mut().zip(black_box(&src)) {
+                d.copy_from_slice(s);
+            }
             black_box(&dst);
         })
     });

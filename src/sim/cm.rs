@@ -926,18 +926,35 @@ fn copy_blocks(
 ) -> Result<u64, SegFail> {
     let (sbl, dbl) = (u64::from(src.block_length()), u64::from(dst.block_length()));
     let chunk = CHUNK - CHUNK % (sbl.max(dbl));
-    let mut buf = vec![0u8; chunk.min(bytes) as usize];
+    let mut spare = SPARE.take();
     let mut off = 0u64;
     while off < bytes {
-        let n = chunk.min(bytes - off);
-        let b = &mut buf[..n as usize];
-        src.read_blocks(src_lba + off / sbl, b)
+        let n = chunk.min(bytes - off) as usize;
+        // Every byte is read over: a spare buffer is not zeroed again, and
+        // one of exactly n bytes can become the destination's storage.
+        let mut buf = std::mem::take(&mut spare);
+        if buf.capacity() >= n {
+            buf.resize(n, 0);
+        } else {
+            buf = vec![0u8; n];
+        }
+        src.read_blocks(src_lba + off / sbl, &mut buf)
             .map_err(target_fail(SenseDataSource::CopySource))?;
-        dst.write_blocks(dst_lba + off / dbl, b)
-            .map_err(target_fail(SenseDataSource::CopyDestination))?;
-        off += n;
+        spare = dst
+            .write_blocks_owned(dst_lba + off / dbl, buf)
+            .map_err(target_fail(SenseDataSource::CopyDestination))?
+            .unwrap_or_default();
+        off += n as u64;
     }
+    SPARE.set(spare);
     Ok(bytes)
+}
+
+thread_local! {
+    /// The buffer the last block→block copy of this thread was left with
+    /// (the destination's storage it replaced), for the next one: copying
+    /// segment after segment then neither allocates nor zeroes.
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Writes `data` to a stream in transfers of `xfer` bytes; the last short
@@ -992,7 +1009,12 @@ fn block_to_stream(
         let n = xfer.min(bytes - off);
         let first = off / bl;
         let last = (off + n).div_ceil(bl);
-        let mut buf = BytesMut::zeroed(((last - first) * bl) as usize);
+        let len = ((last - first) * bl) as usize;
+        // The read overwrites every byte: a spare buffer of the drive
+        // (a rewritten tape's memory) saves allocating and zeroing one.
+        let mut buf = dst
+            .spare_buffer(len)
+            .unwrap_or_else(|| BytesMut::zeroed(len));
         src.read_blocks(lba + first, &mut buf)
             .map_err(target_fail(SenseDataSource::CopySource))?;
         let skip = (off - first * bl) as usize;
@@ -1010,34 +1032,43 @@ fn stream_to_block(
     bytes: u64,
 ) -> Result<u64, SegFail> {
     let bl = u64::from(dst.block_length());
+    // What is left of the records read, less than a block.
     let mut pending = BytesMut::new();
     let mut written = 0u64;
     while written < bytes {
-        match src
+        let record = match src
             .read()
             .map_err(target_fail(SenseDataSource::CopySource))?
         {
-            StreamRead::Record(r) => pending.extend_from_slice(&r),
+            StreamRead::Record(r) => r,
             StreamRead::Filemark | StreamRead::EndOfData => {
                 return Err(SegFail::Abort {
                     code: DATA_UNDERRUN,
                     byte: 14,
                 })
             }
-        }
-        if written + pending.len() as u64 > bytes {
+        };
+        if written + (pending.len() + record.len()) as u64 > bytes {
             return Err(SegFail::Abort {
                 code: DATA_OVERRUN,
                 byte: 14,
             });
         }
-        let whole = (pending.len() as u64 / bl) * bl;
+        // A record that starts on a block boundary is written from the
+        // tape's own buffer; only what trails a partial block is copied.
+        let data = if pending.is_empty() {
+            record
+        } else {
+            pending.extend_from_slice(&record);
+            pending.split().freeze()
+        };
+        let whole = (data.len() as u64 / bl) * bl;
         if whole > 0 {
-            let chunk = pending.split_to(whole as usize);
-            dst.write_blocks(lba + written / bl, &chunk)
+            dst.write_blocks(lba + written / bl, &data[..whole as usize])
                 .map_err(target_fail(SenseDataSource::CopyDestination))?;
             written += whole;
         }
+        pending.extend_from_slice(&data[whole as usize..]);
     }
     Ok(bytes)
 }
@@ -1049,26 +1080,36 @@ fn stream_to_stream(
     xfer: usize,
     pad: bool,
 ) -> Result<u64, SegFail> {
+    // What is left of the records read, less than a transfer.
     let mut pending = BytesMut::new();
     let mut moved = 0u64;
     while moved + (pending.len() as u64) < bytes {
-        match src
+        let record = match src
             .read()
             .map_err(target_fail(SenseDataSource::CopySource))?
         {
-            StreamRead::Record(r) => pending.extend_from_slice(&r),
+            StreamRead::Record(r) => r,
             StreamRead::Filemark | StreamRead::EndOfData => {
                 return Err(SegFail::Abort {
                     code: DATA_UNDERRUN,
                     byte: 16,
                 })
             }
-        }
-        while pending.len() >= xfer {
-            let piece = pending.split_to(xfer).freeze();
+        };
+        // Whole transfers of a record read with nothing pending go out as
+        // slices of it; only a partial transfer is copied to wait.
+        let mut data = if pending.is_empty() {
+            record
+        } else {
+            pending.extend_from_slice(&record);
+            pending.split().freeze()
+        };
+        while data.len() >= xfer {
+            let piece = data.split_to(xfer);
             moved += piece.len() as u64;
             write_stream(dst, piece, xfer, pad)?;
         }
+        pending.extend_from_slice(&data);
     }
     if moved + pending.len() as u64 > bytes {
         return Err(SegFail::Abort {
@@ -1140,5 +1181,85 @@ impl Lu for CopyManager {
 
     fn block(&self) -> Option<&dyn BlockTarget> {
         self.disk.as_ref().and_then(|d| d.block())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::disk::{Backing, SimDisk};
+    use crate::sim::tape::{Cartridge, SimTapeDrive};
+
+    /// A drive with a tape holding records of these lengths (variable
+    /// mode), byte `i` of the whole being `i * 7 + 3`; positioned at BOP.
+    fn tape_of(records: &[usize]) -> (Arc<SimTapeDrive>, Vec<u8>) {
+        let drive = SimTapeDrive::new("t");
+        drive.load(Cartridge::memory("T00001", 1 << 30, 0));
+        let total: usize = records.iter().sum();
+        let bytes: Vec<u8> = (0..total).map(|i| (i * 7 + 3) as u8).collect();
+        let mut at = 0;
+        for &n in records {
+            StreamTarget::write(drive.as_ref(), Bytes::copy_from_slice(&bytes[at..at + n]))
+                .unwrap();
+            at += n;
+        }
+        let cartridge = drive.unload().unwrap();
+        drive.load(cartridge);
+        (drive, bytes)
+    }
+
+    fn records(drive: &SimTapeDrive) -> Vec<Vec<u8>> {
+        let cartridge = drive.unload().unwrap();
+        drive.load(cartridge);
+        let mut out = Vec::new();
+        while let StreamRead::Record(r) = StreamTarget::read(drive).unwrap() {
+            out.push(r.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn stream_to_block_carries_partial_blocks_between_records() {
+        let (drive, bytes) = tape_of(&[700, 324, 1024, 100, 900, 24]);
+        let disk = SimDisk::new("d", 512, 64, Backing::Memory).unwrap();
+        let r = stream_to_block(drive.as_ref(), disk.as_ref(), 10, 3072);
+        assert!(matches!(r, Ok(3072)));
+        let mut back = vec![0u8; 3072];
+        disk.read_blocks(10, &mut back).unwrap();
+        assert_eq!(back, bytes);
+    }
+
+    #[test]
+    fn stream_to_block_overrun_and_underrun() {
+        // 700 + 700 bytes for 1024: the first block is written, then the
+        // second record overruns.
+        let (drive, bytes) = tape_of(&[700, 700]);
+        let disk = SimDisk::new("d", 512, 64, Backing::Memory).unwrap();
+        let r = stream_to_block(drive.as_ref(), disk.as_ref(), 0, 1024);
+        assert!(matches!(r, Err(SegFail::Abort { code, byte: 14 }) if code == DATA_OVERRUN));
+        let mut back = vec![0u8; 1024];
+        disk.read_blocks(0, &mut back).unwrap();
+        assert_eq!(&back[..512], &bytes[..512]);
+        assert_eq!(&back[512..], &[0u8; 512][..]);
+        // 700 bytes then end of data for 1024: underrun.
+        let (drive, _) = tape_of(&[700]);
+        let r = stream_to_block(drive.as_ref(), disk.as_ref(), 0, 1024);
+        assert!(matches!(r, Err(SegFail::Abort { code, byte: 14 }) if code == DATA_UNDERRUN));
+    }
+
+    #[test]
+    fn stream_to_stream_regroups_records_into_transfers() {
+        let (src, bytes) = tape_of(&[100, 250, 30, 644]);
+        let (dst, _) = tape_of(&[]);
+        let r = stream_to_stream(src.as_ref(), dst.as_ref(), 1024, 300, false);
+        assert!(matches!(r, Ok(1024)));
+        let got = records(&dst);
+        let want: Vec<Vec<u8>> = bytes.chunks(300).map(<[u8]>::to_vec).collect();
+        assert_eq!(got, want);
+        // A record running past the byte count is an overrun.
+        let (src, _) = tape_of(&[600, 600]);
+        let (dst, _) = tape_of(&[]);
+        let r = stream_to_stream(src.as_ref(), dst.as_ref(), 1000, 300, false);
+        assert!(matches!(r, Err(SegFail::Abort { code, byte: 16 }) if code == DATA_OVERRUN));
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! [`FaultInjector`]: crate::transport::fault::FaultInjector
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::{BlockTarget, StreamRead, StreamTarget, TargetError};
 use crate::transport::fault::{
@@ -80,13 +80,7 @@ impl BlockTarget for FaultyBlock<'_> {
     fn write_blocks(&self, lba: u64, data: &[u8]) -> Result<(), TargetError> {
         match self.strike(false, lba, data.len()) {
             Ok(()) => self.inner.write_blocks(lba, data),
-            Err((at, e)) => {
-                let n = (at * u64::from(self.block_length())) as usize;
-                if n > 0 {
-                    self.inner.write_blocks(lba, &data[..n])?;
-                }
-                Err(e)
-            }
+            Err((at, e)) => self.write_head(lba, data, at, e),
         }
     }
 
@@ -102,6 +96,33 @@ impl BlockTarget for FaultyBlock<'_> {
                 Err(e)
             }
         }
+    }
+
+    /// The plan sees the same transfer as [`FaultyBlock::write_blocks`];
+    /// only a write no fault strikes hands its buffer on.
+    fn write_blocks_owned(&self, lba: u64, data: Vec<u8>) -> Result<Option<Vec<u8>>, TargetError> {
+        match self.strike(false, lba, data.len()) {
+            Ok(()) => self.inner.write_blocks_owned(lba, data),
+            Err((at, e)) => self.write_head(lba, &data, at, e),
+        }
+    }
+}
+
+impl FaultyBlock<'_> {
+    /// A write struck at block `at` with `e`: the blocks before it are
+    /// written, then `e`.
+    fn write_head<T>(
+        &self,
+        lba: u64,
+        data: &[u8],
+        at: u64,
+        e: TargetError,
+    ) -> Result<T, TargetError> {
+        let n = (at * u64::from(self.block_length())) as usize;
+        if n > 0 {
+            self.inner.write_blocks(lba, &data[..n])?;
+        }
+        Err(e)
     }
 }
 
@@ -222,6 +243,10 @@ impl StreamTarget for FaultyStream<'_> {
     fn next_len(&self) -> Option<u64> {
         self.inner.next_len()
     }
+
+    fn spare_buffer(&self, len: usize) -> Option<BytesMut> {
+        self.inner.spare_buffer(len)
+    }
 }
 
 #[cfg(test)]
@@ -254,5 +279,33 @@ mod tests {
         assert_eq!(s.information(), Some(21));
         // Fired once: the next read is clean.
         d.read_blocks(20, &mut buf).unwrap();
+    }
+
+    #[test]
+    fn a_struck_owned_write_is_a_struck_write() {
+        let plan = FaultPlan::new(vec![Fault::once(
+            "d",
+            Trigger::AfterBytes(2 * 512 + 1),
+            Effect::MediumError,
+        )]);
+        let disk = SimDisk::new("d", 512, 4096, Backing::Memory).unwrap();
+        let d = FaultyBlock::new("d", disk.as_ref(), &plan);
+        // 2048 blocks, one whole chunk: the fault strikes at block 2, so
+        // the two before it are written and the rest is not.
+        let e = d.write_blocks_owned(2048, vec![7u8; 1 << 20]).unwrap_err();
+        let TargetError::Check(s) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(s.asc_ascq(), Some((0x0c, 0x00)));
+        assert_eq!(s.information(), Some(2050));
+        let mut back = vec![0xa5u8; 3 * 512];
+        disk.read_blocks(2048, &mut back).unwrap();
+        assert_eq!(&back[..1024], &[7u8; 1024][..]);
+        assert_eq!(&back[1024..], &[0u8; 512][..]);
+        assert_eq!(plan.data_bytes("d"), 1 << 20);
+        // Fired once: the next owned write goes through whole.
+        assert!(d.write_blocks_owned(2048, vec![9u8; 1 << 20]).is_ok());
+        disk.read_blocks(2048, &mut back).unwrap();
+        assert_eq!(back, vec![9u8; 3 * 512]);
     }
 }

@@ -152,6 +152,23 @@ impl MemStore {
         });
     }
 
+    /// Puts `data` in place of the chunk it covers exactly, and returns
+    /// the chunk it replaced (`None` if that chunk was never written);
+    /// `Err(data)` when `data` is not exactly one whole chunk, which is
+    /// then for [`MemStore::write`] to copy. The caller checked the range.
+    fn replace(&self, off: u64, data: Vec<u8>) -> Result<Option<Vec<u8>>, Vec<u8>> {
+        let index = (off / CHUNK) as usize;
+        // A vector with spare capacity would be copied into a boxed slice.
+        if off % CHUNK != 0 || data.len() != self.chunk_len(index) || data.capacity() != data.len()
+        {
+            return Err(data);
+        }
+        let mut guard = self.chunks[index]
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        Ok(guard.replace(data.into_boxed_slice()).map(<[u8]>::into_vec))
+    }
+
     fn write(&self, off: u64, data: &[u8]) {
         MemStore::pieces(off, data.len(), |index, within, range| {
             let mut guard = self.chunks[index]
@@ -477,6 +494,24 @@ impl BlockTarget for SimDisk {
         let len = usize::try_from(bytes).map_err(|_| TargetError::from(lba_out_of_range()))?;
         self.check_request(lba, len).map(|_| ())
     }
+
+    /// In memory, a write of exactly one whole chunk becomes that chunk
+    /// (no copy) and the chunk it replaces is given back.
+    fn write_blocks_owned(&self, lba: u64, data: Vec<u8>) -> Result<Option<Vec<u8>>, TargetError> {
+        let (off, blocks) = self.check_request(lba, data.len())?;
+        if blocks == 0 {
+            return Ok(Some(data));
+        }
+        let data = match &self.store {
+            Store::Memory(m) => match m.replace(off, data) {
+                Ok(old) => return Ok(old),
+                Err(data) => data,
+            },
+            Store::File { .. } => data,
+        };
+        self.write_bytes(off, &data, false)?;
+        Ok(Some(data))
+    }
 }
 
 #[cfg(test)]
@@ -512,6 +547,45 @@ mod tests {
         assert_eq!(last, [0u8; 512]);
         assert_eq!(
             d.read_blocks(3 * 2048 + 7, &mut last),
+            Err(TargetError::Check(lba_out_of_range()))
+        );
+    }
+
+    #[test]
+    fn an_owned_write_of_a_whole_chunk_becomes_the_chunk() {
+        let d = disk(3 * 2048 + 7);
+        let chunk = CHUNK as usize;
+        // Chunk 1 was never written: nothing comes back.
+        assert_eq!(d.write_blocks_owned(2048, vec![7u8; chunk]), Ok(None));
+        let mut back = vec![0xa5u8; 4096];
+        d.read_blocks(2048 + 2040, &mut back).unwrap();
+        assert!(back.iter().all(|&b| b == 7));
+        // Written again: the storage it replaces comes back.
+        let old = d.write_blocks_owned(2048, vec![9u8; chunk]).unwrap();
+        assert!(old.is_some_and(|o| o.len() == chunk && o.iter().all(|&b| b == 7)));
+        // Not one whole chunk (offset, short, or the short last chunk
+        // given too much): copied, and the buffer comes back as it was.
+        let data: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
+        assert_eq!(
+            d.write_blocks_owned(2044, data.clone()),
+            Ok(Some(data.clone()))
+        );
+        d.read_blocks(2044, &mut back).unwrap();
+        assert_eq!(back, data);
+        let mut spare = Vec::with_capacity(2 * chunk);
+        spare.resize(chunk, 3u8);
+        let back_again = d.write_blocks_owned(0, spare).unwrap().unwrap();
+        assert_eq!(back_again.capacity(), 2 * chunk);
+        d.read_blocks(0, &mut back).unwrap();
+        assert!(back.iter().all(|&b| b == 3));
+        // The short last chunk (7 blocks) is replaced by exactly 7 blocks.
+        assert_eq!(d.write_blocks_owned(3 * 2048, vec![5u8; 7 * 512]), Ok(None));
+        let mut last = [0u8; 512];
+        d.read_blocks(3 * 2048 + 6, &mut last).unwrap();
+        assert_eq!(last, [5u8; 512]);
+        // Past the end: refused as a write is.
+        assert_eq!(
+            d.write_blocks_owned(3 * 2048 + 7, vec![0u8; 512]),
             Err(TargetError::Check(lba_out_of_range()))
         );
     }

@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::transport::fault::{FaultInjector, FaultPlan};
 use crate::transport::{Completion, DataDirection, Transport, TransportError};
@@ -77,6 +77,16 @@ pub trait BlockTarget: Send + Sync {
     /// answer, and moves nothing: for a copy manager that moves no bytes
     /// ([`cm::Profile::move_data`]).
     fn check_blocks(&self, read: bool, lba: u64, bytes: u64) -> Result<(), TargetError>;
+
+    /// Writes `data` at `lba` as [`BlockTarget::write_blocks`] does, taking
+    /// the buffer: a target that can keep it as its own storage does so
+    /// instead of copying it, and gives back the storage it replaced for
+    /// the caller's next transfer (`Ok(None)`: nothing to give back). The
+    /// default copies and gives `data` back.
+    fn write_blocks_owned(&self, lba: u64, data: Vec<u8>) -> Result<Option<Vec<u8>>, TargetError> {
+        self.write_blocks(lba, &data)?;
+        Ok(Some(data))
+    }
 }
 
 /// What a stream read met besides data.
@@ -114,6 +124,14 @@ pub trait StreamTarget: Send + Sync {
     /// The length of the object at the position, if the device can tell
     /// without reading it (for counting bytes before a read).
     fn next_len(&self) -> Option<u64> {
+        None
+    }
+    /// A buffer of `len` bytes to fill with the data of a later
+    /// [`StreamTarget::write`], when the device has one to spare (the
+    /// storage of objects it has erased), so a writer need neither allocate
+    /// nor zero one. Its bytes are stale: the caller overwrites them all.
+    /// Moves nothing and changes nothing the device reports.
+    fn spare_buffer(&self, _len: usize) -> Option<BytesMut> {
         None
     }
 }

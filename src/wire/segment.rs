@@ -435,78 +435,164 @@ impl Repr for SegmentDescriptor {
     }
 
     fn emit(&self, buf: &mut [u8]) -> Result<()> {
-        const WHAT: &str = "segment descriptor";
-        let total = self.buffer_len();
-        check_out(WHAT, buf, total)?;
-        let b = &mut buf[..total];
-        b.fill(0);
-        b[field::TYPE] = self.type_code();
-        check_fits(WHAT, "DESCRIPTOR LENGTH", (total - field::HEADER) as u64, 2)?;
-        put_be(&mut b[field::LENGTH], (total - field::HEADER) as u64);
-        let put24 = |b: &mut [u8], f: super::Field, v: u32, name: &'static str| -> Result<()> {
-            check_fits(WHAT, name, u64::from(v), 3)?;
-            put_be(&mut b[f], u64::from(v));
-            Ok(())
-        };
+        self.emit_at(buf).map(|_| ())
+    }
+}
+
+/// What emit calls the structure in its errors.
+const WHAT: &str = "segment descriptor";
+
+/// A 24-bit field's bytes, refused when `v` does not fit.
+#[inline(always)]
+fn be24(v: u32, name: &'static str) -> Result<[u8; 3]> {
+    check_fits(WHAT, name, u64::from(v), 3)?;
+    let [_, hi, mid, lo] = v.to_be_bytes();
+    Ok([hi, mid, lo])
+}
+
+/// Checks that `buf` holds `N` bytes, then writes the descriptor `build`
+/// makes there; returns `N`.
+#[inline(always)]
+fn put_fixed<const N: usize>(
+    buf: &mut [u8],
+    build: impl FnOnce() -> Result<[u8; N]>,
+) -> Result<usize> {
+    check_out(WHAT, buf, N)?;
+    buf[..N].copy_from_slice(&build()?);
+    Ok(N)
+}
+
+/// The header of a known type: type code, flags and DESCRIPTOR LENGTH, in
+/// a descriptor of `N` bytes whose other bytes are zero.
+#[inline(always)]
+fn header<const N: usize>(type_code: u8, flags: SegmentFlags, length: u16) -> [u8; N] {
+    let mut b = [0u8; N];
+    b[field::TYPE] = type_code;
+    b[field::FLAGS] = flags.bits();
+    b[field::LENGTH].copy_from_slice(&length.to_be_bytes());
+    b
+}
+
+/// Bytes of a known type's descriptor, the DESCRIPTOR LENGTH + 4 of them.
+const BLOCK_STREAM_LEN: usize = field::HEADER + BLOCK_STREAM_DESCRIPTOR_LENGTH as usize;
+const BLOCK_BLOCK_LEN: usize = field::HEADER + BLOCK_BLOCK_DESCRIPTOR_LENGTH as usize;
+const STREAM_STREAM_LEN: usize = field::HEADER + STREAM_STREAM_DESCRIPTOR_LENGTH as usize;
+const INLINE_STREAM_LEN: usize = field::HEADER + INLINE_STREAM_DESCRIPTOR_LENGTH as usize;
+
+impl BlockStream {
+    /// The 00h or 01h descriptor, built whole in a fixed-size array (no
+    /// bounds checks, one copy out).
+    #[inline(always)]
+    fn bytes(&self, type_code: u8) -> Result<[u8; BLOCK_STREAM_LEN]> {
+        let mut b = header(type_code, self.flags, BLOCK_STREAM_DESCRIPTOR_LENGTH);
+        b[field::SOURCE].copy_from_slice(&self.source.to_be_bytes());
+        b[field::DESTINATION].copy_from_slice(&self.destination.to_be_bytes());
+        b[field::BS_STREAM_LEN].copy_from_slice(&be24(
+            self.stream_transfer_length,
+            "STREAM DEVICE TRANSFER LENGTH",
+        )?);
+        b[field::BS_BLOCKS].copy_from_slice(&self.blocks.to_be_bytes());
+        b[field::BS_LBA].copy_from_slice(&self.lba.to_be_bytes());
+        Ok(b)
+    }
+}
+
+impl BlockToBlock {
+    /// The 02h descriptor, built whole in a fixed-size array.
+    #[inline(always)]
+    fn bytes(&self) -> [u8; BLOCK_BLOCK_LEN] {
+        let mut b = header(
+            code::BLOCK_TO_BLOCK,
+            self.flags,
+            BLOCK_BLOCK_DESCRIPTOR_LENGTH,
+        );
+        b[field::SOURCE].copy_from_slice(&self.source.to_be_bytes());
+        b[field::DESTINATION].copy_from_slice(&self.destination.to_be_bytes());
+        b[field::BB_BLOCKS].copy_from_slice(&self.blocks.to_be_bytes());
+        b[field::BB_SRC_LBA].copy_from_slice(&self.source_lba.to_be_bytes());
+        b[field::BB_DST_LBA].copy_from_slice(&self.destination_lba.to_be_bytes());
+        b
+    }
+}
+
+impl StreamToStream {
+    /// The 03h descriptor, built whole in a fixed-size array.
+    #[inline(always)]
+    fn bytes(&self) -> Result<[u8; STREAM_STREAM_LEN]> {
+        let mut b = header(
+            code::STREAM_TO_STREAM,
+            self.flags,
+            STREAM_STREAM_DESCRIPTOR_LENGTH,
+        );
+        b[field::SOURCE].copy_from_slice(&self.source.to_be_bytes());
+        b[field::DESTINATION].copy_from_slice(&self.destination.to_be_bytes());
+        b[field::SS_SRC_LEN].copy_from_slice(&be24(
+            self.source_transfer_length,
+            "SOURCE STREAM DEVICE TRANSFER LENGTH",
+        )?);
+        b[field::SS_DST_LEN].copy_from_slice(&be24(
+            self.destination_transfer_length,
+            "DESTINATION STREAM DEVICE TRANSFER LENGTH",
+        )?);
+        b[field::SS_BYTE_COUNT].copy_from_slice(&self.byte_count.to_be_bytes());
+        Ok(b)
+    }
+}
+
+impl InlineToStream {
+    /// The 04h descriptor, built whole in a fixed-size array.
+    #[inline(always)]
+    fn bytes(&self) -> Result<[u8; INLINE_STREAM_LEN]> {
+        let mut b = header(
+            code::INLINE_TO_STREAM,
+            self.flags,
+            INLINE_STREAM_DESCRIPTOR_LENGTH,
+        );
+        b[field::SOURCE].copy_from_slice(&self.reserved_source.to_be_bytes());
+        b[field::DESTINATION].copy_from_slice(&self.destination.to_be_bytes());
+        b[field::IS_STREAM_LEN].copy_from_slice(&be24(
+            self.stream_transfer_length,
+            "STREAM DEVICE TRANSFER LENGTH",
+        )?);
+        b[field::IS_OFFSET].copy_from_slice(&self.inline_offset.to_be_bytes());
+        b[field::IS_BYTES].copy_from_slice(&self.inline_bytes.to_be_bytes());
+        Ok(b)
+    }
+}
+
+impl SegmentDescriptor {
+    /// [`Repr::emit`], returning the bytes written ([`Repr::buffer_len`]),
+    /// so a list emits each descriptor in one pass. A known type is built
+    /// whole in a fixed-size array and copied out once: this is the inner
+    /// loop of every EXTENDED COPY parameter list.
+    #[inline]
+    pub(crate) fn emit_at(&self, buf: &mut [u8]) -> Result<usize> {
         match self {
-            SegmentDescriptor::BlockToStream(d) | SegmentDescriptor::StreamToBlock(d) => {
-                b[field::FLAGS] = d.flags.bits();
-                put_be(&mut b[field::SOURCE], u64::from(d.source));
-                put_be(&mut b[field::DESTINATION], u64::from(d.destination));
-                put24(
-                    b,
-                    field::BS_STREAM_LEN,
-                    d.stream_transfer_length,
-                    "STREAM DEVICE TRANSFER LENGTH",
-                )?;
-                put_be(&mut b[field::BS_BLOCKS], u64::from(d.blocks));
-                put_be(&mut b[field::BS_LBA], d.lba);
+            SegmentDescriptor::BlockToStream(d) => {
+                put_fixed(buf, || d.bytes(code::BLOCK_TO_STREAM))
             }
-            SegmentDescriptor::BlockToBlock(d) => {
-                b[field::FLAGS] = d.flags.bits();
-                put_be(&mut b[field::SOURCE], u64::from(d.source));
-                put_be(&mut b[field::DESTINATION], u64::from(d.destination));
-                put_be(&mut b[field::BB_BLOCKS], u64::from(d.blocks));
-                put_be(&mut b[field::BB_SRC_LBA], d.source_lba);
-                put_be(&mut b[field::BB_DST_LBA], d.destination_lba);
+            SegmentDescriptor::StreamToBlock(d) => {
+                put_fixed(buf, || d.bytes(code::STREAM_TO_BLOCK))
             }
-            SegmentDescriptor::StreamToStream(d) => {
-                b[field::FLAGS] = d.flags.bits();
-                put_be(&mut b[field::SOURCE], u64::from(d.source));
-                put_be(&mut b[field::DESTINATION], u64::from(d.destination));
-                put24(
-                    b,
-                    field::SS_SRC_LEN,
-                    d.source_transfer_length,
-                    "SOURCE STREAM DEVICE TRANSFER LENGTH",
-                )?;
-                put24(
-                    b,
-                    field::SS_DST_LEN,
-                    d.destination_transfer_length,
-                    "DESTINATION STREAM DEVICE TRANSFER LENGTH",
-                )?;
-                put_be(&mut b[field::SS_BYTE_COUNT], u64::from(d.byte_count));
-            }
-            SegmentDescriptor::InlineToStream(d) => {
-                b[field::FLAGS] = d.flags.bits();
-                put_be(&mut b[field::SOURCE], u64::from(d.reserved_source));
-                put_be(&mut b[field::DESTINATION], u64::from(d.destination));
-                put24(
-                    b,
-                    field::IS_STREAM_LEN,
-                    d.stream_transfer_length,
-                    "STREAM DEVICE TRANSFER LENGTH",
-                )?;
-                put_be(&mut b[field::IS_OFFSET], u64::from(d.inline_offset));
-                put_be(&mut b[field::IS_BYTES], u64::from(d.inline_bytes));
-            }
-            SegmentDescriptor::Raw { flags, body, .. } => {
+            SegmentDescriptor::BlockToBlock(d) => put_fixed(buf, || Ok(d.bytes())),
+            SegmentDescriptor::StreamToStream(d) => put_fixed(buf, || d.bytes()),
+            SegmentDescriptor::InlineToStream(d) => put_fixed(buf, || d.bytes()),
+            SegmentDescriptor::Raw {
+                type_code,
+                flags,
+                body,
+            } => {
+                let total = self.buffer_len();
+                check_out(WHAT, buf, total)?;
+                let b = &mut buf[..total];
+                b[field::TYPE] = *type_code;
+                check_fits(WHAT, "DESCRIPTOR LENGTH", body.len() as u64, 2)?;
+                put_be(&mut b[field::LENGTH], body.len() as u64);
                 b[field::FLAGS] = *flags;
                 b[field::HEADER..].copy_from_slice(body);
+                Ok(total)
             }
         }
-        Ok(())
     }
 }
 

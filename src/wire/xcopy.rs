@@ -407,13 +407,15 @@ impl Repr for ParameterList {
 
     fn emit(&self, buf: &mut [u8]) -> Result<()> {
         const WHAT: &str = "EXTENDED COPY parameter list";
-        let total = self.buffer_len();
-        check_out(WHAT, buf, total)?;
+        // Each list's length once: summing them is a pass over every
+        // descriptor, as long as emitting them.
         let (cl, sl, il) = (
             self.cscd_list_length(),
             self.segment_list_length(),
             self.inline_data.len(),
         );
+        let total = HEADER_LEN + cl + sl + il;
+        check_out(WHAT, buf, total)?;
         check_fits(WHAT, "CSCD DESCRIPTOR LIST LENGTH", cl as u64, 2)?;
         check_fits(WHAT, "SEGMENT DESCRIPTOR LIST LENGTH", sl as u64, 4)?;
         check_fits(WHAT, "INLINE DATA LENGTH", il as u64, 4)?;
@@ -441,8 +443,7 @@ impl Repr for ParameterList {
             at += c.buffer_len();
         }
         for s in &self.segments {
-            s.emit(&mut buf[at..])?;
-            at += s.buffer_len();
+            at += s.emit_at(&mut buf[at..])?;
         }
         buf[at..at + il].copy_from_slice(&self.inline_data);
         Ok(())
