@@ -99,7 +99,11 @@ else
     fail segcopy-fault-other-target "exit $rc status '$st' asc_ascq '$kcq' segment '$seg' blocks '$done_': $(head -1 $T/err)"
 fi
 
-# c) past the end: segcopy refuses before sending
+# c) past the end: segcopy refuses before sending.  NEAR_S / NEAR_D are
+# 144 blocks before each LUN's end (from devices.env, whatever LAB_SRC_MB
+# and LAB_DST_MB made them), FAR_S wholly past the source's end.
+SRC_CAP=$((A_SRC_BYTES / 512)) DST_CAP=$((A_DST_BYTES / 512))
+NEAR_S=$((SRC_CAP - 144)) NEAR_D=$((DST_CAP - 144)) FAR_S=$((SRC_CAP + 37856))
 past_end() {
     name=$1
     shift
@@ -114,14 +118,14 @@ past_end() {
         fail "$name" "exit $rc, $sent EXTENDED COPY sent: $msg"
     fi
 }
-past_end segcopy-fault-src-past-end-refused --from "$A_SRC_SG@262000" --to "$A_DST_SG" --blocks 20000
-past_end segcopy-fault-dst-past-end-refused --from "$A_SRC_SG" --to "$A_DST_SG@262000" --blocks 1000
+past_end segcopy-fault-src-past-end-refused --from "$A_SRC_SG@$NEAR_S" --to "$A_DST_SG" --blocks 20000
+past_end segcopy-fault-dst-past-end-refused --from "$A_SRC_SG" --to "$A_DST_SG@$NEAR_D" --blocks 1000
 
 # ... and what LIO says when such a copy is sent anyway
 lab_zero "$A_DST_FILE"
-out=$($SG_XCOPY if="$A_SRC_SG" of="$A_DST_SG" bs=512 count=20000 bpt=8192 skip=262000 2>&1)
+out=$($SG_XCOPY if="$A_SRC_SG" of="$A_DST_SG" bs=512 count=20000 bpt=8192 skip=$NEAR_S 2>&1)
 rc=$?
-lab_log "sg_xcopy skip=262000 count=20000 (past the source's end): exit $rc: $(printf '%s' "$out" | grep -v 'designator too long' | tr '\n' ' ')"
+lab_log "sg_xcopy skip=$NEAR_S count=20000 (past the source's end): exit $rc: $(printf '%s' "$out" | grep -v 'designator too long' | tr '\n' ' ')"
 NAA_S=$(lab_naa "$A_SRC_SG") NAA_D=$(lab_naa "$A_DST_SG")
 # raw_past NAME SRC_LBA DST_LBA BLOCKS: hand-made list sent to A_DST
 raw_past() {
@@ -143,9 +147,9 @@ if [ $rc = 10 ]; then
 else
     fail lio-src-past-end-sg-xcopy "sg_xcopy exit $rc, want 10 (copy aborted)"
 fi
-raw_past lio-src-past-end-raw 262000 0 1000
-raw_past lio-src-wholly-past-end-raw 300000 0 16
-raw_past lio-dst-past-end-raw 0 262000 1000
+raw_past lio-src-past-end-raw $NEAR_S 0 1000
+raw_past lio-src-wholly-past-end-raw $FAR_S 0 16
+raw_past lio-dst-past-end-raw 0 $NEAR_D 1000
 lab_zero "$A_DST_FILE"; lab_zero "$B_DST_FILE"
 lab_turs_all
 lab_exit
