@@ -157,6 +157,19 @@ pub fn first_difference(
     block_length: u32,
     blocks: u64,
 ) -> Result<Option<u64>, ScsiError> {
+    first_difference_at(a, 0, b, 0, block_length, blocks)
+}
+
+/// [`first_difference`] of `blocks` blocks from `a_lba` on `a` and from
+/// `b_lba` on `b`: the first differing byte's offset from those LBAs.
+pub fn first_difference_at(
+    a: &dyn Transport,
+    a_lba: u64,
+    b: &dyn Transport,
+    b_lba: u64,
+    block_length: u32,
+    blocks: u64,
+) -> Result<Option<u64>, ScsiError> {
     let (sa, sb) = (Scsi::new(a), Scsi::new(b));
     let total = blocks * u64::from(block_length);
     let mut at = 0u64;
@@ -164,8 +177,8 @@ pub fn first_difference(
     while at < total {
         let n = (CHUNK as u64).min(total - at) as usize;
         let lba = at / u64::from(block_length);
-        sa.read16(lba, block_length, &mut x[..n])?;
-        sb.read16(lba, block_length, &mut y[..n])?;
+        sa.read16(a_lba + lba, block_length, &mut x[..n])?;
+        sb.read16(b_lba + lba, block_length, &mut y[..n])?;
         if let Some(i) = x[..n].iter().zip(&y[..n]).position(|(p, q)| p != q) {
             return Ok(Some(at + i as u64));
         }

@@ -380,31 +380,20 @@ fn copy_segments(
 }
 
 /// Compares the object with what the destination holds, through this
-/// host, 1 MiB at a time; the first differing byte if any.
+/// host; the first differing byte if any.
 fn differs(src: &Source<'_>, dest: &Dest<'_>) -> Result<Option<u64>, BenchError> {
-    use crate::transport::commands::Scsi;
-    let Dest::Disk { t, endpoint, lba } = dest else {
+    let Dest::Disk { t, lba, .. } = dest else {
         return Ok(None);
     };
-    let bl = src.endpoint.block_length;
-    let chunk = (1u64 << 20) / u64::from(bl);
-    let (mut a, mut b) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
-    let mut done = 0u64;
-    while done < src.blocks {
-        let k = chunk.min(src.blocks - done);
-        let n = (k * u64::from(bl)) as usize;
-        Scsi::new(src.t)
-            .read16(src.lba + done, bl, &mut a[..n])
-            .map_err(BenchError::scsi)?;
-        Scsi::new(*t)
-            .read16(lba + done, endpoint.block_length, &mut b[..n])
-            .map_err(BenchError::scsi)?;
-        if let Some(p) = a[..n].iter().zip(&b[..n]).position(|(x, y)| x != y) {
-            return Ok(Some(done * u64::from(bl) + p as u64));
-        }
-        done += k;
-    }
-    Ok(None)
+    crate::demo::first_difference_at(
+        src.t,
+        src.lba,
+        *t,
+        *lba,
+        src.endpoint.block_length,
+        src.blocks,
+    )
+    .map_err(BenchError::scsi)
 }
 
 /// The sense an injected failure answers with: HARDWARE ERROR, INTERNAL

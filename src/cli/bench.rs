@@ -20,6 +20,7 @@ use segcopy::transport::Transport;
 use segcopy::units::{format_size, parse_size};
 use serde::Serialize;
 
+use super::xcopy::split_at_lba;
 use super::{columns, exit, open_device, out, out_json, site, Failed};
 
 /// Arguments of `bench`.
@@ -159,19 +160,6 @@ fn parse_object(s: &str) -> Result<(String, u64, Option<Len>), String> {
         Some(n) => Some(Len::Bytes(parse_size(n).map_err(|e| bad(&e.to_string()))?)),
     };
     Ok((name.to_string(), lba, len))
-}
-
-/// Splits `DEV[@LBA]`.
-fn split_lba(s: &str) -> Result<(&str, u64), Failed> {
-    match s.rsplit_once('@') {
-        None => Ok((s, 0)),
-        Some((d, l)) => l.parse().map(|l| (d, l)).map_err(|_| {
-            Failed::new(
-                exit::SYNTAX,
-                format!("{s:?}: {l:?} is not an LBA; write DEV or DEV@LBA"),
-            )
-        }),
-    }
 }
 
 /// The mover of a copy manager, with the limits it reports.
@@ -473,7 +461,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
     if let Some(p) = &a.plot {
         plot::check_path(p).map_err(|e| Failed::new(exit::FILE_ERROR, e.to_string()))?;
     }
-    let (to, to_lba) = split_lba(&a.to)?;
+    let (to, to_lba) = split_at_lba(&a.to)?;
     if let Some(b) = &a.tape {
         load_tape(to, b)?;
     }
@@ -523,7 +511,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
         None => None,
         Some(via) => {
             let (sto, sto_lba) = match &a.failover_to {
-                Some(s) => split_lba(s)?,
+                Some(s) => split_at_lba(s)?,
                 None => (to, to_lba),
             };
             if let Some(b) = &a.failover_tape {

@@ -79,7 +79,7 @@ fn parse_usage(s: &str) -> Result<ListIdUsage, String> {
 }
 
 /// Splits `DEV[@LBA]`.
-fn split_at_lba(arg: &str) -> Result<(&str, u64), Failed> {
+pub(super) fn split_at_lba(arg: &str) -> Result<(&str, u64), Failed> {
     match arg.rsplit_once('@') {
         None => Ok((arg, 0)),
         Some((dev, lba)) => {
