@@ -7,170 +7,19 @@
 
 mod common;
 
-use std::path::PathBuf;
-
+use common::san::{fault, layout, no_resource_held_twice, site_text, tapes_of, San, DISK, MIB};
 use common::scsi::tmp_dir;
 use segcopy::catalog::sqlite::SqliteStore;
-use segcopy::catalog::{BackupDetail, BackupStatus, Mode, Place, Store, Target};
+use segcopy::catalog::{BackupStatus, Mode, Place, Store, Target};
 use segcopy::demo;
 use segcopy::engine::backup::{BackupError, BackupRequest, LogObserver};
 use segcopy::engine::job::{self, JobError, Order, Ran};
 use segcopy::engine::mover::Timeouts;
 use segcopy::engine::segments::SpanError;
 use segcopy::inventory::Inventory;
-use segcopy::restore::{self, RestoreError, RestoreOutcome, RestoreRequest};
+use segcopy::restore::{self, RestoreError, RestoreRequest};
 use segcopy::select::SelectError;
 use segcopy::site::Loaded;
-
-const MIB: u64 = 1 << 20;
-/// The disk: 8 MiB, eight segments of 1 MiB.
-const DISK: u64 = 8 * MIB;
-
-/// A site of `paths` disjoint paths (cmI–swI–driveI), one library with
-/// `tapes` cartridges, prod0 and restore0 (and small0, 4 MiB) on every
-/// switch, and `extra` TOML (faults, limits) appended.
-fn site_text(paths: usize, tapes: usize, cm_extra: &str, extra: &str) -> String {
-    let switches: Vec<String> = (0..paths).map(|i| format!("\"sw{i}\"")).collect();
-    let all = switches.join(", ");
-    let mut s = format!(
-        "[site]\nstate_dir = \"state\"\n\n[[disk]]\nname = \"prod0\"\ncapacity = {DISK}\nlinks = [{all}]\n\n\
-         [[disk]]\nname = \"restore0\"\ncapacity = {DISK}\nlinks = [{all}]\n\n\
-         [[disk]]\nname = \"small0\"\ncapacity = \"4 MiB\"\nlinks = [{all}]\n\n"
-    );
-    for i in 0..paths {
-        s += &format!(
-            "[[switch]]\nname = \"sw{i}\"\n\n[[copy_manager]]\nname = \"cm{i}\"\nlinks = [\"sw{i}\"]\n{cm_extra}\n\n\
-             [[drive]]\nname = \"drive{i}\"\nlinks = [\"sw{i}\"]\n\n"
-        );
-    }
-    let drives: Vec<String> = (0..paths).map(|i| format!("\"drive{i}\"")).collect();
-    let carts: Vec<String> = (1..=tapes)
-        .map(|i| format!("{{ barcode = \"T{i:05}L6\", slot = {i} }}"))
-        .collect();
-    s += &format!(
-        "[[library]]\nname = \"lib0\"\nslots = {}\ndrives = [{}]\ncartridge_capacity = \"256 MiB\"\n\
-         cartridges = [{}]\nlinks = [{all}]\n\n{extra}",
-        tapes.max(2),
-        drives.join(", "),
-        carts.join(", ")
-    );
-    s
-}
-
-/// A planned sense fault on `device` at descriptor `k` it receives.
-fn fault(device: &str, k: u64) -> String {
-    format!(
-        "[[fault]]\ndevice = \"{device}\"\nsegment = {k}\neffect = \"sense\"\nsense = \"0a/0d/01\"\n\n"
-    )
-}
-
-struct San {
-    dir: PathBuf,
-    loaded: Loaded,
-    store: SqliteStore,
-    inventory: Inventory,
-}
-
-impl San {
-    fn new(test: &str, text: &str) -> San {
-        let dir = tmp_dir(test);
-        let path = dir.join("site.toml");
-        std::fs::write(&path, text).unwrap();
-        let loaded = Loaded::load(&path).unwrap();
-        let store = SqliteStore::open(&dir.join("catalog.sqlite")).unwrap();
-        let inventory = Inventory::from_site(&loaded.site);
-        let prod = loaded.open("prod0").unwrap();
-        demo::fill(prod.as_ref(), 512, DISK / 512).unwrap();
-        San {
-            dir,
-            loaded,
-            store,
-            inventory,
-        }
-    }
-
-    fn order(&self, mode: Mode, streams: u8) -> Order {
-        Order {
-            request: BackupRequest::new("prod0", mode, MIB),
-            streams,
-            target: Target::Tape,
-            host_movers: false,
-            host_id: None,
-        }
-    }
-
-    /// What the catalog holds for backup `id`.
-    fn detail(&self, id: i64) -> BackupDetail {
-        self.store.backup(id).unwrap()
-    }
-
-    fn backup(&self, order: &Order) -> Result<Ran, JobError> {
-        job::run(
-            &self.loaded.site,
-            &self.inventory,
-            &self.loaded,
-            &self.store,
-            order,
-            &LogObserver,
-        )
-    }
-
-    fn restore_to(&self, id: i64, target: &str, lba: u64) -> Result<RestoreOutcome, RestoreError> {
-        restore::run(
-            &self.loaded.site,
-            &self.inventory,
-            &self.loaded,
-            &self.store,
-            &RestoreRequest {
-                backup: id,
-                target: target.into(),
-                lba,
-                copy: None,
-                verify: false,
-                host_movers: false,
-                host_id: None,
-                timeouts: Timeouts::default(),
-            },
-            &LogObserver,
-        )
-    }
-
-    /// Restores to restore0 and checks it is byte-identical to prod0.
-    fn restore_identical(&self, id: i64) -> RestoreOutcome {
-        let o = self.restore_to(id, "restore0", 0).unwrap();
-        let a = self.loaded.open("prod0").unwrap();
-        let b = self.loaded.open("restore0").unwrap();
-        assert_eq!(
-            demo::first_difference(a.as_ref(), b.as_ref(), 512, DISK / 512).unwrap(),
-            None,
-            "restore0 differs from prod0"
-        );
-        o
-    }
-}
-
-/// (index, stream, barcode) of every segment of `copy`, in order.
-fn layout(d: &BackupDetail, copy: u8) -> Vec<(u64, u8, String)> {
-    let mut v: Vec<(u64, u8, String)> = d
-        .segments
-        .iter()
-        .filter(|s| s.copy == copy)
-        .map(|s| {
-            let Place::Tape { barcode, .. } = &s.place else {
-                panic!("not on tape: {s:?}")
-            };
-            (s.index, s.stream, barcode.clone())
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn tapes_of(d: &BackupDetail) -> Vec<String> {
-    let mut v: Vec<String> = layout(d, 0).into_iter().map(|x| x.2).collect();
-    v.dedup();
-    v
-}
 
 #[test]
 fn failover_at_the_first_a_middle_and_the_last_segment() {
@@ -401,25 +250,8 @@ fn two_backups_at_once_never_share_a_drive_or_a_tape() {
     }
     assert!(completed > 0);
     // The lease history never has a copy manager, drive or tape held by
-    // two holders at once (one backup may lease a copy manager for one
-    // stream only, so a holder never appears twice either).
-    let store = SqliteStore::open(&db).unwrap();
-    let mut now: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    for e in store.lease_history().unwrap() {
-        let exclusive = e.resource.starts_with("drive")
-            || e.resource.starts_with('T')
-            || e.resource.starts_with("cm");
-        if !exclusive {
-            continue;
-        }
-        if e.taken {
-            if let Some(h) = now.insert(e.resource.clone(), e.holder) {
-                panic!("{} taken by {} while {h} held it", e.resource, e.holder);
-            }
-        } else {
-            now.remove(&e.resource);
-        }
-    }
+    // two holders at once.
+    no_resource_held_twice(&SqliteStore::open(&db).unwrap());
 }
 
 #[test]
@@ -521,6 +353,7 @@ fn verify_records_checksums_and_restore_verify_checks_them() {
             host_movers: false,
             host_id: None,
             timeouts: Timeouts::default(),
+            partial: false,
         },
         &LogObserver,
     )

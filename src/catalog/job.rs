@@ -37,6 +37,14 @@ pub fn parse_every(s: &str) -> Result<Schedule, JobError> {
     Ok(Schedule::Interval { seconds })
 }
 
+/// Parses a retention period such as `30d` or `12w` into seconds.
+pub fn parse_retention(s: &str) -> Result<i64, JobError> {
+    match parse_every(s)? {
+        Schedule::Interval { seconds } => Ok(seconds),
+        Schedule::Manual => Err(JobError::BadDuration(s.into())),
+    }
+}
+
 /// Parses an LBA: decimal, or hexadecimal after `0x`.
 fn parse_lba(s: &str) -> Option<u64> {
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -144,6 +152,7 @@ mod tests {
             schedule,
             next_due,
             last_backup: None,
+            retention: None,
         }
     }
 

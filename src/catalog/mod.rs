@@ -94,6 +94,22 @@ pub enum StoreError {
         /// The id asked for.
         id: BackupId,
     },
+    /// A backup another live process is running.
+    #[error("backup {id} is being run by {by}; wait for it to end, or stop that process and resume it then")]
+    InProgress {
+        /// The backup.
+        id: BackupId,
+        /// Who runs it.
+        by: Holder,
+    },
+    /// A backup that cannot be resumed.
+    #[error("backup {id} cannot be resumed: {why}")]
+    NotResumable {
+        /// The backup.
+        id: BackupId,
+        /// Why, in words.
+        why: String,
+    },
     /// No such job.
     #[error("there is no job {0:?} in the catalog (see `segcopy job list`)")]
     NoSuchJob(String),
@@ -354,6 +370,10 @@ pub struct Job {
     pub next_due: Option<Timestamp>,
     /// The last backup it ran, if any.
     pub last_backup: Option<BackupId>,
+    /// How long its backups are kept, in seconds from their start (`None`:
+    /// for good): until then no tape holding them is overwritten without
+    /// `--force`.
+    pub retention: Option<i64>,
 }
 
 /// How a backup ended (or that it has not).
@@ -411,6 +431,16 @@ pub struct Backup {
     /// Whether each segment was read back through the host and its CRC32C
     /// recorded (`backup --verify`).
     pub verified: bool,
+    /// The process running it (while it runs, and after it died running):
+    /// a backup whose holder is registered and alive cannot be resumed by
+    /// another. Local to one catalog, so never written on tape.
+    #[serde(skip)]
+    pub holder: Option<HolderId>,
+    /// Until when its tapes must not be overwritten (`None`: for good).
+    /// A backup of a job with a retention period gets its start plus that
+    /// period when it begins, unless it says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_until: Option<Timestamp>,
 }
 
 /// Which mover did a segment's work.
@@ -627,9 +657,18 @@ pub trait Store: Send + Sync {
     /// different maps: import the latest ([`tape_map::TapeMap::written`]).
     fn import(&self, detail: &BackupDetail) -> Result<(), StoreError>;
     /// The barcodes of every tape that holds a segment of a backup the
-    /// catalog keeps (such a tape must not be overwritten without
-    /// `--force`).
+    /// catalog keeps — one without a retention limit, or whose limit is
+    /// after now (such a tape must not be overwritten without `--force`).
     fn tapes_in_use(&self) -> Result<Vec<String>, StoreError>;
+    /// Takes over backup `id` to go on with it (`backup --resume`): in one
+    /// transaction, refuses a backup that completed, and one whose holder
+    /// is still registered (alive: a dead one's is reaped first); else
+    /// marks it running again, held by `holder`, and returns it whole.
+    fn resume_backup(&self, id: BackupId, holder: HolderId) -> Result<BackupDetail, StoreError>;
+    /// This catalog's identity (random, made when the catalog was
+    /// created): written in every tape map, so a tape written through
+    /// another catalog is told apart from one of this catalog.
+    fn catalog_id(&self) -> Result<String, StoreError>;
 }
 
 #[cfg(test)]

@@ -156,6 +156,20 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX stream_events_by_backup ON stream_events(backup);
     "#,
+    // 2: who runs a backup (so `backup --resume` never takes over one that
+    // a live process runs), retention (so a tape whose backups expired may
+    // be written over), and the catalog's identity (written in tape maps,
+    // so a tape of another catalog is protected).
+    r#"
+    ALTER TABLE backups ADD COLUMN holder INTEGER REFERENCES holders(id);
+    ALTER TABLE backups ADD COLUMN retain_until INTEGER;   -- NULL: for good
+    ALTER TABLE jobs ADD COLUMN retention INTEGER;         -- seconds; NULL: for good
+    CREATE TABLE catalog_meta (
+        key     TEXT PRIMARY KEY,
+        value   TEXT NOT NULL
+    );
+    INSERT INTO catalog_meta (key, value) VALUES ('id', lower(hex(randomblob(16))));
+    "#,
 ];
 
 /// The schema version this code writes.
@@ -421,7 +435,7 @@ fn holder_row(row: &Row<'_>) -> rusqlite::Result<Holder> {
 }
 
 const JOB_COLS: &str = "id, name, source, lba, blocks, mode, segment_bytes, streams, target, \
-     target_disks, target_lba, every_seconds, next_due, last_backup";
+     target_disks, target_lba, every_seconds, next_due, last_backup, retention";
 
 fn job_row(row: &Row<'_>) -> rusqlite::Result<Job> {
     let target: String = row.get("target")?;
@@ -461,11 +475,13 @@ fn job_row(row: &Row<'_>) -> rusqlite::Result<Job> {
         },
         next_due: row.get("next_due")?,
         last_backup: row.get("last_backup")?,
+        retention: row.get("retention")?,
     })
 }
 
 const BACKUP_COLS: &str = "id, job, source, designator, lba, blocks, block_length, mode, \
-     segment_bytes, segments, streams, started, ended, status, preferred_copy, verified";
+     segment_bytes, segments, streams, started, ended, status, preferred_copy, verified, \
+     holder, retain_until";
 
 fn backup_row(row: &Row<'_>) -> rusqlite::Result<Backup> {
     Ok(Backup {
@@ -487,6 +503,8 @@ fn backup_row(row: &Row<'_>) -> rusqlite::Result<Backup> {
         status: row.get::<_, W<BackupStatus>>("status")?.0,
         preferred_copy: row.get("preferred_copy")?,
         verified: row.get("verified")?,
+        holder: row.get("holder")?,
+        retain_until: row.get("retain_until")?,
     })
 }
 
@@ -646,7 +664,8 @@ fn insert_backup(tx: &Connection, id: Option<BackupId>, b: &Backup) -> rusqlite:
     tx.execute(
         &format!(
             "INSERT INTO backups ({BACKUP_COLS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+             ?17, ?18)"
         ),
         params![
             id,
@@ -665,6 +684,8 @@ fn insert_backup(tx: &Connection, id: Option<BackupId>, b: &Backup) -> rusqlite:
             w(b.status),
             b.preferred_copy,
             b.verified,
+            b.holder,
+            b.retain_until,
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -779,6 +800,8 @@ fn check_segment(s: &SegmentRecord) -> Result<(), StoreError> {
 /// A detail in the order [`Store::backup`] returns it, to compare.
 fn normalized(d: &BackupDetail) -> BackupDetail {
     let mut d = d.clone();
+    // Who ran it is this catalog's own business: a map never carries it.
+    d.backup.holder = None;
     d.segments.sort_by_key(|s| (s.copy, s.index));
     d
 }
@@ -1055,6 +1078,11 @@ impl Store for SqliteStore {
         if job.name.trim().is_empty() {
             return Err(StoreError::Invalid("a job needs a name".into()));
         }
+        if job.retention.is_some_and(|r| r <= 0) {
+            return Err(StoreError::Invalid(
+                "a job's retention must be longer than 0 seconds".into(),
+            ));
+        }
         let (target, disks, target_lba) = match &job.target {
             Target::Tape => ("tape", None, None),
             Target::Disk { disks, lba } => (
@@ -1088,8 +1116,9 @@ impl Store for SqliteStore {
             }
             tx.execute(
                 "INSERT INTO jobs (name, source, lba, blocks, mode, segment_bytes, streams, \
-                 target, target_disks, target_lba, every_seconds, next_due, last_backup) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 target, target_disks, target_lba, every_seconds, next_due, last_backup, \
+                 retention) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     job.name,
                     job.source,
@@ -1104,6 +1133,7 @@ impl Store for SqliteStore {
                     every,
                     job.next_due,
                     job.last_backup,
+                    job.retention,
                 ],
             )
             .at(loc)?;
@@ -1163,10 +1193,22 @@ impl Store for SqliteStore {
                     return Err(StoreError::NoSuchJob(format!("#{job}")));
                 }
             }
+            // A job's retention period counts from the backup's start.
+            let retain_until = match (backup.retain_until, backup.job) {
+                (Some(t), _) => Some(t),
+                (None, Some(job)) => tx
+                    .query_row("SELECT retention FROM jobs WHERE id = ?1", [job], |r| {
+                        r.get::<_, Option<i64>>(0)
+                    })
+                    .at(loc)?
+                    .map(|r| backup.started.saturating_add(r)),
+                (None, None) => None,
+            };
             let b = Backup {
                 status: BackupStatus::Running,
                 ended: None,
                 preferred_copy: None,
+                retain_until,
                 ..backup.clone()
             };
             insert_backup(tx, None, &b).at(loc)
@@ -1227,7 +1269,8 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let n = tx
                 .execute(
-                    "UPDATE backups SET status = ?2, preferred_copy = ?3, ended = ?4 WHERE id = ?1",
+                    "UPDATE backups SET status = ?2, preferred_copy = ?3, ended = ?4, holder = NULL \
+                     WHERE id = ?1",
                     params![id, w(status), preferred_copy, ended],
                 )
                 .at(loc)?;
@@ -1315,14 +1358,18 @@ impl Store for SqliteStore {
         }
         self.write(|tx| {
             if let Some(have) = detail_in(tx, id).at(loc)? {
-                if have == normalized(detail) {
+                if normalized(&have) == normalized(detail) {
                     return Ok(());
                 }
                 return Err(StoreError::Invalid(format!(
                     "backup {id} is in the catalog already with other content; it was not imported"
                 )));
             }
-            insert_backup(tx, Some(id), &detail.backup).at(loc)?;
+            let backup = Backup {
+                holder: None,
+                ..detail.backup.clone()
+            };
+            insert_backup(tx, Some(id), &backup).at(loc)?;
             let mut seen = std::collections::HashSet::new();
             for s in &detail.segments {
                 if !seen.insert((s.copy, s.index)) {
@@ -1342,26 +1389,107 @@ impl Store for SqliteStore {
 
     fn tapes_in_use(&self) -> Result<Vec<String>, StoreError> {
         let loc = &self.location;
+        let now = now();
         // One index lookup per tape (segments_by_barcode holds every tape
         // segment's barcode), not a scan of every segment of every backup:
-        // asked at each backup's start, on a catalog that only grows.
+        // asked at each backup's start, on a catalog that only grows. A
+        // tape whose backups all expired is looked at once more, to see
+        // that none of them is kept.
         self.read(|tx| {
-            let mut st = tx
+            let mut next_tape = tx
                 .prepare(
                     "SELECT MIN(barcode) FROM segments WHERE barcode IS NOT NULL AND barcode > ?1",
                 )
                 .at(loc)?;
+            let mut kept = tx
+                .prepare(
+                    "SELECT 1 FROM segments s JOIN backups b ON b.id = s.backup \
+                     WHERE s.barcode = ?1 AND (b.retain_until IS NULL OR b.retain_until > ?2) \
+                     LIMIT 1",
+                )
+                .at(loc)?;
             let mut out: Vec<String> = Vec::new();
+            let mut after = String::new();
             loop {
-                let after = out.last().map_or("", String::as_str);
-                let next: Option<String> = st.query_row([after], |r| r.get(0)).at(loc)?;
-                match next {
-                    Some(b) => out.push(b),
-                    None => return Ok(out),
+                let next: Option<String> = next_tape.query_row([&after], |r| r.get(0)).at(loc)?;
+                let Some(b) = next else {
+                    return Ok(out);
+                };
+                if kept.exists(params![b, now]).at(loc)? {
+                    out.push(b.clone());
                 }
+                after = b;
             }
         })
     }
+
+    fn resume_backup(&self, id: BackupId, holder: HolderId) -> Result<BackupDetail, StoreError> {
+        let loc = &self.location;
+        self.write(|tx| {
+            let Some(d) = detail_in(tx, id).at(loc)? else {
+                return Err(StoreError::NoSuchBackup { id });
+            };
+            if d.backup.status == BackupStatus::Completed {
+                return Err(StoreError::NotResumable {
+                    id,
+                    why: "it completed; every segment is on a medium already".into(),
+                });
+            }
+            if let Some(h) = d.backup.holder.filter(|h| *h != holder) {
+                let by = tx
+                    .query_row(
+                        &format!(
+                            "SELECT {HOLDER_COLS} FROM holders WHERE id = ?1 AND ended IS NULL"
+                        ),
+                        [h],
+                        holder_row,
+                    )
+                    .optional()
+                    .at(loc)?;
+                if let Some(by) = by {
+                    return Err(StoreError::InProgress { id, by });
+                }
+            }
+            if !holder_registered(tx, holder).at(loc)? {
+                return Err(StoreError::Invalid(format!(
+                    "holder {holder} is not registered; register before resuming backup {id}"
+                )));
+            }
+            tx.execute(
+                "UPDATE backups SET status = 'running', ended = NULL, preferred_copy = NULL, \
+                 holder = ?2 WHERE id = ?1",
+                params![id, holder],
+            )
+            .at(loc)?;
+            let mut d = d;
+            d.backup.status = BackupStatus::Running;
+            d.backup.ended = None;
+            d.backup.preferred_copy = None;
+            d.backup.holder = Some(holder);
+            Ok(d)
+        })
+    }
+
+    fn catalog_id(&self) -> Result<String, StoreError> {
+        let loc = &self.location;
+        self.read(|tx| {
+            tx.query_row("SELECT value FROM catalog_meta WHERE key = 'id'", [], |r| {
+                r.get(0)
+            })
+            .at(loc)
+        })
+    }
+}
+
+/// Whether `holder` is registered and has not ended.
+fn holder_registered(tx: &Connection, holder: HolderId) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT 1 FROM holders WHERE id = ?1 AND ended IS NULL",
+        [holder],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|o| o.is_some())
 }
 
 /// Runs `f` again while SQLite answers BUSY or LOCKED outside the busy

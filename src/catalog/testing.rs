@@ -59,6 +59,8 @@ pub fn failover_detail() -> BackupDetail {
             status: BackupStatus::Completed,
             preferred_copy: None,
             verified: true,
+            holder: None,
+            retain_until: None,
         },
         segments: vec![
             record(0, 0, "cm0", tape("SEG001L6", "drive0", 0, true)),
@@ -234,6 +236,7 @@ prop_compose! {
         status in arb_status(),
         preferred_copy in any::<Option<u8>>(),
         verified in any::<bool>(),
+        retain_until in any::<Option<i64>>(),
     ) -> Backup {
         Backup {
             id,
@@ -248,6 +251,8 @@ prop_compose! {
             status,
             preferred_copy,
             verified,
+            holder: None,
+            retain_until,
         }
     }
 }

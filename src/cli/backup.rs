@@ -2,7 +2,7 @@
 //! streams, copy segment by segment (failing over, or mirroring), record
 //! every segment, write the catalog on each tape, give everything back.
 
-use segcopy::catalog::job::{parse_source, parse_target};
+use segcopy::catalog::job::{parse_retention, parse_source, parse_target};
 use segcopy::catalog::{BackupDetail, BackupStatus, Mode, Place};
 use segcopy::engine::backup::{BackupError, BackupRequest};
 use segcopy::engine::job::{self, JobError, Order, Ran};
@@ -36,17 +36,28 @@ impl From<ModeArg> for Mode {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// What to back up: a disk of the site, from an LBA (0 if none).
-    #[arg(value_name = "DISK[@LBA]")]
-    source: String,
+    #[arg(value_name = "DISK[@LBA]", required_unless_present = "resume")]
+    source: Option<String>,
+    /// Go on with backup ID, whose process died or that stopped partial:
+    /// from each copy's first segment not recorded, on streams secured
+    /// anew. Its source, range, mode and segment size come from the
+    /// catalog.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["source", "blocks", "mode", "segment_size", "verify", "retain"])]
+    resume: Option<i64>,
     /// How many blocks (default: to the end of the disk).
     #[arg(long, value_name = "N")]
     blocks: Option<u64>,
     /// Failover (one stream at a time) or mirror (all at once).
-    #[arg(long, value_enum, default_value = "failover")]
-    mode: ModeArg,
-    /// Segment size: the unit of failover and of the catalog.
-    #[arg(long, value_name = "SIZE", default_value = "8MiB")]
-    segment_size: String,
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    /// Segment size: the unit of failover and of the catalog [default: 8MiB].
+    #[arg(long, value_name = "SIZE")]
+    segment_size: Option<String>,
+    /// How long the backup is kept (30d, 12w), from its start: until then
+    /// no tape holding it is written over without --force [default: for
+    /// good].
+    #[arg(long, value_name = "DURATION")]
+    retain: Option<String>,
     /// How many subsystems (copy manager, drive, tape, route) to secure.
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u8).range(1..=8))]
@@ -165,12 +176,25 @@ pub fn outcome(ran: &Ran, d: &BackupDetail) -> Outcome {
 /// The order `backup` was given, checked.
 fn order(a: &Args) -> Result<Order, Failed> {
     let bad = |m: String| Failed::new(exit::SYNTAX, m);
-    let (source, lba) = parse_source(&a.source).map_err(|e| bad(e.to_string()))?;
+    let (source, lba) = match &a.source {
+        Some(s) => parse_source(s).map_err(|e| bad(e.to_string()))?,
+        // --resume: the catalog gives the source (job::resume).
+        None => (String::new(), 0),
+    };
+    let retention = a
+        .retain
+        .as_deref()
+        .map(parse_retention)
+        .transpose()
+        .map_err(|e| bad(format!("--retain: {e}")))?;
     let target = parse_target(&a.to).map_err(|e| bad(e.to_string()))?;
     let size = |flag: &str, s: &str| {
         segcopy::units::parse_size(s).map_err(|e| bad(format!("{flag}: {e}")))
     };
-    let segment_bytes = size("--segment-size", &a.segment_size)?;
+    let segment_bytes = size(
+        "--segment-size",
+        a.segment_size.as_deref().unwrap_or("8MiB"),
+    )?;
     let tape_block = size("--tape-block", &a.tape_block)?;
     let max_tape_block = u32::try_from(tape_block)
         .ok()
@@ -185,7 +209,7 @@ fn order(a: &Args) -> Result<Order, Failed> {
             source,
             lba,
             blocks: a.blocks,
-            mode: a.mode.into(),
+            mode: a.mode.unwrap_or(ModeArg::Failover).into(),
             segment_bytes,
             verify: a.verify,
             job: None,
@@ -194,6 +218,7 @@ fn order(a: &Args) -> Result<Order, Failed> {
                 min_rate,
                 ..Timeouts::default()
             },
+            retention,
         },
         streams: a.streams,
         target,
@@ -216,6 +241,8 @@ pub fn job_failed(e: JobError) -> Failed {
         | JobError::Backup(BackupError::Granularity { .. })
         | JobError::Backup(BackupError::Destination(_)) => exit::SYNTAX,
         JobError::Backup(BackupError::Source { .. }) => exit::FILE_ERROR,
+        JobError::Backup(BackupError::Resume { .. }) => exit::SYNTAX,
+        JobError::Backup(BackupError::Store(e)) => store::code(e),
         JobError::Backup(BackupError::Fatal { error, .. }) => {
             error.error.scsi().map_or(exit::OTHER, exit::for_scsi)
         }
@@ -244,14 +271,25 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     let store = store::open(catalog)?;
     let inventory = Inventory::from_site(&loaded.site);
     let progress = Progress::new(false, !a.json);
-    let result = job::run(
-        &loaded.site,
-        &inventory,
-        loaded,
-        store.as_ref(),
-        &order,
-        &progress,
-    );
+    let result = match a.resume {
+        None => job::run(
+            &loaded.site,
+            &inventory,
+            loaded,
+            store.as_ref(),
+            &order,
+            &progress,
+        ),
+        Some(id) => job::resume(
+            &loaded.site,
+            &inventory,
+            loaded,
+            store.as_ref(),
+            id,
+            &order,
+            &progress,
+        ),
+    };
     progress.finish();
     let ran = result.map_err(job_failed)?;
     let d = store.backup(ran.outcome.id).map_err(store::failed)?;

@@ -203,6 +203,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
             host_movers: false,
             host_id: None,
             timeouts: Timeouts::default(),
+            partial: false,
         },
         &progress,
     );

@@ -1,7 +1,7 @@
 //! `segcopy job add|list`: backup jobs (the patent's backup processing
 //! information, 410): what to back up, how, and how often.
 
-use segcopy::catalog::job::{first_due, parse_every, parse_source, parse_target};
+use segcopy::catalog::job::{first_due, parse_every, parse_retention, parse_source, parse_target};
 use segcopy::catalog::{format_time, now, Job, Schedule, Store, Target};
 
 use super::backup::ModeArg;
@@ -54,6 +54,11 @@ struct AddArgs {
     /// How often (30m, 6h, 1d); without it, the job runs only by hand.
     #[arg(long, value_name = "DURATION")]
     every: Option<String>,
+    /// How long its backups are kept (30d, 12w), counted from each
+    /// backup's start: until then no tape holding them is written over
+    /// without --force. Without it they are kept for good.
+    #[arg(long, value_name = "DURATION")]
+    retain: Option<String>,
 }
 
 /// Runs `job`, on the catalog `url` names (the default one if `None`).
@@ -108,6 +113,12 @@ fn to_job(a: &AddArgs) -> Result<Job, Failed> {
         next_due: first_due(&schedule, now()),
         schedule,
         last_backup: None,
+        retention: a
+            .retain
+            .as_deref()
+            .map(parse_retention)
+            .transpose()
+            .map_err(|e| bad(format!("--retain: {e}")))?,
     })
 }
 

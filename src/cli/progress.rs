@@ -132,6 +132,18 @@ impl Observer for Progress {
                 }
                 self.line(&format!("backup {id}: {segments} segments, {bytes} bytes"));
             }
+            Event::Resumed { id, from } => {
+                let words: Vec<String> = from
+                    .iter()
+                    .map(|(c, k)| format!("copy {c} from segment {k}"))
+                    .collect();
+                let words = if words.is_empty() {
+                    "from segment 0 (nothing was recorded)".to_string()
+                } else {
+                    words.join(", ")
+                };
+                self.line(&format!("backup {id} resumed: {words}"))
+            }
             Event::SegmentDone(r) => self.segment(r),
             Event::Retry {
                 stream,

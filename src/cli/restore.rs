@@ -26,6 +26,11 @@ pub struct Args {
     /// `backup --verify` recorded.
     #[arg(long)]
     verify: bool,
+    /// Restore a backup that did not complete: the segments on media are
+    /// put back, the blocks of the missing ones are left as they are, and
+    /// the missing segments are named (exit 31).
+    #[arg(long)]
+    partial: bool,
     /// Let backup servers (hosts copying through themselves) move data.
     #[arg(long)]
     host_movers: bool,
@@ -103,6 +108,7 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
         host_movers: a.host_movers,
         host_id: a.host_id.clone(),
         timeouts: Timeouts::default(),
+        partial: a.partial,
     };
     let result = restore::run(
         &loaded.site,
@@ -115,9 +121,32 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     progress.finish();
     let o = result.map_err(restore_failed)?;
     if a.json {
-        out_json(&o)
+        out_json(&o)?;
     } else {
         out(&summary(&o));
-        Ok(())
     }
+    if o.missing.is_empty() {
+        return Ok(());
+    }
+    let ranges: Vec<String> = o
+        .missing
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    Err(Failed::new(
+        exit::INCOMPLETE,
+        format!(
+            "backup {} has no segment {} on any medium: the blocks of {} on {} were left as they were",
+            o.backup,
+            ranges.join(", "),
+            if ranges.len() == 1 && o.missing[0].0 == o.missing[0].1 { "that segment" } else { "those segments" },
+            o.target
+        ),
+    ))
 }

@@ -20,16 +20,21 @@ pub fn open(url: Option<&str>) -> Result<Box<dyn Store>, Failed> {
 /// everything the user asked wrongly (a bad URL, no such backup or job, a
 /// name taken) bad input (1).
 pub fn failed(e: StoreError) -> Failed {
-    let code = match &e {
+    Failed::new(code(&e), e.to_string())
+}
+
+/// The exit code for a catalog error (see [`failed`]).
+pub fn code(e: &StoreError) -> u8 {
+    match e {
         StoreError::Backend { .. } | StoreError::TooNew { .. } => exit::FILE_ERROR,
-        StoreError::Taken { .. } => exit::BUSY,
+        StoreError::Taken { .. } | StoreError::InProgress { .. } => exit::BUSY,
         StoreError::BadUrl { .. }
         | StoreError::NoSuchBackup { .. }
         | StoreError::NoSuchJob(_)
         | StoreError::JobExists(_)
+        | StoreError::NotResumable { .. }
         | StoreError::Invalid(_) => exit::SYNTAX,
-    };
-    Failed::new(code, e.to_string())
+    }
 }
 
 /// A size for people (see [`segcopy::units::format_size`]).

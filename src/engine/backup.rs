@@ -25,8 +25,8 @@ use super::segments::{cut, SegmentSpan, SpanError, Spans};
 use super::xcopy::{endpoint, EndpointError};
 use crate::catalog::tape_map::MapWriter;
 use crate::catalog::{
-    now, Backup, BackupDetail, BackupId, BackupStatus, JobId, Mode, Object, Place, SegmentRecord,
-    Store, StoreError, StreamEvent, StreamId,
+    now, Backup, BackupDetail, BackupId, BackupStatus, HolderId, JobId, Mode, Object, Place,
+    SegmentRecord, Store, StoreError, StreamEvent, StreamId,
 };
 use crate::transport::commands::{Scsi, ScsiError};
 use crate::transport::tape::Tape;
@@ -98,6 +98,9 @@ pub struct BackupRequest {
     pub max_tape_block: u32,
     /// EXTENDED COPY time-outs.
     pub timeouts: Timeouts,
+    /// How long the backup is kept, in seconds from its start (`None`: as
+    /// its job says, or for good).
+    pub retention: Option<i64>,
 }
 
 /// The largest tape block a backup uses unless told otherwise (LTO drives
@@ -119,8 +122,37 @@ impl BackupRequest {
             job: None,
             max_tape_block: DEFAULT_MAX_TAPE_BLOCK,
             timeouts: Timeouts::default(),
+            retention: None,
         }
     }
+
+    /// The request that goes on with `backup` (`backup --resume`): its
+    /// source, range, mode, segment size, read-back and job, with the
+    /// default tape block and time-outs.
+    pub fn resuming(backup: &Backup) -> Self {
+        BackupRequest {
+            source: backup.object.source.clone(),
+            lba: backup.object.lba,
+            blocks: Some(backup.object.blocks),
+            verify: backup.verified,
+            job: backup.job,
+            ..BackupRequest::new(&backup.object.source, backup.mode, backup.segment_bytes)
+        }
+    }
+}
+
+/// How a run begins: a new backup, or one that goes on.
+#[derive(Debug, Clone, Copy)]
+pub enum Begin<'a> {
+    /// A new backup, run by `holder` (the catalog's holder of this
+    /// process, if it registered one).
+    New {
+        /// The holder.
+        holder: Option<HolderId>,
+    },
+    /// A backup taken over by [`Store::resume_backup`]: each copy goes on
+    /// from its first segment not recorded.
+    Resume(&'a BackupDetail),
 }
 
 /// A failover as it happened.
@@ -164,6 +196,14 @@ pub enum Event {
         stream: StreamId,
         /// Why.
         why: String,
+    },
+    /// A resumed backup goes on: where each copy starts again.
+    Resumed {
+        /// The backup.
+        id: BackupId,
+        /// For each copy with segments recorded: the copy and its first
+        /// segment not recorded.
+        from: Vec<(u8, u64)>,
     },
     /// The backup began (its id is known).
     Began {
@@ -280,6 +320,14 @@ pub enum BackupError {
     /// No stream could be made ready.
     #[error("no stream could be made ready: {0}")]
     NoStream(String),
+    /// The backup to resume is not the one this request would make.
+    #[error("backup {id} cannot be resumed: {why}")]
+    Resume {
+        /// The backup.
+        id: BackupId,
+        /// What differs, in words.
+        why: String,
+    },
     /// The catalog failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -802,7 +850,16 @@ pub fn run(
     streams: &[StreamSpec],
     observer: &dyn Observer,
 ) -> Result<BackupOutcome, BackupError> {
-    run_checked(opener, store, req, check(opener, req)?, streams, observer)
+    let checked = check(opener, req)?;
+    run_checked(
+        opener,
+        store,
+        req,
+        checked,
+        streams,
+        Begin::New { holder: None },
+        observer,
+    )
 }
 
 /// A backup request checked against its source: the source open, the
@@ -856,6 +913,7 @@ pub fn run_checked(
     req: &BackupRequest,
     checked: Checked,
     streams: &[StreamSpec],
+    begin: Begin<'_>,
     observer: &dyn Observer,
 ) -> Result<BackupOutcome, BackupError> {
     let Checked {
@@ -863,6 +921,10 @@ pub fn run_checked(
         object,
         spans,
     } = checked;
+    let starts = match begin {
+        Begin::New { .. } => Vec::new(),
+        Begin::Resume(d) => resume_points(d, &object, req, spans.len())?,
+    };
 
     // Every stream made ready before any data moves (Step 1090).
     let mut ready: Vec<Stream> = Vec::new();
@@ -913,25 +975,39 @@ pub fn run_checked(
         return Err(BackupError::NoStream(all.join("; ")));
     }
 
-    let id = store.begin_backup(&Backup {
-        id: 0,
-        job: req.job,
-        object: object.clone(),
-        mode: req.mode,
-        segment_bytes: req.segment_bytes,
-        segments: spans.len(),
-        streams: streams.len() as u8,
-        started: now(),
-        ended: None,
-        status: BackupStatus::Running,
-        preferred_copy: None,
-        verified: req.verify,
-    })?;
+    let id = match begin {
+        Begin::New { holder } => {
+            let started = now();
+            store.begin_backup(&Backup {
+                id: 0,
+                job: req.job,
+                object: object.clone(),
+                mode: req.mode,
+                segment_bytes: req.segment_bytes,
+                segments: spans.len(),
+                streams: streams.len() as u8,
+                started,
+                ended: None,
+                status: BackupStatus::Running,
+                preferred_copy: None,
+                verified: req.verify,
+                holder,
+                retain_until: req.retention.map(|r| started.saturating_add(r)),
+            })?
+        }
+        Begin::Resume(d) => d.backup.id,
+    };
     observer.event(&Event::Began {
         id,
         segments: spans.len(),
         bytes: object.bytes(),
     });
+    if let Begin::Resume(_) = begin {
+        observer.event(&Event::Resumed {
+            id,
+            from: starts.clone(),
+        });
+    }
     for (stream, why) in &unready {
         store.record_stream(&StreamEvent {
             backup: id,
@@ -951,6 +1027,7 @@ pub fn run_checked(
         object: &object,
         spans,
         verify: req.verify,
+        starts,
     };
     let (status, preferred, failovers, fatal) = match req.mode {
         Mode::Failover => ctx.failover(&mut ready)?,
@@ -977,6 +1054,63 @@ pub fn run_checked(
     })
 }
 
+/// Where each copy of a backup taken over goes on: its first segment not
+/// recorded. The backup must be the one `req` makes of `object` (same
+/// source blocks, segment size and mode), and each copy's records must be
+/// its first segments (as failover and mirror write them), so that
+/// nothing is copied twice nor skipped.
+fn resume_points(
+    d: &BackupDetail,
+    object: &Object,
+    req: &BackupRequest,
+    segments: u64,
+) -> Result<Vec<(u8, u64)>, BackupError> {
+    let b = &d.backup;
+    let differs = |why: String| BackupError::Resume { id: b.id, why };
+    if b.object.designator != object.designator {
+        return Err(differs(format!(
+            "it is a backup of the unit with designator {}, and {} now has designator {}",
+            b.object.designator, object.source, object.designator
+        )));
+    }
+    if (b.object.lba, b.object.blocks, b.object.block_length)
+        != (object.lba, object.blocks, object.block_length)
+    {
+        return Err(differs(format!(
+            "it copies {} blocks of {} bytes from LBA {}, not {} of {} from LBA {}",
+            b.object.blocks,
+            b.object.block_length,
+            b.object.lba,
+            object.blocks,
+            object.block_length,
+            object.lba
+        )));
+    }
+    if b.segment_bytes != req.segment_bytes || b.segments != segments || b.mode != req.mode {
+        return Err(differs(format!(
+            "it is a {} backup of {} segments of {} bytes, not a {} backup of {segments} of {}",
+            b.mode, b.segments, b.segment_bytes, req.mode, req.segment_bytes
+        )));
+    }
+    let mut counts: std::collections::BTreeMap<u8, (u64, u64)> = Default::default();
+    for s in &d.segments {
+        let e = counts.entry(s.copy).or_insert((0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(s.index + 1);
+    }
+    let mut out = Vec::new();
+    for (copy, (n, end)) in counts {
+        if n != end {
+            return Err(differs(format!(
+                "copy {copy} has {n} segments recorded but not segments 0 to {}: a gap that segcopy never leaves",
+                n.saturating_sub(1)
+            )));
+        }
+        out.push((copy, n));
+    }
+    Ok(out)
+}
+
 /// A fatal stop: segment, stream, row, failure.
 type Fatal = Option<(u64, StreamId, &'static str, MoveFailed)>;
 
@@ -992,9 +1126,19 @@ struct Ctx<'a> {
     object: &'a Object,
     spans: Spans,
     verify: bool,
+    /// A resumed backup: each copy's first segment not recorded.
+    starts: Vec<(u8, u64)>,
 }
 
 impl Ctx<'_> {
+    /// Where copy `copy` starts: 0, or where a resumed backup left it.
+    fn start(&self, copy: u8) -> u64 {
+        self.starts
+            .iter()
+            .find(|(c, _)| *c == copy)
+            .map_or(0, |(_, k)| *k)
+    }
+
     fn record(
         &self,
         stream: &Stream,
@@ -1044,7 +1188,7 @@ impl Ctx<'_> {
         let mut failovers = Vec::new();
         let mut active = 0usize;
         let mut fatal = None;
-        let mut k = 0u64;
+        let mut k = self.start(0);
         while active < streams.len() {
             let Some(seg) = self.spans.get(k) else {
                 break;
@@ -1085,6 +1229,11 @@ impl Ctx<'_> {
             }
         }
         let complete = k == self.spans.len();
+        if complete && k == self.start(0) {
+            // A resumed backup whose segments were all recorded already:
+            // its process died after the last one.
+            return Ok((BackupStatus::Completed, None, failovers, fatal));
+        }
         if complete {
             let s = &streams[active];
             self.stream_event(s.spec.stream, None, s.done, "completed".into())?;
@@ -1137,7 +1286,7 @@ impl Ctx<'_> {
             }
         }
         let finished = finished.into_inner().unwrap_or_else(|p| p.into_inner());
-        let any_segment = streams.iter().any(|s| s.done > 0);
+        let any_segment = streams.iter().any(|s| s.done > 0) || self.starts.iter().any(|s| s.1 > 0);
         let status = match finished.first() {
             Some(_) => BackupStatus::Completed,
             None if any_segment => BackupStatus::Partial,
@@ -1153,7 +1302,9 @@ impl Ctx<'_> {
         finished: &Mutex<Vec<u8>>,
     ) -> Result<Option<(Failover, Fatal)>, StoreError> {
         let copy = s.spec.stream;
-        for seg in self.spans {
+        let start = self.start(copy);
+        let skip = usize::try_from(start).unwrap_or(usize::MAX);
+        for seg in self.spans.iter().skip(skip) {
             match s.copy(self.source, self.object, &seg, self.verify, self.observer) {
                 Ok((place, crc)) => {
                     s.done += 1;

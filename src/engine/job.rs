@@ -6,9 +6,10 @@
 use log::{info, warn};
 
 use super::backup::{
-    self, BackupError, BackupOutcome, BackupRequest, DestSpec, MoverSpec, Observer, StreamSpec,
+    self, BackupError, BackupOutcome, BackupRequest, Begin, DestSpec, MoverSpec, Observer,
+    StreamSpec,
 };
-use crate::catalog::{this_process, Store, Target};
+use crate::catalog::{this_process, BackupId, Store, Target};
 use crate::inventory::Inventory;
 use crate::select::{self, Destination, Mover, Request, Secured, SelectError};
 use crate::site::Site;
@@ -121,6 +122,46 @@ pub fn run(
     order: &Order,
     observer: &dyn Observer,
 ) -> Result<Ran, JobError> {
+    run_or_resume(site, inventory, opener, store, order, None, observer)
+}
+
+/// Goes on with backup `id`, whose process died or which stopped partial
+/// (`backup --resume`): the same source, range, mode and segment size,
+/// from each copy's first segment not recorded, on subsystems secured
+/// anew as `order` asks (its request gives only the tape block and the
+/// time-outs; the rest comes from the catalog).
+pub fn resume(
+    site: &Site,
+    inventory: &Inventory,
+    opener: &dyn Opener,
+    store: &dyn Store,
+    id: BackupId,
+    order: &Order,
+    observer: &dyn Observer,
+) -> Result<Ran, JobError> {
+    let head = store
+        .backup_without_segments(id)
+        .map_err(BackupError::from)?;
+    let order = Order {
+        request: BackupRequest {
+            max_tape_block: order.request.max_tape_block,
+            timeouts: order.request.timeouts,
+            ..BackupRequest::resuming(&head.backup)
+        },
+        ..order.clone()
+    };
+    run_or_resume(site, inventory, opener, store, &order, Some(id), observer)
+}
+
+fn run_or_resume(
+    site: &Site,
+    inventory: &Inventory,
+    opener: &dyn Opener,
+    store: &dyn Store,
+    order: &Order,
+    resume: Option<BackupId>,
+    observer: &dyn Observer,
+) -> Result<Ran, JobError> {
     let req = &order.request;
     // A request that cannot be right is refused before anything is
     // secured or any agent is asked to quiesce.
@@ -135,8 +176,13 @@ pub fn run(
     if let Some(argv) = site.pre_backup(&req.source) {
         pre_backup(&req.source, &argv)?;
     }
-    let purpose = format!("backup of {}", req.source);
+    let purpose = match resume {
+        None => format!("backup of {}", req.source),
+        Some(id) => format!("backup {id} of {} (resumed)", req.source),
+    };
     let holder = this_process(&purpose, order.host_id.as_deref());
+    // Securing reaps the leases of dead holders first: a resumed backup's
+    // dead process no longer holds it once this returns.
     let secured = select::secure(
         inventory,
         store,
@@ -153,7 +199,33 @@ pub fn run(
         warn!("{s}");
     }
     let streams = streams(site, &secured);
-    let result = backup::run_checked(opener, store, req, checked, &streams, observer);
+    let result = match resume {
+        None => backup::run_checked(
+            opener,
+            store,
+            req,
+            checked,
+            &streams,
+            Begin::New {
+                holder: Some(secured.holder.id),
+            },
+            observer,
+        ),
+        Some(id) => store
+            .resume_backup(id, secured.holder.id)
+            .map_err(BackupError::from)
+            .and_then(|d| {
+                backup::run_checked(
+                    opener,
+                    store,
+                    req,
+                    checked,
+                    &streams,
+                    Begin::Resume(&d),
+                    observer,
+                )
+            }),
+    };
     let released = select::release(inventory, store, &secured);
     if let Err(e) = store.unregister(secured.holder.id) {
         warn!(

@@ -48,6 +48,11 @@ pub struct RestoreRequest {
     pub host_id: Option<String>,
     /// EXTENDED COPY time-outs.
     pub timeouts: Timeouts,
+    /// Restore the segments that are on media of a backup that did not
+    /// complete (partial, failed, or running when its process died),
+    /// leaving the target's blocks of the others as they are; the outcome
+    /// names the segments missing.
+    pub partial: bool,
 }
 
 /// Why a restore could not run or stopped: one sentence each.
@@ -129,40 +134,72 @@ pub struct RestoreOutcome {
     pub mover_failures: Vec<String>,
     /// Segments whose CRC32C was checked (with `--verify`).
     pub verified: u64,
+    /// Segments of the backup that no medium holds, as ranges of first and
+    /// last index (only with `partial`: otherwise such a backup is refused).
+    pub missing: Vec<(u64, u64)>,
 }
 
-/// The segments of one copy, checked whole.
+/// The segments of one copy, checked whole (or, `partial`, with the
+/// ranges missing).
+#[allow(clippy::type_complexity)]
 fn chosen_segments(
     d: &BackupDetail,
     copy: Option<u8>,
-) -> Result<(u8, Vec<&SegmentRecord>), RestoreError> {
+    partial: bool,
+) -> Result<(u8, Vec<&SegmentRecord>, Vec<(u64, u64)>), RestoreError> {
     let b = &d.backup;
+    // A mirror copy that did not complete: with `partial`, the copy that
+    // holds most segments (the lowest such copy on a tie).
+    let most = || {
+        let mut n: std::collections::BTreeMap<u8, u64> = Default::default();
+        for s in &d.segments {
+            *n.entry(s.copy).or_default() += 1;
+        }
+        n.into_iter()
+            .max_by_key(|(c, k)| (*k, std::cmp::Reverse(*c)))
+            .map(|(c, _)| c)
+    };
     let copy = match (copy, b.mode) {
         (Some(c), _) => c,
         (None, Mode::Failover) => 0,
-        (None, Mode::Mirror) => b
-            .preferred_copy
-            .ok_or_else(|| RestoreError::NotRestorable {
-                id: b.id,
-                status: b.status,
-                why: "no copy of this mirror backup completed".into(),
-            })?,
+        (None, Mode::Mirror) => match (b.preferred_copy, partial) {
+            (Some(c), _) => c,
+            (None, true) => most().unwrap_or(0),
+            (None, false) => {
+                return Err(RestoreError::NotRestorable {
+                    id: b.id,
+                    status: b.status,
+                    why: "no copy of this mirror backup completed; --partial restores the segments that are on media".into(),
+                })
+            }
+        },
     };
     let mut segs: Vec<&SegmentRecord> = d.segments.iter().filter(|s| s.copy == copy).collect();
     segs.sort_by_key(|s| s.index);
-    let have: Vec<u64> = segs.iter().map(|s| s.index).collect();
-    if let Some(missing) = (0..b.segments).find(|i| !have.contains(i)) {
+    let mut missing: Vec<(u64, u64)> = Vec::new();
+    let mut next = 0u64;
+    for i in segs
+        .iter()
+        .map(|s| s.index)
+        .chain(std::iter::once(b.segments))
+    {
+        if i > next {
+            missing.push((next, i - 1));
+        }
+        next = i + 1;
+    }
+    if let (Some((first, _)), false) = (missing.first(), partial) {
         return Err(RestoreError::NotRestorable {
             id: b.id,
             status: b.status,
             why: format!(
-                "copy {copy} has no segment {missing} ({} of {} segments are on media); restore what is there by hand, or choose another copy",
+                "copy {copy} has no segment {first} ({} of {} segments are on media); restore what is there with --partial, or choose another copy",
                 segs.len(),
                 b.segments
             ),
         });
     }
-    Ok((copy, segs))
+    Ok((copy, segs, missing))
 }
 
 /// The medium a segment is on, as the selector and the logs name it.
@@ -202,7 +239,7 @@ pub fn run(
 ) -> Result<RestoreOutcome, RestoreError> {
     let detail = store.backup(req.backup)?;
     let object = detail.backup.object.clone();
-    let (copy, segs) = chosen_segments(&detail, req.copy)?;
+    let (copy, segs, missing) = chosen_segments(&detail, req.copy, req.partial)?;
 
     // The target: big enough, the same block size, not the source itself.
     let t = opener
@@ -225,6 +262,7 @@ pub fn run(
         media: Vec::new(),
         mover_failures: Vec::new(),
         verified: 0,
+        missing,
     };
     let ctx = Ctx {
         site,

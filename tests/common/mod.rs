@@ -2,6 +2,7 @@
 //! devices through `Transport` ([`scsi`]).
 #![allow(dead_code)]
 
+pub mod san;
 pub mod scsi;
 pub mod tape;
 

@@ -299,6 +299,17 @@ impl Store for MemStore {
     fn tapes_in_use(&self) -> Result<Vec<String>, StoreError> {
         Ok(self.inner.lock().unwrap().kept_tapes.clone())
     }
+
+    fn resume_backup(&self, id: BackupId, _holder: HolderId) -> Result<BackupDetail, StoreError> {
+        Err(StoreError::NotResumable {
+            id,
+            why: "the in-memory test store keeps no backups".into(),
+        })
+    }
+
+    fn catalog_id(&self) -> Result<String, StoreError> {
+        Ok("memory".into())
+    }
 }
 
 /// The repository's `fixtures/sites/NAME`.
@@ -370,6 +381,8 @@ pub fn keep_tape(store: &dyn Store, id: BackupId, barcode: &str) {
         status: BackupStatus::Completed,
         preferred_copy: None,
         verified: false,
+        holder: None,
+        retain_until: None,
     };
     let segment = SegmentRecord {
         backup: id,

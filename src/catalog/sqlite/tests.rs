@@ -85,6 +85,7 @@ fn job(name: &str) -> Job {
         schedule: Schedule::Interval { seconds: 86400 },
         next_due: Some(T0),
         last_backup: None,
+        retention: None,
     }
 }
 
