@@ -387,9 +387,21 @@ impl Ctx<'_> {
                 let reader = ready(site, opener, &secured, req.timeouts);
                 let mut reader = match reader {
                     Ok(r) => r,
+                    // A mover that cannot even be made ready (it does not
+                    // answer RECEIVE COPY RESULTS, say) is left out like
+                    // one that fails a segment.
                     Err(e) => {
                         let _ = select::release(inventory, store, &secured);
-                        return Err(e);
+                        let mover = secured.subsystems[0].mover.name().to_string();
+                        last_failure = e.to_string();
+                        observer.event(&Event::MoverFailed {
+                            segment: segs[k].index,
+                            mover: mover.clone(),
+                            reason: last_failure.clone(),
+                        });
+                        outcome.mover_failures.push(last_failure.clone());
+                        exclude.push(mover);
+                        continue 'movers;
                     }
                 };
                 info!(

@@ -17,6 +17,7 @@ use segcopy::engine::mover::Timeouts;
 use segcopy::inventory::Inventory;
 use segcopy::restore::{self, RestoreError, RestoreOutcome, RestoreRequest};
 use segcopy::site::Loaded;
+use segcopy::transport::changer::Changer;
 use segcopy::transport::commands::Scsi;
 use segcopy::transport::fault::{Fault, FaultPlan};
 
@@ -194,6 +195,21 @@ impl San {
         let a = self.loaded.open("prod0").unwrap();
         let b = self.loaded.open("restore0").unwrap();
         demo::first_difference_at(a.as_ref(), lba, b.as_ref(), lba, BLOCK, blocks).unwrap()
+    }
+
+    /// Puts every cartridge in lib0's drives back in its slot (as an
+    /// operator would), so the next backup or restore must load it.
+    pub fn unload_all(&self) {
+        let lib = self.loaded.open("lib0").unwrap();
+        let changer = Changer::new(lib.as_ref());
+        let (status, map) = changer.status_and_map().unwrap();
+        for d in 0..map.drives().len() as u32 {
+            if let Ok((drive, slot)) = map.unload(&status, d, None) {
+                changer
+                    .move_medium(map.transport().address(), drive, slot)
+                    .unwrap();
+            }
+        }
     }
 
     /// Writes zeros over the whole of restore0.

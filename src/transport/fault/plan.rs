@@ -303,6 +303,12 @@ impl FaultPlan {
         self.lock().counters.get(device).map_or(0, |c| c.bytes)
     }
 
+    /// Commands `device` has received from initiators so far (counted
+    /// while the plan has any fault).
+    pub fn commands(&self, device: &str) -> u64 {
+        self.lock().counters.get(device).map_or(0, |c| c.commands)
+    }
+
     /// An initiator's command reached `device`.
     pub fn on_command(&self, device: &str) -> Option<Effect> {
         self.event(device, Event::Command)
