@@ -208,6 +208,22 @@ impl SqliteStore {
                 message: format!("cannot create the directory {}: {e}", dir.display()),
             })?;
         }
+        // A new catalog is created readable by its owner only (0600): it
+        // names every tape, device and backup of the site. SQLite gives
+        // its -wal and -shm files the database's permissions.
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| StoreError::Backend {
+                    location: location.clone(),
+                    message: format!("cannot create {}: {e}", path.display()),
+                })?;
+        }
         let conn = Connection::open(path).at(&location)?;
         conn.busy_timeout(BUSY_TIMEOUT).at(&location)?;
         // Switching to WAL takes an exclusive lock, and SQLite answers BUSY

@@ -1050,3 +1050,21 @@ fn many_processes_opening_a_new_catalog_at_once_all_get_it() {
         }
     }
 }
+
+#[test]
+fn a_new_catalog_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("catalog.sqlite");
+    let store = SqliteStore::open(&path).expect("open");
+    store
+        .add_job(&job("nightly"))
+        .expect("a write, so the WAL exists");
+    for f in ["catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"] {
+        let mode = std::fs::metadata(dir.path().join(f))
+            .expect(f)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{f}: {mode:o}");
+    }
+}
