@@ -283,7 +283,7 @@ fn to_tape_from_the_beginning_only_over_a_blank_tape_unless_forced() {
     assert_eq!(rows[0]["failover"]["failed_segment"], 4);
     assert_eq!(rows[1]["failover"]["failed_segment"], 2);
     // The tapes now hold data: a second bench refuses to write over them.
-    fails(&run(false), 7, "the tape is not blank");
+    fails(&run(false), 7, "must not be written over: it holds data");
     let v = json(&run(true));
     assert_eq!(v["rows"].as_array().unwrap().len(), 2);
 }

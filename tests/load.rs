@@ -272,10 +272,7 @@ fn sixteen_backups_and_four_restores_at_once() {
     });
     assert_eq!(began, backups.len() as u64);
     assert_eq!(
-        by_status
-            .get("completed")
-            .copied()
-            .unwrap_or(0),
+        by_status.get("completed").copied().unwrap_or(0),
         t.completed,
         "{by_status:?} {t:?}"
     );

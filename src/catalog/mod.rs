@@ -665,6 +665,13 @@ pub trait Store: Send + Sync {
     /// is still registered (alive: a dead one's is reaped first); else
     /// marks it running again, held by `holder`, and returns it whole.
     fn resume_backup(&self, id: BackupId, holder: HolderId) -> Result<BackupDetail, StoreError>;
+    /// Forgets what tape `barcode` held: it is being written over (`why`,
+    /// the writer in words). Its segment records are deleted, each backup
+    /// that had some gets a stream event saying which are gone, and its
+    /// status follows what is left (completed while a whole copy remains,
+    /// else partial, or failed with no segment left). Returns those
+    /// backups. Durable on return, before the first write to the tape.
+    fn tape_overwritten(&self, barcode: &str, why: &str) -> Result<Vec<BackupId>, StoreError>;
     /// This catalog's identity (random, made when the catalog was
     /// created): written in every tape map, so a tape written through
     /// another catalog is told apart from one of this catalog.

@@ -1486,6 +1486,85 @@ impl Store for SqliteStore {
         })
     }
 
+    fn tape_overwritten(&self, barcode: &str, why: &str) -> Result<Vec<BackupId>, StoreError> {
+        let loc = &self.location;
+        let at = now();
+        self.write(|tx| {
+            // (backup, copy, first, last, count, stream) of what was there.
+            let gone: Vec<(BackupId, u8, u64, u64, u64, u8)> = {
+                let mut st = tx
+                    .prepare(
+                        "SELECT backup, copy, MIN(seg_index), MAX(seg_index), COUNT(*), MIN(stream) \
+                         FROM segments WHERE barcode = ?1 GROUP BY backup, copy ORDER BY backup, copy",
+                    )
+                    .at(loc)?;
+                let rows = st
+                    .query_map([barcode], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                    })
+                    .at(loc)?;
+                rows.collect::<rusqlite::Result<_>>().at(loc)?
+            };
+            tx.execute("DELETE FROM segments WHERE barcode = ?1", [barcode])
+                .at(loc)?;
+            let mut backups: Vec<BackupId> = Vec::new();
+            for (backup, copy, first, last, n, stream) in &gone {
+                insert_stream(
+                    tx,
+                    &StreamEvent {
+                        backup: *backup,
+                        stream: *stream,
+                        failed_at: Some(*first),
+                        segments_done: 0,
+                        reason: format!(
+                            "tape {barcode} was written over ({why}): {n} segment{} of copy {copy} between {first} and {last} were on it and are gone",
+                            if *n == 1 { "" } else { "s" }
+                        ),
+                        at,
+                    },
+                )
+                .at(loc)?;
+                if !backups.contains(backup) {
+                    backups.push(*backup);
+                }
+            }
+            for id in &backups {
+                let (segments, mode, status): (u64, W<Mode>, W<BackupStatus>) = tx
+                    .query_row(
+                        "SELECT segments, mode, status FROM backups WHERE id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .at(loc)?;
+                if status.0 == BackupStatus::Running {
+                    continue;
+                }
+                let counts: Vec<(u8, u64)> = {
+                    let mut st = tx
+                        .prepare("SELECT copy, COUNT(*) FROM segments WHERE backup = ?1 GROUP BY copy ORDER BY copy")
+                        .at(loc)?;
+                    let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?))).at(loc)?;
+                    rows.collect::<rusqlite::Result<_>>().at(loc)?
+                };
+                let whole = counts.iter().find(|(_, n)| *n == segments).map(|(c, _)| *c);
+                let (status, preferred) = match whole {
+                    Some(c) => (
+                        BackupStatus::Completed,
+                        (mode.0 == Mode::Mirror).then_some(c),
+                    ),
+                    None if counts.is_empty() => (BackupStatus::Failed, None),
+                    None => (BackupStatus::Partial, None),
+                };
+                tx.execute(
+                    "UPDATE backups SET status = ?2, preferred_copy = ?3 WHERE id = ?1",
+                    params![id, w(status), preferred],
+                )
+                .at(loc)?;
+            }
+            Ok(backups)
+        })
+    }
+
     fn catalog_id(&self) -> Result<String, StoreError> {
         let loc = &self.location;
         self.read(|tx| {

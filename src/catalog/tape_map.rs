@@ -55,6 +55,12 @@ pub struct TapeMap {
     pub written: Timestamp,
     /// The whole backup: all copies, all streams.
     pub detail: BackupDetail,
+    /// The identity of the catalog that wrote it
+    /// ([`Store::catalog_id`]): a tape whose maps name another catalog
+    /// holds backups this one knows nothing of. Maps written before
+    /// segcopy recorded it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
 }
 
 /// Why a map cannot be written or read.
@@ -168,6 +174,8 @@ struct MapView<'a> {
     barcode: &'a str,
     written: Timestamp,
     detail: DetailView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog: Option<&'a str>,
 }
 
 /// [`BackupDetail`]'s shape, field for field.
@@ -236,6 +244,18 @@ impl<'a> MapWriter<'a> {
         barcode: &'a str,
         written: Timestamp,
     ) -> Result<Self, MapError> {
+        Self::for_catalog(store, head, barcode, written, None)
+    }
+
+    /// [`MapWriter::new`], the map naming the catalog `catalog` that
+    /// wrote it ([`TapeMap::catalog`]).
+    pub fn for_catalog(
+        store: &'a dyn Store,
+        head: &'a BackupDetail,
+        barcode: &'a str,
+        written: Timestamp,
+        catalog: Option<&'a str>,
+    ) -> Result<Self, MapError> {
         let mut w = MapWriter {
             view: MapView {
                 barcode,
@@ -249,6 +269,7 @@ impl<'a> MapWriter<'a> {
                     },
                     streams: &head.streams,
                 },
+                catalog,
             },
             json_len: 0,
             crc: 0,

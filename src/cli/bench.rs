@@ -208,13 +208,22 @@ fn load_tape(drive: &str, barcode: &str) -> Result<(), Failed> {
         .map_err(|e| Failed::new(exit::NOT_READY, e.to_string()))
 }
 
-/// The destination: a disk endpoint, or a drive with a blank tape (or
-/// `--force`).
+/// What protects a tape the bench would write over: the catalog, the
+/// cartridge's barcode when the bench loaded it, and `--force`.
+struct Guard<'a> {
+    catalog: Option<&'a str>,
+    barcode: Option<&'a str>,
+    force: bool,
+}
+
+/// The destination: a disk endpoint, or a drive with a tape that is blank
+/// or that [`segcopy::engine::overwrite::prepare`] lets the bench write
+/// over.
 fn dest<'a>(
     t: &'a dyn Transport,
     lba: u64,
     tape_block: u32,
-    force: bool,
+    guard: &Guard<'_>,
 ) -> Result<Dest<'a>, Failed> {
     let scsi = Scsi::new(t);
     let id = Identity::probe(&scsi)?;
@@ -230,15 +239,26 @@ fn dest<'a>(
         })?;
         let at_end = segcopy::engine::media::ready_to_append(t, tape_block)
             .map_err(|e| Failed::new(exit::NOT_READY, format!("{}: {e}", t.name())))?;
-        if at_end != Some(0) && !force {
-            return Err(Failed::new(
-                exit::DATA_PROTECT,
-                format!(
-                    "{}: the tape is not blank ({}) and the bench writes from its beginning; load a scratch tape, or give --force to write over it",
-                    t.name(),
-                    at_end.map_or("the drive does not say where its data ends".into(), |b| format!("its data ends at block {b}"))
-                ),
-            ));
+        if at_end != Some(0) {
+            // The bench writes from the beginning: what the tape holds is
+            // lost, so the catalog and the tape's own maps are asked first.
+            let store = super::store::open(guard.catalog)?;
+            segcopy::engine::overwrite::prepare(
+                store.as_ref(),
+                t,
+                guard.barcode,
+                guard.force,
+                "segcopy bench",
+            )
+            .map_err(|e| {
+                let code = match e {
+                    segcopy::engine::overwrite::OverwriteError::Store(_) => exit::FILE_ERROR,
+                    _ => exit::DATA_PROTECT,
+                };
+                Failed::new(code, e.to_string())
+            })?;
+            segcopy::engine::media::ready_to_append(t, tape_block)
+                .map_err(|e| Failed::new(exit::NOT_READY, format!("{}: {e}", t.name())))?;
         }
         return Ok(Dest::Tape {
             t,
@@ -433,7 +453,7 @@ struct Json<'a> {
 }
 
 /// Runs `bench`.
-pub fn run(a: Args) -> Result<(), Failed> {
+pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     let (obj, obj_lba, obj_len) =
         parse_object(&a.object).map_err(|m| Failed::new(exit::SYNTAX, m))?;
     if a.sizes.is_empty() {
@@ -502,7 +522,16 @@ pub fn run(a: Args) -> Result<(), Failed> {
     let primary_mover = mover(cm_t, timeouts)?;
     let primary = Path {
         mover: &primary_mover,
-        dest: dest(dest_t.as_ref(), to_lba, tape_block, a.force)?,
+        dest: dest(
+            dest_t.as_ref(),
+            to_lba,
+            tape_block,
+            &Guard {
+                catalog,
+                barcode: a.tape.as_deref(),
+                force: a.force,
+            },
+        )?,
     };
 
     let standby_t;
@@ -519,7 +548,16 @@ pub fn run(a: Args) -> Result<(), Failed> {
             }
             standby_t = open_device(sto)?;
             standby_mover = mover(open_device(via)?, timeouts)?;
-            let d = dest(standby_t.as_ref(), sto_lba, tape_block, a.force)?;
+            let d = dest(
+                standby_t.as_ref(),
+                sto_lba,
+                tape_block,
+                &Guard {
+                    catalog,
+                    barcode: a.failover_tape.as_deref(),
+                    force: a.force,
+                },
+            )?;
             if d.is_tape_of(&primary.dest) {
                 return Err(Failed::new(exit::SYNTAX, "--failover-to names the primary's tape drive: the standby needs a drive (and tape) of its own"));
             }

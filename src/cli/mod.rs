@@ -216,7 +216,7 @@ pub fn main() -> ExitCode {
         Command::Inquiry(a) => inquiry::run(a),
         Command::Params(a) => params::run(a),
         Command::Xcopy(a) => xcopy::run(a),
-        Command::Tape(a) => tape::run(a),
+        Command::Tape(a) => tape::run(a, cli.catalog.as_deref()),
         Command::Conform(a) => conform::run(a),
         Command::Changer(a) => changer::run(a),
         Command::Catalog(a) => catalog::run(a, cli.catalog.as_deref()),
@@ -226,7 +226,7 @@ pub fn main() -> ExitCode {
         Command::Backup(a) => backup::run(a, cli.catalog.as_deref()),
         Command::Demo(a) => demo::run(a),
         Command::Restore(a) => restore::run(a, cli.catalog.as_deref()),
-        Command::Bench(a) => bench::run(a),
+        Command::Bench(a) => bench::run(a, cli.catalog.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,6 +55,10 @@ enum Op {
         /// zeros to whole blocks.
         #[arg(long, value_name = "N", value_parser = parse_size)]
         block_size: Option<u64>,
+        /// Write even where data follow (they are lost; the catalog
+        /// forgets the segments they held).
+        #[arg(long)]
+        force: bool,
     },
     /// Read records until a filemark (or end of data) into a file.
     Read {
@@ -75,6 +79,10 @@ enum Op {
         /// How many.
         #[arg(default_value_t = 1, value_parser = parse_u24)]
         count: u32,
+        /// Write even where data follow (they are lost; the catalog
+        /// forgets the segments they held).
+        #[arg(long)]
+        force: bool,
     },
     /// Rewind to the beginning of the partition.
     Rewind,
@@ -154,7 +162,7 @@ fn parse_form(s: &str) -> Result<ReadPositionForm, String> {
 }
 
 /// Runs `tape`.
-pub fn run(a: Args) -> Result<(), Failed> {
+pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     let t = open_device(&a.device)?;
     let tape = Tape::new(t.as_ref());
     let p = Printer {
@@ -164,9 +172,19 @@ pub fn run(a: Args) -> Result<(), Failed> {
     match a.op {
         Op::Status => status(&tape, &p),
         Op::Setblk { size } => setblk(&tape, &p, size),
-        Op::Write { file, block_size } => write(&tape, &p, &file, block_size),
+        Op::Write {
+            file,
+            block_size,
+            force,
+        } => {
+            guard(&tape, t.as_ref(), catalog, force)?;
+            write(&tape, &p, &file, block_size)
+        }
         Op::Read { file, max, records } => read(&tape, &p, &file, max, records),
-        Op::Weof { count } => weof(&tape, &p, count),
+        Op::Weof { count, force } => {
+            guard(&tape, t.as_ref(), catalog, force)?;
+            weof(&tape, &p, count)
+        }
         Op::Rewind => {
             tape.rewind()?;
             p.print(
@@ -185,6 +203,60 @@ pub fn run(a: Args) -> Result<(), Failed> {
         Op::Locate { block } => locate(&tape, &p, block),
         Op::Tell { form } => tell(&tape, &p, form),
     }
+}
+
+/// Before a write: where data follow the tape's position, what they are
+/// is asked of the catalog and of the tape's own maps
+/// ([`segcopy::engine::overwrite::prepare`]), and the write refused
+/// unless it may go over them (`--force`, or everything on the tape
+/// expired). The tape is left where it was, in the block mode it was.
+fn guard(
+    tape: &Tape<'_>,
+    t: &dyn segcopy::transport::Transport,
+    catalog: Option<&str>,
+    force: bool,
+) -> Result<(), Failed> {
+    use segcopy::engine::media::position;
+    let Some(here) = position(t) else {
+        if force {
+            return Ok(());
+        }
+        return Err(Failed::new(
+            exit::DATA_PROTECT,
+            format!("{}: the drive does not report its position, so segcopy cannot tell whether data follow; give --force to write anyway", t.name()),
+        ));
+    };
+    let mode = tape.block_mode()?;
+    tape.space(SpaceKind::EndOfData, 0)?;
+    let end = position(t);
+    if end.is_some_and(|e| e > here) {
+        let store = super::store::open(catalog)?;
+        let r = segcopy::engine::overwrite::prepare(
+            store.as_ref(),
+            t,
+            None,
+            force,
+            "segcopy tape, by hand",
+        );
+        tape.set_block_length(mode.block_length())?;
+        tape.locate(here)?;
+        r.map_err(|e| match e {
+            segcopy::engine::overwrite::OverwriteError::Store(_) => {
+                Failed::new(exit::FILE_ERROR, e.to_string())
+            }
+            e => Failed::new(
+                exit::DATA_PROTECT,
+                format!(
+                    "{} (blocks {here} to {} follow this position)",
+                    e,
+                    end.map_or(0, |e| e - 1)
+                ),
+            ),
+        })?;
+    } else {
+        tape.locate(here)?;
+    }
+    Ok(())
 }
 
 /// Prints one result in words or as JSON.

@@ -1399,7 +1399,9 @@ fn write_map(
     store: &dyn Store,
     head: &BackupDetail,
 ) -> Result<String, String> {
-    let map = MapWriter::new(store, head, barcode, now()).map_err(|e| e.to_string())?;
+    let catalog = store.catalog_id().map_err(|e| e.to_string())?;
+    let map = MapWriter::for_catalog(store, head, barcode, now(), Some(&catalog))
+        .map_err(|e| e.to_string())?;
     // Inline data is a parameter list's: built whole, within the limit.
     let raw = if s.mover.takes_inline(map.len()) {
         let mut raw = Vec::new();

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod job;
 pub mod media;
 pub mod mover;
+pub mod overwrite;
 pub mod plan;
 pub mod queue;
 pub mod segments;

@@ -5,17 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use log::{debug, info};
-
-use crate::catalog::tape_map::{self, TapeMap, HEADER_LEN, MAGIC};
+use crate::catalog::tape_map::{self, TapeMap};
 use crate::catalog::{BackupId, Store, StoreError};
+use crate::engine::overwrite::ScanError;
 use crate::transport::commands::ScsiError;
-use crate::transport::tape::{BlockMode, SpaceKind, Tape};
 use crate::transport::Transport;
-
-/// The longest record read while looking for maps (a tape block; maps
-/// spanning several are read on).
-const MAX_RECORD: usize = 0x00ff_ffff;
 
 /// Why a tape's maps could not be read or imported.
 #[derive(Debug, thiserror::Error)]
@@ -49,68 +43,25 @@ pub enum RebuildError {
 
 /// Every map on the tape loaded in `drive`, from its beginning, in order.
 pub fn read_maps(drive: &dyn Transport) -> Result<Vec<TapeMap>, RebuildError> {
-    let tape = Tape::new(drive);
-    tape.rewind()?;
-    // In variable-block mode each READ returns one block, whatever the
-    // fixed length it was written with (SSC-4 §4.2.21).
-    tape.set_block_length_checked(0)
-        .map_err(|e| RebuildError::Mode {
-            drive: drive.name().to_string(),
-            why: e.to_string(),
-        })?;
-    let mut maps = Vec::new();
-    let mut buf = vec![0u8; MAX_RECORD];
-    let mut file = 0u64;
-    loop {
-        let r = tape.read(&mut buf, BlockMode::Variable)?;
-        if r.bytes == 0 && r.met.end_of_data {
-            break;
-        }
-        if r.bytes == 0 && r.met.filemark {
-            // An empty file: the read moved past its filemark.
-            file += 1;
-            continue;
-        }
-        let mut record = buf[..r.bytes].to_vec();
-        let mut at_filemark = r.met.filemark;
-        if record.starts_with(&MAGIC) && record.len() >= HEADER_LEN {
-            let need = HEADER_LEN + be32(&record[20..24]) as usize;
-            while record.len() < need && !at_filemark {
-                let more = tape.read(&mut buf, BlockMode::Variable)?;
-                record.extend_from_slice(&buf[..more.bytes]);
-                at_filemark = more.met.filemark;
-                if more.bytes == 0 {
-                    break;
-                }
-            }
-            let map = tape_map::decode(&record).map_err(|source| RebuildError::Map {
-                drive: drive.name().to_string(),
-                file,
-                source,
-            })?;
-            info!(
-                "{}: file {file}: the map of backup {} (tape {})",
-                drive.name(),
-                map.detail.backup.id,
-                map.barcode
-            );
-            maps.push(map);
-        } else {
-            debug!("{}: file {file} holds data", drive.name());
-        }
-        if !at_filemark {
-            let s = tape.space(SpaceKind::Filemarks, 1)?;
-            if s.stopped_early {
-                break;
-            }
-        }
-        file += 1;
-    }
-    Ok(maps)
+    Ok(crate::engine::overwrite::scan(drive)?.maps)
 }
 
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+impl From<ScanError> for RebuildError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::Scsi(e) => RebuildError::Scsi(e),
+            ScanError::Map {
+                drive,
+                file,
+                source,
+            } => RebuildError::Map {
+                drive,
+                file,
+                source,
+            },
+            ScanError::Mode { drive, why } => RebuildError::Mode { drive, why },
+        }
+    }
 }
 
 /// What a rebuild put into the catalog.

@@ -310,6 +310,15 @@ impl Store for MemStore {
     fn catalog_id(&self) -> Result<String, StoreError> {
         Ok("memory".into())
     }
+
+    fn tape_overwritten(&self, barcode: &str, _why: &str) -> Result<Vec<BackupId>, StoreError> {
+        self.inner
+            .lock()
+            .unwrap()
+            .kept_tapes
+            .retain(|t| t != barcode);
+        Ok(Vec::new())
+    }
 }
 
 /// The repository's `fixtures/sites/NAME`.

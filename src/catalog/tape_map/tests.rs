@@ -18,6 +18,7 @@ fn sample() -> TapeMap {
         barcode: "SEG002L6".into(),
         written: T0 + 295,
         detail: failover_detail(),
+        catalog: None,
     }
 }
 
@@ -236,6 +237,7 @@ proptest! {
             barcode: barcode.clone(),
             written,
             detail: store.backup(id).expect("detail"),
+            catalog: None,
         };
         prop_assert_eq!(
             streamed(&store, id, &barcode, written, block_length),
@@ -272,7 +274,7 @@ proptest! {
         written in any::<i64>(),
         block_length in prop_oneof![Just(0u32), 1u32..70_000],
     ) {
-        let map = TapeMap { barcode, written, detail };
+        let map = TapeMap { barcode, written, detail, catalog: None };
         let bytes = encode(&map, block_length).expect("encode");
         if block_length > 0 {
             prop_assert_eq!(bytes.len() % block_length as usize, 0);
