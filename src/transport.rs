@@ -18,6 +18,7 @@ pub mod changer;
 pub mod commands;
 pub mod discover;
 pub mod fault;
+pub mod in_use;
 pub mod tape;
 
 /// Why a command got no SCSI answer.
@@ -99,6 +100,13 @@ pub struct OpenFailed(pub String);
 pub trait Opener: Send + Sync {
     /// Opens `name`.
     fn open(&self, name: &str) -> Result<Box<dyn Transport>, OpenFailed>;
+
+    /// The kernel's node for `name` (`/dev/sgN`), when it is a real
+    /// device: what [`in_use::check`] asks the kernel about. `None` for a
+    /// simulated device.
+    fn device_path(&self, _name: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A real device over SG_IO, with the name it was opened by.

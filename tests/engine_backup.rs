@@ -354,6 +354,7 @@ fn verify_records_checksums_and_restore_verify_checks_them() {
             host_id: None,
             timeouts: Timeouts::default(),
             partial: false,
+            force: false,
         },
         &LogObserver,
     )

@@ -202,6 +202,7 @@ fn sixteen_backups_and_four_restores_at_once() {
                             host_id: None,
                             timeouts: Timeouts::default(),
                             partial: false,
+                            force: false,
                         },
                         &LogObserver,
                     );
@@ -250,6 +251,7 @@ fn sixteen_backups_and_four_restores_at_once() {
                 host_id: None,
                 timeouts: Timeouts::default(),
                 partial: false,
+                force: false,
             },
             &LogObserver,
         )

@@ -204,6 +204,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
             host_id: None,
             timeouts: Timeouts::default(),
             partial: false,
+            force: false,
         },
         &progress,
     );

@@ -31,6 +31,10 @@ pub struct Args {
     /// the missing segments are named (exit 31).
     #[arg(long)]
     partial: bool,
+    /// Write the target even if the kernel says it is in use (mounted,
+    /// held by device-mapper or md, open exclusively).
+    #[arg(long)]
+    force: bool,
     /// Let backup servers (hosts copying through themselves) move data.
     #[arg(long)]
     host_movers: bool,
@@ -109,6 +113,7 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
         host_id: a.host_id.clone(),
         timeouts: Timeouts::default(),
         partial: a.partial,
+        force: a.force,
     };
     let result = restore::run(
         &loaded.site,

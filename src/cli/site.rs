@@ -30,8 +30,9 @@ pub fn open(site: &Loaded, name: &str) -> Result<Box<dyn Transport>, Failed> {
     site.open(name).map_err(|e| match e {
         OpenError::Transport(t) => t.into(),
         OpenError::Switch { .. } => Failed::new(exit::SYNTAX, e.to_string()),
-        OpenError::Unknown { .. } | OpenError::NoSuchDesignator { .. } => {
-            Failed::new(exit::FILE_ERROR, e.to_string())
-        }
+        OpenError::Unknown { .. }
+        | OpenError::NoSuchDesignator { .. }
+        | OpenError::WrongDevice { .. }
+        | OpenError::Probe { .. } => Failed::new(exit::FILE_ERROR, e.to_string()),
     })
 }

@@ -53,6 +53,9 @@ pub struct RestoreRequest {
     /// leaving the target's blocks of the others as they are; the outcome
     /// names the segments missing.
     pub partial: bool,
+    /// Write the target even if the kernel says it is in use (mounted,
+    /// held, open exclusively).
+    pub force: bool,
 }
 
 /// Why a restore could not run or stopped: one sentence each.
@@ -248,6 +251,17 @@ pub fn run(
     let target = endpoint(&Scsi::new(t.as_ref()))
         .map_err(|e: EndpointError| RestoreError::Target(e.to_string()))?;
     check_target(&object, &target, &req.target, req.lba)?;
+    // A real disk the kernel uses (a file system on it, swap, a RAID): SG_IO
+    // would write under it. This covers restoring onto the backup's own
+    // source LUN while it is in use.
+    if let Some(path) = opener.device_path(&req.target).filter(|_| !req.force) {
+        if let Some(why) = crate::transport::in_use::check(std::path::Path::new(&path)) {
+            return Err(RestoreError::Target(format!(
+                "{} ({path}) is in use: {why}; unmount it or stop what uses it, or give --force to write it anyway",
+                req.target
+            )));
+        }
+    }
 
     let purpose = format!("restore of backup {}", req.backup);
     let holder = this_process(&purpose, req.host_id.as_deref());

@@ -52,6 +52,29 @@ pub enum OpenError {
         /// The designator asked for, in hex.
         designator: String,
     },
+    /// A `[[real]]` device's path leads to another logical unit than its
+    /// NAA designator names.
+    #[error("{name}: {path} is the unit with designator 0x{found}, not 0x{want} as the site file says (devices renumbered after a reboot?); fix path in the site file (see `segcopy devices`), or leave path out to find the unit by its designator")]
+    WrongDevice {
+        /// The name.
+        name: String,
+        /// The path.
+        path: String,
+        /// The designator the site file gives.
+        want: String,
+        /// The designator the device answers with.
+        found: String,
+    },
+    /// A `[[real]]` device could not be asked its designator.
+    #[error("{name}: {path} could not be asked its designator, to check it is the unit the site file names: {why}")]
+    Probe {
+        /// The name.
+        name: String,
+        /// The path.
+        path: String,
+        /// Why.
+        why: String,
+    },
     /// Opening the device failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -78,6 +101,7 @@ impl Loaded {
             Some(Kind::Real) => {
                 let path = self.real_path(name)?;
                 let t = SgTransport::open(&path)?;
+                self.check_designator(name, &path, &t)?;
                 Ok(Box::new(FaultInjector::new(t, plan, name)))
             }
             Some(_) => match self.fabric.transport(name) {
@@ -104,6 +128,38 @@ impl Loaded {
                 known: self.site.device_names(),
             }),
         }
+    }
+
+    /// A `[[real]]` device named by path and NAA designator both must
+    /// answer with that designator: after a reboot the kernel may number
+    /// the devices otherwise, and the path then leads to another logical
+    /// unit — a backup must not read, nor a restore write, the wrong one.
+    fn check_designator(&self, name: &str, path: &str, t: &dyn Transport) -> Result<(), OpenError> {
+        let Some(r) = self.site.real.iter().find(|r| r.name.get_ref() == name) else {
+            return Ok(());
+        };
+        let (Some(_), Some(naa)) = (&r.path, &r.naa) else {
+            return Ok(());
+        };
+        let want = naa.get_ref().trim_start_matches("0x").to_ascii_lowercase();
+        let scsi = crate::transport::commands::Scsi::new(t);
+        let found = crate::transport::discover::Identity::probe(&scsi)
+            .map_err(|e| OpenError::Probe {
+                name: name.to_string(),
+                path: path.to_string(),
+                why: e.to_string(),
+            })?
+            .cscd_designator()
+            .map(|d| hex::encode(&d.value));
+        if found.as_deref() == Some(want.as_str()) {
+            return Ok(());
+        }
+        Err(OpenError::WrongDevice {
+            name: name.to_string(),
+            path: path.to_string(),
+            want,
+            found: found.unwrap_or_else(|| "none".into()),
+        })
     }
 
     /// The /dev path of the `[[real]]` device `name`.
@@ -135,5 +191,13 @@ impl Loaded {
 impl Opener for Loaded {
     fn open(&self, name: &str) -> Result<Box<dyn Transport>, OpenFailed> {
         Loaded::open(self, name).map_err(|e| OpenFailed(e.to_string()))
+    }
+
+    fn device_path(&self, name: &str) -> Option<String> {
+        match self.site.kind_of(name) {
+            Some(Kind::Real) => self.real_path(name).ok(),
+            None if name.starts_with('/') => Some(name.to_string()),
+            _ => None,
+        }
     }
 }

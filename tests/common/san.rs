@@ -164,6 +164,7 @@ impl San {
                 host_id: None,
                 timeouts: Timeouts::default(),
                 partial,
+                force: false,
             },
             &LogObserver,
         )
