@@ -474,3 +474,84 @@ impl CopyManager {
         data_in(data, &b)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::super::Profile;
+    use super::*;
+    use crate::sim::disk::{Backing, SimDisk};
+    use crate::transport::Transport;
+
+    /// A fabric with one LIO LU of `blocks` 512-byte blocks, file-backed
+    /// (sparse) in `dir`.
+    fn lio_lu(dir: &std::path::Path, blocks: u64) -> Arc<Fabric> {
+        let disk = SimDisk::new("lu", 512, blocks, Backing::File(dir.join("lu.img"))).unwrap();
+        let id = disk.identity().clone();
+        let mut f = Fabric::new();
+        f.add(CopyManager::on_disk(disk, id, Profile::lio()))
+            .unwrap();
+        Arc::new(f)
+    }
+
+    /// The sense of an 8-byte EXTENDED COPY parameter list.
+    fn short_list_sense(f: &Arc<Fabric>) -> Vec<u8> {
+        let t = f.transport("lu").unwrap();
+        let mut cdb = [0u8; 16];
+        cdb[0] = 0x83;
+        cdb[13] = 8;
+        let c = t
+            .execute(
+                &cdb,
+                DataDirection::ToDevice(&[0; 8]),
+                Duration::from_secs(1),
+            )
+            .unwrap();
+        assert_eq!(c.status, ScsiStatus::CheckCondition);
+        c.sense
+    }
+
+    #[test]
+    fn descriptor_sense_from_a_last_lba_past_32_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        // 2^32 blocks: the last LBA is FFFFFFFFh, fixed format.
+        let f = lio_lu(dir.path(), 1 << 32);
+        assert_eq!(
+            short_list_sense(&f),
+            [0x70, 0, 0x05, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0x1a, 0, 0, 0, 0, 0]
+        );
+        drop(f);
+        std::fs::remove_file(dir.path().join("lu.img")).unwrap();
+        // One block more: descriptor format.
+        let f = lio_lu(dir.path(), (1 << 32) + 1);
+        assert_eq!(short_list_sense(&f), [0x72, 0x05, 0x1a, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn operating_parameters_into_no_buffer_is_task_set_full() {
+        // target_rcr_operating_parameters cannot map an empty buffer
+        // (TCM_OUT_OF_RESOURCES): TASK SET FULL, no sense. Not in the
+        // recorded table: Linux's midlayer retries TASK SET FULL until the
+        // initiator's time-out.
+        let dir = tempfile::tempdir().unwrap();
+        let f = lio_lu(dir.path(), 2048);
+        let t = f.transport("lu").unwrap();
+        let mut cdb = [0u8; 16];
+        cdb[0] = 0x84;
+        cdb[1] = OPERATING_PARAMETERS;
+        let c = t
+            .execute(&cdb, DataDirection::None, Duration::from_secs(1))
+            .unwrap();
+        assert_eq!(c.status, ScsiStatus::TaskSetFull);
+        assert!(c.sense.is_empty());
+        // A list identifier is refused before the buffer is looked at.
+        cdb[2] = 1;
+        let c = t
+            .execute(&cdb, DataDirection::None, Duration::from_secs(1))
+            .unwrap();
+        assert_eq!(c.status, ScsiStatus::CheckCondition);
+        assert_eq!((c.sense[12], c.sense[13]), (0x24, 0x00));
+    }
+}
