@@ -6,15 +6,46 @@
 mod common;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use segcopy::conformance::{self, Lun, Setup};
+use segcopy::conformance::{self, Lun, Setup, Targets};
 use segcopy::engine::xcopy::endpoint;
-use segcopy::sim::cm::Profile;
+use segcopy::sim::cm::{CopyManager, Profile};
+use segcopy::sim::disk::{Backing, SimDisk};
+use segcopy::sim::Fabric;
 use segcopy::site::Site;
 use segcopy::transport::commands::Scsi;
 use segcopy::wire::{hexfile, Hex, Repr};
 
-fn lun(fabric: &std::sync::Arc<segcopy::sim::Fabric>, name: &str) -> Lun {
+/// The lab's LIO units, simulated: `fixtures/sites/lio-profile.toml` (cm0,
+/// lun1, lun4k) and, in the same fabric, `no3pc`, a disk without a copy
+/// manager (the lab's LUN with emulate_3pc = 0).
+fn lab_fabric(root: &Path) -> Arc<Fabric> {
+    let path = root.join("fixtures/sites/lio-profile.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text += "\n[[disk]]\nname = \"no3pc\"\nblock_size = 512\ncapacity = \"128 MiB\"\n";
+    Site::parse(&path, &text).unwrap().build_fabric().unwrap()
+}
+
+/// A LIO LU of 2^32 + 2048 blocks of 512 bytes (the lab's 2 TiB + 1 MiB
+/// LUN), file-backed (sparse) in `dir`, alone in its own fabric: the cases
+/// sent to it name no other unit.
+fn large_fabric(dir: &Path) -> Arc<Fabric> {
+    let disk = SimDisk::new(
+        "large",
+        512,
+        (1 << 32) + 2048,
+        Backing::File(dir.join("large.img")),
+    )
+    .unwrap();
+    let id = disk.identity().clone();
+    let mut f = Fabric::new();
+    f.add(CopyManager::on_disk(disk, id, Profile::lio()))
+        .unwrap();
+    Arc::new(f)
+}
+
+fn lun(fabric: &Arc<Fabric>, name: &str) -> Lun {
     let t = fabric.transport(name).unwrap();
     let e = endpoint(&Scsi::new(&t)).unwrap();
     Lun {
@@ -27,18 +58,34 @@ fn lun(fabric: &std::sync::Arc<segcopy::sim::Fabric>, name: &str) -> Lun {
 #[test]
 fn lio_profile_answers_every_recorded_case_as_lio_did() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let site = Site::load(&root.join("fixtures/sites/lio-profile.toml")).unwrap();
-    let fabric = site.build_fabric().unwrap();
+    let fabric = lab_fabric(root);
+    let dir = tempfile::tempdir().unwrap();
+    let big = large_fabric(dir.path());
     let setup = Setup {
         cm: lun(&fabric, "cm0"),
         other: lun(&fabric, "lun1"),
         four_k: Some(lun(&fabric, "lun4k")),
+        no_3pc: Some(lun(&fabric, "no3pc")),
+        large: Some(lun(&big, "large")),
     };
     let cm = fabric.transport("cm0").unwrap();
-    let rows = conformance::run(&cm, &setup);
-    let recorded = conformance::parse_record(
-        &std::fs::read_to_string(root.join("fixtures/lio/behaviour.tsv")).unwrap(),
+    let no_3pc = fabric.transport("no3pc").unwrap();
+    let large = big.transport("large").unwrap();
+    let rows = conformance::run(
+        &Targets {
+            cm: &cm,
+            no_3pc: Some(&no_3pc),
+            large: Some(&large),
+        },
+        &setup,
     );
+    assert!(conformance::skipped(&setup).is_empty());
+    let text = std::fs::read_to_string(root.join("fixtures/lio/behaviour.tsv")).unwrap();
+    assert!(
+        text.starts_with("# captured from LIO (kernel 6.1.0-"),
+        "behaviour.tsv must say which kernel's LIO it was captured from"
+    );
+    let recorded = conformance::parse_record(&text);
     assert!(recorded.len() >= 20, "{} recorded cases", recorded.len());
     let mut compared = 0;
     for rec in &recorded {

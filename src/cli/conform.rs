@@ -1,9 +1,9 @@
 //! `segcopy conform --cm DEV --other DEV --write-ok [--four-k DEV]
-//! [--record FILE] [--json]`: runs the EXTENDED COPY behaviour table
-//! against a copy manager and says, case by case, whether it answered as
-//! SPC-4 and LIO do.
+//! [--no-3pc DEV] [--large DEV] [--record FILE] [--json]`: runs the
+//! EXTENDED COPY behaviour table against a copy manager and says, case by
+//! case, whether it answered as LIO does.
 
-use segcopy::conformance::{self, Lun, NoAnswer, Row, Setup, SkipReason, Skipped};
+use segcopy::conformance::{self, Lun, NoAnswer, Row, Setup, SkipReason, Skipped, Targets};
 use segcopy::engine::xcopy::endpoint;
 use segcopy::transport::commands::Scsi;
 use segcopy::wire::Hex;
@@ -23,6 +23,14 @@ pub struct Args {
     /// A LU with a different block size, for the mismatch case.
     #[arg(long, value_name = "DEV")]
     four_k: Option<String>,
+    /// A LU of the same session without a copy manager (LIO:
+    /// emulate_3pc = 0): some cases are sent to it, one copies onto it.
+    #[arg(long = "no-3pc", value_name = "DEV")]
+    no_3pc: Option<String>,
+    /// A LU of more than 2^32 blocks with a copy manager (LIO answers it in
+    /// descriptor-format sense): two failing cases are sent to it.
+    #[arg(long, value_name = "DEV")]
+    large: Option<String>,
     /// Confirms that the first blocks of --other may be overwritten.
     #[arg(long)]
     write_ok: bool,
@@ -50,15 +58,29 @@ fn lun(dev: &str) -> Result<(Box<dyn segcopy::transport::Transport>, Lun), Faile
     ))
 }
 
+type Opened = (Option<Box<dyn segcopy::transport::Transport>>, Option<Lun>);
+
+/// An optional LU: its transport and what the cases need of it.
+fn optional(dev: Option<&str>) -> Result<Opened, Failed> {
+    Ok(match dev {
+        Some(d) => {
+            let (t, l) = lun(d)?;
+            (Some(t), Some(l))
+        }
+        None => (None, None),
+    })
+}
+
 /// Runs `conform`.
 pub fn run(a: Args) -> Result<(), Failed> {
     if !a.write_ok {
         return Err(Failed::new(
             exit::SYNTAX,
             format!(
-                "segcopy conform copies blocks onto {} (the valid cases write its first 72 blocks); \
+                "segcopy conform copies blocks onto {} (the valid cases write its first 72 blocks) \
+                 and rewrites the first 8 blocks of {} with the bytes they hold; \
                  pass --write-ok if that data may be overwritten",
-                a.other
+                a.other, a.cm
             ),
         ));
     }
@@ -68,8 +90,21 @@ pub fn run(a: Args) -> Result<(), Failed> {
         Some(d) => Some(lun(d)?.1),
         None => None,
     };
-    let setup = Setup { cm, other, four_k };
-    let rows = conformance::run(cm_t.as_ref(), &setup);
+    let (no_3pc_t, no_3pc) = optional(a.no_3pc.as_deref())?;
+    let (large_t, large) = optional(a.large.as_deref())?;
+    let setup = Setup {
+        cm,
+        other,
+        four_k,
+        no_3pc,
+        large,
+    };
+    let targets = Targets {
+        cm: cm_t.as_ref(),
+        no_3pc: no_3pc_t.as_deref(),
+        large: large_t.as_deref(),
+    };
+    let rows = conformance::run(&targets, &setup);
     let skipped = conformance::skipped(&setup);
     if let Some(path) = &a.record {
         std::fs::write(path, conformance::record(&rows)).map_err(|e| {
@@ -184,6 +219,8 @@ fn row_json(r: &Row) -> RowJson {
 fn hint(k: &Skipped) -> &'static str {
     match k.reason {
         SkipReason::NoFourK => " (give one with --four-k DEV)",
+        SkipReason::NoNo3pc => " (give one with --no-3pc DEV)",
+        SkipReason::NoLarge => " (give one with --large DEV)",
     }
 }
 

@@ -1,26 +1,15 @@
 //! The simulated copy manager: EXTENDED COPY (LID1) and RECEIVE COPY RESULTS
 //! (SPC-4 r37 §6.4, §6.18), with two behaviours ([`Profile`]):
 //!
-//! - **LIO** — what Linux LIO's `target_core_xcopy` does (Linux 6.x), in its
-//!   order: LID1 only (else INVALID COMMAND OPERATION CODE); parameter list
-//!   length 0 → GOOD, under 16 → PARAMETER LIST LENGTH ERROR; CSCD + segment
-//!   lists over 1,024 bytes → PARAMETER LIST LENGTH ERROR; inline data →
-//!   INVALID FIELD IN PARAMETER LIST; lists past the parameter data →
-//!   PARAMETER LIST LENGTH ERROR; then the *segment* list (length not a
-//!   multiple of 28 → UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE, more than one
-//!   → TOO MANY SEGMENT DESCRIPTORS, not 02h → UNSUPPORTED…, a descriptor
-//!   length other than 18h or CSCD ids over 07FFh → INVALID FIELD), then the
-//!   CSCD list (not a multiple of 32 → UNSUPPORTED TARGET DESCRIPTOR TYPE
-//!   CODE, more than two → TOO MANY TARGET DESCRIPTORS, not E4h →
-//!   UNSUPPORTED…, an E4h that is not binary / LU / NAA / 16 bytes / NAA 6 →
-//!   INVALID FIELD); the source or the destination must be the receiving LU
-//!   and the other a 3PC LU it reaches, else COPY ABORTED 0D/02; block sizes
-//!   must match (NOT READY 08/00); any failure while copying → COPY ABORTED
-//!   0D/02 and nothing more. Every sense is 18-byte fixed format without
-//!   sense-key-specific data. RECEIVE COPY RESULTS: OPERATING PARAMETERS
-//!   only, list id 0, allocation length ≥ 54, else INVALID FIELD IN CDB.
-//!   The lab's recording of LIO (`fixtures/lio/behaviour.tsv`) is the
-//!   reference this profile is tested against.
+//! - **LIO** — what Linux LIO's `target_core_xcopy` does, read line by
+//!   line from Linux 6.1.192 (the lab's kernel) in [`lio`]: its checks in
+//!   its order, only the fields it reads, its 32-bit arithmetic, its bare
+//!   18-byte fixed sense (8-byte descriptor sense on an LU of more than
+//!   2^32 blocks). One 02h segment between the receiving LU and a 3PC LU it
+//!   reaches; RECEIVE COPY RESULTS answers OPERATING PARAMETERS only. The
+//!   lab's recording of LIO (`fixtures/lio/behaviour.tsv`) is the
+//!   reference this profile is tested against; `docs/lio-profile.md` walks
+//!   LIO's lines with the case that records each.
 //! - **Standard** — SPC-4 as written, for what no free copy manager does:
 //!   block→stream (00h), stream→block (01h), block→block (02h),
 //!   stream→stream (03h) and inline→stream (04h) segments within the
@@ -56,6 +45,7 @@ use crate::wire::xcopy::{self, ListIdUsage, ParameterListView};
 use crate::wire::Repr;
 
 mod dry;
+mod lio;
 
 /// Which copy manager the simulator plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,7 +197,6 @@ const WRONG_DEVICE_TYPE: Code = (SenseKey::CopyAborted, 0x0d, 0x03);
 const DATA_UNDERRUN: Code = (SenseKey::CopyAborted, 0x0d, 0x04);
 const DATA_OVERRUN: Code = (SenseKey::CopyAborted, 0x0d, 0x05);
 const INEXACT_SEGMENT: Code = (SenseKey::CopyAborted, 0x26, 0x0a);
-const LU_COMMUNICATION_FAILURE: Code = (SenseKey::NotReady, 0x08, 0x00);
 
 type Code = (SenseKey, u8, u8);
 
@@ -297,7 +286,7 @@ impl CopyManager {
     fn list_error(&self, e: ListError) -> Completion {
         let (k, a, q) = e.code;
         let mut s = SenseData::fixed(k, a, q);
-        if let (false, Some(b), SenseKey::IllegalRequest) = (self.profile.is_lio(), e.byte, k) {
+        if let (Some(b), SenseKey::IllegalRequest) = (e.byte, k) {
             s = s.with_sense_key_specific(SenseKeySpecific::FieldPointer(FieldPointer {
                 command: false,
                 bit_pointer: None,
@@ -308,13 +297,13 @@ impl CopyManager {
     }
 
     fn extended_copy(&self, fabric: &Fabric, cdb: &[u8], data: DataDirection<'_>) -> Completion {
-        let lio = self.profile.is_lio();
+        if self.profile.is_lio() {
+            return self.lio_extended_copy(fabric, cdb, data);
+        }
         let Ok(c) = xcopy::ExtendedCopyCdb::parse(cdb) else {
-            // The service action (or a reserved byte) is wrong. LIO answers
-            // INVALID COMMAND OPERATION CODE; SPC-4 INVALID FIELD IN CDB.
-            return if lio {
-                common::invalid_opcode()
-            } else if cdb.get(1).is_some_and(|b| b & 0x1f != 0) {
+            // The service action (or a reserved byte) is wrong: SPC-4
+            // INVALID FIELD IN CDB.
+            return if cdb.get(1).is_some_and(|b| b & 0x1f != 0) {
                 common::invalid_cdb_field(1, Some(4))
             } else {
                 common::invalid_cdb_field(2, None)
@@ -337,28 +326,21 @@ impl CopyManager {
             Err(e) => return self.list_error(e),
         };
         let usage = ListIdUsage::from_bits(v.list_id_usage_bits());
-        if lio {
-            return self.run_lio(fabric, &checked);
-        }
         self.run_standard(fabric, v.list_id(), usage, &checked)
     }
 
-    /// Checks the list in the order the profile's device does.
+    /// Checks the list in the standard profile's order.
     fn check_list<'l>(
         &self,
         v: &ParameterListView<&'l [u8]>,
         list: &'l [u8],
     ) -> Result<Checked<'l>, ListError> {
         let lim = &self.profile.limits;
-        let lio = self.profile.is_lio();
         let cl = usize::from(v.cscd_list_length());
         let sl = usize::try_from(v.segment_list_length()).unwrap_or(usize::MAX);
         let il = usize::try_from(v.inline_data_length()).unwrap_or(usize::MAX);
         if cl.saturating_add(sl) > lim.max_descriptor_list_length as usize {
             return Err(at(PLLE, 2));
-        }
-        if lio && il != 0 {
-            return Err(at(INVALID_PARAM, 12));
         }
         if il > lim.max_inline_data_length as usize {
             return Err(at(INLINE_EXCEEDED, 12));
@@ -370,30 +352,22 @@ impl CopyManager {
         if list.len() < need {
             return Err(plain(PLLE));
         }
-        if !lio {
-            let usage = ListIdUsage::from_bits(v.list_id_usage_bits());
-            if v.flags_reserved() != 0 || usage == ListIdUsage::Reserved {
-                return Err(at(INVALID_PARAM, 1));
-            }
-            if v.header_reserved() != 0 {
-                return Err(at(INVALID_PARAM, 4));
-            }
-            if usage == ListIdUsage::None && v.list_id() != 0 {
-                return Err(at(INVALID_PARAM, 0));
-            }
+        let usage = ListIdUsage::from_bits(v.list_id_usage_bits());
+        if v.flags_reserved() != 0 || usage == ListIdUsage::Reserved {
+            return Err(at(INVALID_PARAM, 1));
+        }
+        if v.header_reserved() != 0 {
+            return Err(at(INVALID_PARAM, 4));
+        }
+        if usage == ListIdUsage::None && v.list_id() != 0 {
+            return Err(at(INVALID_PARAM, 0));
         }
         let h = xcopy::HEADER_LEN;
         let cscd_bytes = &list[h..h + cl];
         let seg_bytes = &list[h + cl..h + cl + sl];
         let inline = &list[h + cl + sl..need];
-        // LIO parses the segment list before the CSCD list.
-        let (segments, cscds) = if lio {
-            let s = self.check_segments(seg_bytes, h + cl)?;
-            (s, self.check_cscds(cscd_bytes)?)
-        } else {
-            let c = self.check_cscds(cscd_bytes)?;
-            (self.check_segments(seg_bytes, h + cl)?, c)
-        };
+        let cscds = self.check_cscds(cscd_bytes)?;
+        let segments = self.check_segments(seg_bytes, h + cl)?;
         Ok(Checked {
             cscds,
             segments,
@@ -404,35 +378,6 @@ impl CopyManager {
     fn check_cscds(&self, bytes: &[u8]) -> Result<Vec<CscdDescriptor>, ListError> {
         let lim = &self.profile.limits;
         let h = xcopy::HEADER_LEN;
-        if self.profile.is_lio() {
-            if bytes.len() % cscd::CSCD_LEN != 0 {
-                return Err(plain(UNSUPPORTED_CSCD));
-            }
-            if bytes.len() > usize::from(lim.max_cscd_descriptors) * cscd::CSCD_LEN {
-                return Err(plain(TOO_MANY_CSCD));
-            }
-            let mut out = Vec::new();
-            for d in bytes.chunks(cscd::CSCD_LEN) {
-                if d[0] != cscd::code::IDENTIFICATION {
-                    return Err(plain(UNSUPPORTED_CSCD));
-                }
-                // binary code set, LU association, NAA, 16 bytes, NAA 6
-                if d[4] & 0x0f != 0x1
-                    || d[5] & 0x30 != 0
-                    || d[5] & 0x0f != 0x3
-                    || d[7] != 16
-                    || d[8] & 0xf0 != 0x60
-                {
-                    return Err(plain(INVALID_PARAM));
-                }
-                // What LIO does not check (padding, reserved bits) must not
-                // make the simulator refuse: read the descriptor loosely.
-                let mut clean = d.to_vec();
-                clean[24..28].fill(0);
-                out.push(CscdDescriptor::parse(&clean).map_err(|_| plain(INVALID_PARAM))?);
-            }
-            return Ok(out);
-        }
         let mut out = Vec::new();
         let mut off = 0usize;
         while off < bytes.len() {
@@ -467,29 +412,6 @@ impl CopyManager {
         base: usize,
     ) -> Result<Vec<SegmentDescriptor>, ListError> {
         let lim = &self.profile.limits;
-        let b2b_len = 4 + usize::from(segment::BLOCK_BLOCK_DESCRIPTOR_LENGTH);
-        if self.profile.is_lio() {
-            if bytes.len() % b2b_len != 0 {
-                return Err(plain(UNSUPPORTED_SEGMENT));
-            }
-            if bytes.len() > usize::from(lim.max_segment_descriptors) * b2b_len {
-                return Err(plain(TOO_MANY_SEGMENTS));
-            }
-            let mut out = Vec::new();
-            for d in bytes.chunks(b2b_len) {
-                if d[0] != segment::code::BLOCK_TO_BLOCK {
-                    return Err(plain(UNSUPPORTED_SEGMENT));
-                }
-                let s = SegmentDescriptor::parse(d).map_err(|_| plain(INVALID_PARAM))?;
-                if let (Some(a), Some(b)) = s.cscd_indexes() {
-                    if a > 0x7ff || b > 0x7ff {
-                        return Err(plain(INVALID_PARAM));
-                    }
-                }
-                out.push(s);
-            }
-            return Ok(out);
-        }
         let mut out = Vec::new();
         let mut off = 0usize;
         while off < bytes.len() {
@@ -510,66 +432,6 @@ impl CopyManager {
             off += n;
         }
         Ok(out)
-    }
-
-    /// LIO: one 02h segment between the receiving LU and a 3PC LU it
-    /// reaches, copied in one go; any failure is COPY ABORTED 0D/02.
-    fn run_lio(&self, fabric: &Fabric, c: &Checked<'_>) -> Completion {
-        let Some(SegmentDescriptor::BlockToBlock(seg)) = c.segments.first() else {
-            // No segment descriptor: LIO's parser returns nothing parsed.
-            return self.list_error(plain(INVALID_PARAM));
-        };
-        let local = self.identity.naa.as_slice();
-        let naa = |i: u16| -> Option<&[u8]> {
-            match c.cscds.get(usize::from(i)) {
-                Some(CscdDescriptor::Identification(id)) => Some(id.designator.value.as_slice()),
-                _ => None,
-            }
-        };
-        let (src_naa, dst_naa) = (naa(seg.source), naa(seg.destination));
-        // LIO records the later match: the destination wins when both are local.
-        let origin_is_dst = dst_naa == Some(local);
-        let origin_is_src = src_naa == Some(local);
-        let remote = if origin_is_dst {
-            src_naa
-        } else if origin_is_src {
-            dst_naa
-        } else {
-            return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2);
-        };
-        let Some(remote) = remote.and_then(|n| self.find_3pc(fabric, n)) else {
-            return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2);
-        };
-        let Some(me) = fabric.block_path(self) else {
-            return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2);
-        };
-        let Some(other) = fabric.block_path(remote.as_ref()) else {
-            return check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2);
-        };
-        let (src, dst): (&dyn BlockTarget, &dyn BlockTarget) = if origin_is_dst {
-            (&other, &me)
-        } else {
-            (&me, &other)
-        };
-        if src.block_length() != dst.block_length() {
-            let (k, a, q) = LU_COMMUNICATION_FAILURE;
-            return check(k, a, q);
-        }
-        let bl = u64::from(src.block_length());
-        let (s0, d0, bytes) = (
-            seg.source_lba,
-            seg.destination_lba,
-            u64::from(seg.blocks) * bl,
-        );
-        let copied = if self.profile.move_data {
-            copy_blocks(src, s0, dst, d0, bytes)
-        } else {
-            dry::copy_blocks(src, s0, dst, d0, bytes)
-        };
-        match copied {
-            Ok(_) => Completion::good(0),
-            Err(_) => check(NOT_REACHABLE.0, NOT_REACHABLE.1, NOT_REACHABLE.2),
-        }
     }
 
     /// The LU with this NAA that has a copy manager (LIO looks only at
@@ -789,23 +651,12 @@ impl CopyManager {
     }
 
     fn receive_copy_results(&self, cdb: &[u8], data: DataDirection<'_>) -> Completion {
+        if self.profile.is_lio() {
+            return self.lio_receive_copy_results(cdb, data);
+        }
         let Ok(c) = ReceiveCopyResultsCdb::parse(cdb) else {
             return common::invalid_cdb_field(1, None);
         };
-        if self.profile.is_lio() {
-            // list id first, then the service action, then the length.
-            if c.list_id != 0
-                || c.service_action != ServiceAction::OperatingParameters
-                || c.allocation_length < 54
-            {
-                return check(SenseKey::IllegalRequest, 0x24, 0x00);
-            }
-            // LIO fills a buffer of the allocation length: 46 bytes of data,
-            // the rest zero.
-            let mut b = self.profile.limits.to_vec().unwrap_or_default();
-            b.resize(c.allocation_length.min(4096) as usize, 0);
-            return data_in(data, &b);
-        }
         let bytes = match c.service_action {
             ServiceAction::OperatingParameters => self.profile.limits.to_vec(),
             ServiceAction::CopyStatus => match self.lock().held.get(&c.list_id) {
