@@ -345,16 +345,8 @@ fn verify_records_checksums_and_restore_verify_checks_them() {
         &san.loaded,
         &san.store,
         &RestoreRequest {
-            backup: ran.outcome.id,
-            target: "restore0".into(),
-            lba: 0,
-            copy: None,
             verify: true,
-            host_movers: false,
-            host_id: None,
-            timeouts: Timeouts::default(),
-            partial: false,
-            force: false,
+            ..RestoreRequest::new(ran.outcome.id, "restore0")
         },
         &LogObserver,
     )

@@ -20,7 +20,6 @@ use segcopy::catalog::{BackupStatus, Mode, Store, Target};
 use segcopy::demo;
 use segcopy::engine::backup::{BackupRequest, LogObserver};
 use segcopy::engine::job::{self, JobError, Order};
-use segcopy::engine::mover::Timeouts;
 use segcopy::inventory::Inventory;
 use segcopy::restore::{self, RestoreError, RestoreRequest};
 use segcopy::select::SelectError;
@@ -192,18 +191,7 @@ fn sixteen_backups_and_four_restores_at_once() {
                         inventory,
                         loaded,
                         &store,
-                        &RestoreRequest {
-                            backup: id,
-                            target: format!("restore{k}"),
-                            lba: 0,
-                            copy: None,
-                            verify: false,
-                            host_movers: false,
-                            host_id: None,
-                            timeouts: Timeouts::default(),
-                            partial: false,
-                            force: false,
-                        },
+                        &RestoreRequest::new(id, &format!("restore{k}")),
                         &LogObserver,
                     );
                     let mut t = tally.lock().unwrap();
@@ -241,18 +229,7 @@ fn sixteen_backups_and_four_restores_at_once() {
             &inventory,
             &loaded,
             &store,
-            &RestoreRequest {
-                backup: *id,
-                target: "restore0".into(),
-                lba: 0,
-                copy: None,
-                verify: false,
-                host_movers: false,
-                host_id: None,
-                timeouts: Timeouts::default(),
-                partial: false,
-                force: false,
-            },
+            &RestoreRequest::new(*id, "restore0"),
             &LogObserver,
         )
         .unwrap_or_else(|e| panic!("backup {id}: {e}"));

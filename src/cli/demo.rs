@@ -194,18 +194,7 @@ pub fn run(a: Args) -> Result<(), Failed> {
         &inventory,
         &loaded,
         store.as_ref(),
-        &RestoreRequest {
-            backup: id,
-            target: "restore0".into(),
-            lba: 0,
-            copy: None,
-            verify: false,
-            host_movers: false,
-            host_id: None,
-            timeouts: Timeouts::default(),
-            partial: false,
-            force: false,
-        },
+        &RestoreRequest::new(id, "restore0"),
         &progress,
     );
     progress.finish();

@@ -58,6 +58,26 @@ pub struct RestoreRequest {
     pub force: bool,
 }
 
+impl RestoreRequest {
+    /// A restore of backup `backup` to `target` from LBA 0: the preferred
+    /// copy, no read-back, copy managers only, default time-outs, a whole
+    /// backup only, and a target the kernel does not use.
+    pub fn new(backup: BackupId, target: &str) -> Self {
+        RestoreRequest {
+            backup,
+            target: target.to_string(),
+            lba: 0,
+            copy: None,
+            verify: false,
+            host_movers: false,
+            host_id: None,
+            timeouts: Timeouts::default(),
+            partial: false,
+            force: false,
+        }
+    }
+}
+
 /// Why a restore could not run or stopped: one sentence each.
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::tape_map::{self, TapeMap};
+use crate::catalog::tape_map::TapeMap;
 use crate::catalog::{BackupId, Store, StoreError};
 use crate::engine::overwrite::ScanError;
 use crate::transport::commands::ScsiError;
@@ -20,25 +20,10 @@ pub enum RebuildError {
     /// The catalog refused an import.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A map was found but does not decode.
-    #[error("{drive}: file {file} holds a damaged map: {source}")]
-    Map {
-        /// The drive.
-        drive: String,
-        /// The file number (from 0).
-        file: u64,
-        /// Why.
-        #[source]
-        source: tape_map::MapError,
-    },
-    /// The drive refused variable-block mode, in which segcopy reads maps.
-    #[error("{drive}: {why}")]
-    Mode {
-        /// The drive.
-        drive: String,
-        /// Why.
-        why: String,
-    },
+    /// The tape could not be read through (a damaged map, a drive that
+    /// refuses variable-block mode).
+    #[error(transparent)]
+    Scan(ScanError),
 }
 
 /// Every map on the tape loaded in `drive`, from its beginning, in order.
@@ -50,16 +35,7 @@ impl From<ScanError> for RebuildError {
     fn from(e: ScanError) -> Self {
         match e {
             ScanError::Scsi(e) => RebuildError::Scsi(e),
-            ScanError::Map {
-                drive,
-                file,
-                source,
-            } => RebuildError::Map {
-                drive,
-                file,
-                source,
-            },
-            ScanError::Mode { drive, why } => RebuildError::Mode { drive, why },
+            e => RebuildError::Scan(e),
         }
     }
 }

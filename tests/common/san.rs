@@ -13,7 +13,6 @@ use segcopy::catalog::{BackupDetail, BackupStatus, Mode, Place, Store, Target};
 use segcopy::demo;
 use segcopy::engine::backup::{BackupRequest, LogObserver};
 use segcopy::engine::job::{self, JobError, Order, Ran};
-use segcopy::engine::mover::Timeouts;
 use segcopy::inventory::Inventory;
 use segcopy::restore::{self, RestoreError, RestoreOutcome, RestoreRequest};
 use segcopy::site::Loaded;
@@ -155,16 +154,9 @@ impl San {
             &self.loaded,
             &self.store,
             &RestoreRequest {
-                backup: id,
-                target: target.into(),
                 lba,
-                copy: None,
-                verify: false,
-                host_movers: false,
-                host_id: None,
-                timeouts: Timeouts::default(),
                 partial,
-                force: false,
+                ..RestoreRequest::new(id, target)
             },
             &LogObserver,
         )
