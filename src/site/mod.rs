@@ -57,6 +57,12 @@
 //! segment = 3
 //! effect = "sense"
 //! sense = "0a/0d/01"
+//!
+//! [[fault]]                      # a hostile drive: its 3rd READ POSITION
+//! device = "drive0"              # reports a block before the last one
+//! command = 3
+//! effect = "lie"
+//! lie = "position-backwards"
 //! ```
 
 use std::collections::HashSet;
@@ -407,11 +413,20 @@ pub struct FaultSpec {
     /// …from this seed.
     #[serde(default)]
     pub seed: Option<u64>,
-    /// sense, hang, gone, medium-error, end-of-medium, cannot-move.
+    /// sense, hang, gone, medium-error, end-of-medium, cannot-move, lie.
     pub effect: Spanned<String>,
     /// For `effect = "sense"`: KEY/ASC/ASCQ in hex, e.g. "0a/0d/01".
     #[serde(default)]
     pub sense: Option<Spanned<String>>,
+    /// For `effect = "lie"`: the lie the device tells (see
+    /// [`crate::transport::fault::Lie`]): length, data-segment-granularity,
+    /// inline-data-granularity, held-data-granularity, residual,
+    /// sense-length, sense-short, sense-overflow, position-backwards or
+    /// position-ahead. With `command = n` it is told in the n-th command
+    /// it fits (the n-th READ POSITION for a position lie, the n-th
+    /// OPERATING PARAMETERS for a granularity).
+    #[serde(default)]
+    pub lie: Option<Spanned<String>>,
     /// How many times it fires (default 1; 0 = every time).
     #[serde(default)]
     pub times: Option<u32>,
@@ -823,12 +838,23 @@ impl Site {
                 }
                 Effect::Sense(_) => !data_trigger,
                 Effect::Hang | Effect::Gone => true,
+                Effect::Lie(_) => f.segment.is_none() && !data_trigger,
             };
             if !fits {
                 return self.err(
                     f.effect.span(),
                     format!("fault[{i}].effect"),
-                    format!("effect {:?} cannot follow this trigger: cannot-move takes command (the n-th move), always or per_million; medium-error and end-of-medium take after_bytes, tape_block, always or per_million; sense takes command, segment, always or per_million", f.effect.get_ref()),
+                    format!("effect {:?} cannot follow this trigger: cannot-move takes command (the n-th move), always or per_million; medium-error and end-of-medium take after_bytes, tape_block, always or per_million; sense takes command, segment, always or per_million; lie takes command (the n-th command the lie fits), always or per_million", f.effect.get_ref()),
+                );
+            }
+            if let (Some(l), false) = (&f.lie, matches!(effect, Effect::Lie(_))) {
+                return self.err(
+                    l.span(),
+                    format!("fault[{i}].lie"),
+                    format!(
+                        "lie = {:?} goes with effect = \"lie\"; remove it or set effect = \"lie\"",
+                        l.get_ref()
+                    ),
                 );
             }
         }
@@ -1157,6 +1183,63 @@ drives = ["tape0"]
         for (text, line, field) in cases {
             let e = parse(text).unwrap_err();
             assert_eq!((e.line, e.field.as_str()), (*line, *field), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_lie_parses_and_its_mistakes_name_line_and_field() {
+        use crate::transport::fault::{Effect, Lie, Trigger};
+        let base = "[site]\nstate_dir = \"memory\"\n[[copy_manager]]\nname = \"cm0\"\n[[fault]]\ndevice = \"cm0\"\n";
+        let s = parse(&format!(
+            "{base}command = 2\neffect = \"lie\"\nlie = \"data-segment-granularity\"\n"
+        ))
+        .unwrap();
+        let f = &s.fault_plan().unwrap().faults()[0];
+        assert_eq!(
+            (&f.trigger, &f.effect),
+            (
+                &Trigger::Command(2),
+                &Effect::Lie(Lie::Granularity(
+                    crate::transport::fault::Granularity::DataSegment
+                ))
+            )
+        );
+        let cases: &[(&str, usize, &str, &str)] = &[
+            (
+                "command = 1\neffect = \"lie\"\n",
+                8,
+                "fault[0].lie",
+                "needs lie = \"KIND\", one of length, data-segment-granularity",
+            ),
+            (
+                "command = 1\neffect = \"lie\"\nlie = \"fib\"\n",
+                9,
+                "fault[0].lie",
+                "\"fib\" is not a lie",
+            ),
+            (
+                "segment = 1\neffect = \"lie\"\nlie = \"residual\"\n",
+                8,
+                "fault[0].effect",
+                "lie takes command",
+            ),
+            (
+                "tape_block = 1\neffect = \"lie\"\nlie = \"position-ahead\"\n",
+                8,
+                "fault[0].effect",
+                "lie takes command",
+            ),
+            (
+                "command = 1\neffect = \"hang\"\nlie = \"residual\"\n",
+                9,
+                "fault[0].lie",
+                "goes with effect = \"lie\"",
+            ),
+        ];
+        for (tail, line, field, says) in cases {
+            let e = parse(&format!("{base}{tail}")).unwrap_err();
+            assert_eq!((e.line, e.field.as_str()), (*line, *field), "{tail}: {e}");
+            assert!(e.message.contains(says), "{tail}: {e}");
         }
     }
 
