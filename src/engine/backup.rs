@@ -499,24 +499,23 @@ impl Stream {
                 let first = *next;
                 let after = first.map(|f| f + n);
                 let mut verified = false;
-                if *reports {
-                    match media::position(t.as_ref()) {
-                        Some(p) if Some(p) == after => verified = true,
-                        Some(p) => {
+                if let (true, Some(f)) = (*reports, first) {
+                    // A position the drive's answers contradict (backwards,
+                    // elsewhere, unreadable) fails the stream: the segment
+                    // is never recorded where the drive did not prove it.
+                    match media::after_write(t.as_ref(), f, n) {
+                        Ok(Some(_)) => verified = true,
+                        Ok(None) => {
+                            warn!("{drive_name}: READ POSITION gave no position after a segment; positions from here on are computed");
+                            *reports = false;
+                        }
+                        Err(e) => {
                             return Err(StreamStop {
-                                reason: format!(
-                                    "{drive_name} is at block {p} after the segment, not at block {} where {n} blocks from block {} end",
-                                    after.map_or("?".into(), |a| a.to_string()),
-                                    first.map_or("?".into(), |a| a.to_string())
-                                ),
+                                reason: e.to_string(),
                                 action: Action::Failover,
                                 why: "the tape is not where the segment should end",
                                 error: None,
                             })
-                        }
-                        None => {
-                            warn!("{drive_name}: READ POSITION gave no position after a segment; positions from here on are computed");
-                            *reports = false;
                         }
                     }
                 }
