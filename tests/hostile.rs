@@ -310,7 +310,9 @@ fn a_backup_leaves_out_a_copy_manager_that_claims_a_granularity_of_2_to_the_32()
     let why = unready.lock().unwrap().clone();
     assert_eq!(why.len(), 1, "{why:?}");
     assert!(
-        why[0].contains("cm0: RECEIVE COPY RESULTS: the device claims a DATA SEGMENT GRANULARITY of 2^32 bytes"),
+        why[0].contains(
+            "cm0: RECEIVE COPY RESULTS: the device claims a DATA SEGMENT GRANULARITY of 2^32 bytes"
+        ),
         "{why:?}"
     );
     // Every segment went the other way, and is where drive1 proved it.
@@ -366,7 +368,10 @@ fn a_tape_whose_position_goes_backwards_fails_its_stream_and_records_nothing_the
     assert_eq!(ran.outcome.status, BackupStatus::Completed);
     let f = &ran.outcome.failovers;
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!((f[0].segment, f[0].from_stream, f[0].to_stream), (1, 0, Some(1)));
+    assert_eq!(
+        (f[0].segment, f[0].from_stream, f[0].to_stream),
+        (1, 0, Some(1))
+    );
     assert_eq!(
         f[0].reason,
         "drive0: READ POSITION reports block 3 after 4 block(s) were written from block 4: the position went backwards, so segcopy does not trust where the data is"
@@ -407,7 +412,10 @@ fn a_tape_whose_position_disagrees_with_what_was_written_fails_its_stream() {
         f[0].reason
     );
     let d = san.detail(ran.outcome.id);
-    assert!(d.segments.iter().all(|s| s.stream == 1), "nothing on drive0");
+    assert!(
+        d.segments.iter().all(|s| s.stream == 1),
+        "nothing on drive0"
+    );
     every_position_proved(&san, &d);
 }
 

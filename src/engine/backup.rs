@@ -833,6 +833,12 @@ pub fn check(opener: &dyn Opener, req: &BackupRequest) -> Result<Checked, Backup
         None => ep.capacity_blocks.saturating_sub(req.lba),
     };
     super::segments::check_range(&req.source, req.lba, blocks, ep.capacity_blocks)?;
+    super::segments::check_size(
+        &req.source,
+        req.segment_bytes,
+        ep.block_length,
+        ep.capacity_blocks,
+    )?;
     let object = Object {
         source: req.source.clone(),
         designator: hex::encode(&ep.designator.value),

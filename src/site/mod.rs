@@ -118,18 +118,25 @@ pub struct Size(pub u64);
 
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(u64),
-            Text(String),
+        struct SizeVisitor;
+        impl serde::de::Visitor<'_> for SizeVisitor {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size: a number of bytes, or a string such as \"256 MiB\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Size, E> {
+                Ok(Size(n))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Size, E> {
+                u64::try_from(n)
+                    .map(Size)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Size, E> {
+                crate::units::parse_size(s).map(Size).map_err(E::custom)
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Int(n) => Ok(Size(n)),
-            Raw::Text(s) => crate::units::parse_size(&s)
-                .map(Size)
-                .map_err(serde::de::Error::custom),
-        }
+        d.deserialize_any(SizeVisitor)
     }
 }
 
@@ -534,6 +541,28 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     })
 }
 
+/// The table whose header is on the line at `offset`, or the nearest
+/// header above it (`disk` for `[[disk]]`).
+fn table_at(text: &str, offset: usize) -> Option<String> {
+    let end = text
+        .get(offset..)?
+        .find('\n')
+        .map_or(text.len(), |i| offset + i);
+    text[..end]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| {
+            l.split(']')
+                .next()
+                .unwrap_or(l)
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string()
+        })
+}
+
 impl Site {
     /// Reads and checks a site file.
     pub fn load(path: &Path) -> Result<Site, SiteError> {
@@ -551,14 +580,23 @@ impl Site {
     pub fn parse(path: &Path, text: &str) -> Result<Site, SiteError> {
         let mut site: Site = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
-            let msg = e.message().to_string();
-            let field = msg
+            // One line: toml says "what; expected what" over two.
+            let mut msg = e.message().trim_end().lines().collect::<Vec<_>>().join("; ");
+            let mut field = msg
                 .split('`')
                 .nth(1)
                 .filter(|_| msg.contains("field"))
                 .map(str::to_string)
                 .or_else(|| e.span().and_then(|s| key_at(text, s.start)))
                 .unwrap_or_else(|| "(syntax)".into());
+            // A key a table must have: name it with its table, and say so.
+            if let (Some(missing), Some(span)) = (msg.strip_prefix("missing field "), e.span()) {
+                let missing = missing.trim_matches('`').to_string();
+                if let Some(table) = table_at(text, span.start) {
+                    msg = format!("missing field `{missing}`: every [[{table}]] needs {missing} = …; add it to this one");
+                    field = format!("{table}.{missing}");
+                }
+            }
             SiteError {
                 file: path.to_path_buf(),
                 line,
@@ -805,7 +843,11 @@ impl Site {
                 return self.err(
                     f.device.span(),
                     format!("fault[{i}].device"),
-                    format!("{:?} is not a device of this site", f.device.get_ref()),
+                    format!(
+                        "{:?} is not a device of this site; name one of its devices ({})",
+                        f.device.get_ref(),
+                        self.device_names().join(", ")
+                    ),
                 );
             }
             let triggers = [
