@@ -146,12 +146,11 @@ fn backup_arguments() {
                 "no usable destination disk (prod0 is the source)"),
             case(&["backup", "drive0", "--segment-size", "1MiB"], FILE_ERROR,
                 "drive0 is a sequential access device (tape), not a block device; name a disk"),
+            case(&["backup", "nodisk"], SYNTAX, "nodisk is not a resource of "),
+            case(&["backup", "prod0", "--to", "disk:nodisk"], SYNTAX, "nodisk is not a resource of "),
         ],
     );
-}
-
-#[test]
-fn a_backup_segment_size_the_copy_managers_granularity_does_not_divide() {
+    // Copy managers whose data segment granularity is 64 KiB.
     let limits = "[copy_manager.limits]\ndata_segment_granularity = \"64 KiB\"";
     let dir = site("backup-granularity", &site_text(limits));
     check(
@@ -189,12 +188,18 @@ fn xcopy_arguments() {
                 "prod0@x: the part after @ must be a starting LBA (a whole number)"),
             case(&["xcopy", "--from", "drive0", "--to", "restore0", "--blocks", "16", "--via", "cm0"], SYNTAX,
                 "drive0 is a sequential access device (tape), not a block device; name a disk (a logical unit with blocks) here"),
+            case(&["xcopy", "--from", "nodisk", "--to", "restore0", "--blocks", "1", "--via", "cm0"], FILE_ERROR,
+                "nodisk is not a device of "),
+            case(&["xcopy", "--from", "prod0", "--to", "nodisk", "--blocks", "1", "--via", "cm0"], FILE_ERROR,
+                "(it has: prod0, restore0, big4k, small0, cm0, cm1, lio0, cmg, lib0, drive0, drive1); give one of those names or a /dev path"),
+            case(&["xcopy", "--from", "prod0", "--to", "restore0", "--blocks", "1", "--via", "nocm"], FILE_ERROR,
+                "nocm is not a device of "),
         ],
     );
 }
 
 #[test]
-fn bench_arguments() {
+fn bench_arguments_and_drive_and_library_names() {
     let dir = site("bench", &site_text(""));
     check(
         &dir,
@@ -218,6 +223,19 @@ fn bench_arguments() {
                 "--to: prod0 has 512-byte blocks but big4k has 4096-byte blocks"),
             case(&["bench", "--object", "prod0", "--to", "restore0@100", "--via", "cm0", "--sizes", "1MiB"], SYNTAX,
                 "--to: destination range LBA 100 + 16384 blocks goes past the end of restore0, which has 16384 blocks"),
+            // Unknown names (with the default sizes: those prod0 holds).
+            case(&["bench", "--object", "nodisk", "--to", "restore0", "--via", "cm0"], FILE_ERROR,
+                "nodisk is not a device of "),
+            case(&["bench", "--object", "prod0", "--to", "restore0", "--via", "nocm"], FILE_ERROR,
+                "nocm is not a device of "),
+            case(&["bench", "--object", "prod0", "--to", "restore0", "--via", "cm0", "--sizes", "1MiB",
+                   "--fault-at", "0.5", "--failover-via", "nocm"], FILE_ERROR,
+                "nocm is not a device of "),
+            case(&["bench", "--object", "prod0", "--to", "nodrive", "--tape", "T00001L6", "--via", "cm0"], SYNTAX,
+                "--tape T00001L6: no library of the site has the drive nodrive"),
+            case(&["tape", "nodrive", "status"], FILE_ERROR, "nodrive is not a device of "),
+            case(&["changer", "nolib", "status"], FILE_ERROR, "nolib is not a device of "),
+            case(&["tape", "sw0", "status"], SYNTAX, "sw0 is a switch in "),
         ],
     );
 }
@@ -262,40 +280,6 @@ fn restore_arguments() {
     // Past its end, prod0 is a fine target.
     let o = segcopy(&dir, &["restore", "1", "--to", "prod0@4096"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-#[test]
-fn unknown_names() {
-    let dir = site("names", &site_text(""));
-    check(
-        &dir,
-        &[
-            // Disks.
-            case(&["backup", "nodisk"], SYNTAX, "nodisk is not a resource of "),
-            case(&["backup", "prod0", "--to", "disk:nodisk"], SYNTAX, "nodisk is not a resource of "),
-            case(&["xcopy", "--from", "nodisk", "--to", "restore0", "--blocks", "1", "--via", "cm0"], FILE_ERROR,
-                "nodisk is not a device of "),
-            case(&["xcopy", "--from", "prod0", "--to", "nodisk", "--blocks", "1", "--via", "cm0"], FILE_ERROR,
-                "(it has: prod0, restore0, big4k, small0, cm0, cm1, lio0, cmg, lib0, drive0, drive1); give one of those names or a /dev path"),
-            case(&["bench", "--object", "nodisk", "--to", "restore0", "--via", "cm0"], FILE_ERROR,
-                "nodisk is not a device of "),
-            // Copy managers.
-            case(&["xcopy", "--from", "prod0", "--to", "restore0", "--blocks", "1", "--via", "nocm"], FILE_ERROR,
-                "nocm is not a device of "),
-            case(&["bench", "--object", "prod0", "--to", "restore0", "--via", "nocm"], FILE_ERROR,
-                "nocm is not a device of "),
-            case(&["bench", "--object", "prod0", "--to", "restore0", "--via", "cm0", "--sizes", "1MiB",
-                   "--fault-at", "0.5", "--failover-via", "nocm"], FILE_ERROR,
-                "nocm is not a device of "),
-            // Drives and libraries.
-            case(&["tape", "nodrive", "status"], FILE_ERROR, "nodrive is not a device of "),
-            case(&["bench", "--object", "prod0", "--to", "nodrive", "--tape", "T00001L6", "--via", "cm0"], SYNTAX,
-                "--tape T00001L6: no library of the site has the drive nodrive"),
-            case(&["changer", "nolib", "status"], FILE_ERROR, "nolib is not a device of "),
-            // A switch is no device.
-            case(&["tape", "sw0", "status"], SYNTAX, "sw0 is a switch in "),
-        ],
-    );
 }
 
 /// Runs `segcopy --site bad.toml inventory` on `text`; it must fail with
@@ -374,10 +358,7 @@ fn bad_site_files_say_file_line_and_field() {
     for (test, text, line, field, says) in cases {
         site_refused(test, text, *line, field, says);
     }
-}
-
-#[test]
-fn a_site_file_that_cannot_be_read() {
+    // A file that is not there: no line to name.
     let dir = tmp_dir("unreadable");
     let path = dir.join("nowhere.toml");
     let o = Command::new(env!("CARGO_BIN_EXE_segcopy"))
