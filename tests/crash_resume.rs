@@ -79,23 +79,45 @@ impl Lab {
         )
     }
 
-    /// Starts segcopy and kills it with SIGKILL after `after`; whether it
-    /// had ended by itself first.
-    fn kill_after(&self, args: &[&str], after: Duration) -> bool {
+    /// Starts segcopy, waits until `due()` says so (or `limit` passed),
+    /// then `jitter` more, and kills it with SIGKILL; whether it had ended
+    /// by itself first.
+    fn kill_when(
+        &self,
+        args: &[&str],
+        due: impl Fn() -> bool,
+        jitter: Duration,
+        limit: Duration,
+    ) -> bool {
         let mut child = self.segcopy(args).spawn().unwrap();
         let start = Instant::now();
+        let mut fire: Option<Instant> = None;
         loop {
             if let Some(_status) = child.try_wait().unwrap() {
                 return true;
             }
-            if start.elapsed() >= after {
-                break;
+            match fire {
+                Some(t) if Instant::now() >= t => break,
+                Some(_) => {}
+                None if due() || start.elapsed() >= limit => fire = Some(Instant::now() + jitter),
+                None => {}
             }
-            std::thread::sleep(Duration::from_micros(500));
+            std::thread::sleep(Duration::from_micros(200));
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         false
+    }
+
+    /// Segments recorded of the newest backup if it is newer than
+    /// `before`.
+    fn recorded_since(&self, before: Option<i64>) -> Option<usize> {
+        let store = self.store();
+        let b = store.backups().ok()?.last().map(|b| b.id)?;
+        if Some(b) == before {
+            return None;
+        }
+        store.backup(b).ok().map(|d| d.segments.len())
     }
 
     fn store(&self) -> SqliteStore {
@@ -205,19 +227,36 @@ fn killed_backups_resume_and_killed_restores_run_again() {
 
     let (mut resumed, mut finished_first, mut before_begin) = (0, 0, 0);
     for point in 0..BACKUP_KILLS {
-        // From a little before the copying begins to its end (the start,
-        // securing and loading, is killed at too).
-        let from = begin_time.mul_f64(0.8);
-        let after = from + (backup_time - from).mul_f64((next(&mut seed) % 1000) as f64 / 1000.0);
+        // One point in five while the backup starts (securing, loading);
+        // the others once k of its segments are recorded (k seeded, up to
+        // all of them: then the kill lands in the map's write or the end),
+        // and a seeded 0-3 ms more: inside the next segment's copy, its
+        // record's commit, or between them. Events, not a measured time, so
+        // a loaded machine moves no point out of the backup.
+        let r = next(&mut seed);
         let before = lab.last_backup();
-        let ended = lab.kill_after(BACKUP, after);
+        let jitter = Duration::from_micros(next(&mut seed) % 3000);
+        let (ended, after) = if r % 5 == 0 {
+            let after = begin_time.mul_f64((r % 1000) as f64 / 1000.0);
+            (
+                lab.kill_when(BACKUP, || false, Duration::ZERO, after),
+                format!("{after:?}"),
+            )
+        } else {
+            let k = (r % (DISK / MIB + 1)) as usize;
+            let due = || lab.recorded_since(before).is_some_and(|n| n >= k);
+            (
+                lab.kill_when(BACKUP, due, jitter, Duration::from_secs(600)),
+                format!("{k} segments recorded and {jitter:?}"),
+            )
+        };
         lab.check_catalog();
         let id = lab.last_backup().filter(|id| Some(*id) != before);
         let Some(id) = id else {
             // Killed before the backup began: nothing to resume; the next
             // backup must still find every resource free.
             before_begin += 1;
-            eprintln!("point {point}: killed after {after:?}, before the backup began");
+            eprintln!("point {point}: killed after {after}, before the backup began");
             let (code, out) = lab.run(BACKUP);
             assert_eq!(code, 0, "point {point}: the next backup: {out}");
             continue;
@@ -225,7 +264,7 @@ fn killed_backups_resume_and_killed_restores_run_again() {
         let status = lab.store().backup(id).unwrap().backup.status;
         let recorded = lab.store().backup(id).unwrap().segments.len();
         eprintln!(
-            "point {point}: killed after {after:?}: backup {id} {status} with {recorded} segments recorded{}",
+            "point {point}: killed after {after}: backup {id} {status} with {recorded} segments recorded{}",
             if ended { " (it had ended)" } else { "" }
         );
         if status == BackupStatus::Completed {
@@ -261,7 +300,7 @@ fn killed_backups_resume_and_killed_restores_run_again() {
         let after = restore_time.mul_f64((next(&mut seed) % 1000) as f64 / 1000.0);
         lab.wipe_restore0();
         let args = ["restore", &first.to_string(), "--to", "restore0"];
-        let ended = lab.kill_after(&args, after);
+        let ended = lab.kill_when(&args, || false, Duration::ZERO, after);
         lab.check_catalog();
         eprintln!(
             "restore point {point}: killed after {after:?}{}",

@@ -14,7 +14,6 @@ use segcopy::catalog::{BackupStatus, Mode, Place, Store, Target};
 use segcopy::demo;
 use segcopy::engine::backup::{BackupError, BackupRequest, LogObserver};
 use segcopy::engine::job::{self, JobError, Order, Ran};
-use segcopy::engine::mover::Timeouts;
 use segcopy::engine::segments::SpanError;
 use segcopy::inventory::Inventory;
 use segcopy::restore::{self, RestoreError, RestoreRequest};

@@ -11,7 +11,7 @@ use segcopy::bench::{
     self, plot, recommend, Dest, FaultHook, Path, Recommendation, Report, Source, Spec, Way,
 };
 use segcopy::engine::mover::{HostMover, Timeouts, XcopyMover};
-use segcopy::engine::plan::Limits;
+use segcopy::engine::plan::{Endpoint, Limits};
 use segcopy::engine::xcopy::endpoint;
 use segcopy::transport::commands::Scsi;
 use segcopy::transport::discover::Identity;
@@ -39,10 +39,10 @@ pub struct Args {
     /// destination, as sg_xcopy).
     #[arg(long, value_name = "CM")]
     via: Option<String>,
-    /// Segment sizes to measure, comma-separated.
-    #[arg(long, value_name = "SIZE,…", default_value = "1MiB,4MiB,16MiB,64MiB",
-          value_delimiter = ',', value_parser = parse_size)]
-    sizes: Vec<u64>,
+    /// Segment sizes to measure, comma-separated. Default: 1MiB, 4MiB,
+    /// 16MiB and 64MiB, those no larger than the object's disk.
+    #[arg(long, value_name = "SIZE,…", value_delimiter = ',', value_parser = parse_size)]
+    sizes: Option<Vec<u64>>,
     /// Runs per size (the median is reported, and the spread).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: u32,
@@ -270,6 +270,55 @@ fn dest<'a>(
     Ok(Dest::Disk { t, endpoint, lba })
 }
 
+/// Every size of `--sizes` is whole blocks of the source `name`, at least
+/// one, and no larger than the source itself.
+fn check_sizes(sizes: &[u64], name: &str, source: &Endpoint) -> Result<(), Failed> {
+    let bl = u64::from(source.block_length);
+    let capacity = source.capacity_blocks.saturating_mul(bl);
+    for &size in sizes {
+        let why = if size == 0 {
+            format!("a segment size of 0 bytes copies nothing; give sizes of at least one of {name}'s {bl}-byte blocks")
+        } else if bl == 0 || size % bl != 0 {
+            format!("segment size {size} bytes is not a whole number of {name}'s {bl}-byte blocks; use a multiple of {bl}")
+        } else if size > capacity {
+            format!("segment size {size} bytes is larger than {name} itself ({capacity} bytes); give sizes of at most {capacity} bytes")
+        } else {
+            continue;
+        };
+        return Err(Failed::new(exit::SYNTAX, format!("--sizes: {why}")));
+    }
+    Ok(())
+}
+
+/// The sizes measured when `--sizes` is not given: 1, 4, 16 and 64 MiB,
+/// those no larger than the source `name`.
+fn default_sizes(name: &str, source: &Endpoint) -> Result<Vec<u64>, Failed> {
+    let capacity = source
+        .capacity_blocks
+        .saturating_mul(u64::from(source.block_length));
+    let sizes: Vec<u64> = [1u64 << 20, 4 << 20, 16 << 20, 64 << 20]
+        .into_iter()
+        .filter(|&s| s <= capacity)
+        .collect();
+    if sizes.is_empty() {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            format!("{name} ({capacity} bytes) is smaller than the smallest default segment size (1 MiB); give --sizes of at most {capacity} bytes"),
+        ));
+    }
+    Ok(sizes)
+}
+
+/// A disk destination takes the object: the same block size, room for it,
+/// and not the source's own blocks.
+fn check_dest(flag: &str, source: &Source<'_>, dest: &Dest<'_>) -> Result<(), Failed> {
+    let Dest::Disk { endpoint, lba, .. } = dest else {
+        return Ok(());
+    };
+    segcopy::engine::plan::check_ends(&source.endpoint, source.lba, endpoint, *lba, source.blocks)
+        .map_err(|e| Failed::new(exit::SYNTAX, format!("{flag}: {e}")))
+}
+
 /// Every run as CSV, one line each.
 fn csv(report: &Report) -> String {
     let mut s =
@@ -456,7 +505,7 @@ struct Json<'a> {
 pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     let (obj, obj_lba, obj_len) =
         parse_object(&a.object).map_err(|m| Failed::new(exit::SYNTAX, m))?;
-    if a.sizes.is_empty() {
+    if a.sizes.as_ref().is_some_and(|s| s.is_empty()) {
         return Err(Failed::new(
             exit::SYNTAX,
             "--sizes is empty: give at least one segment size",
@@ -502,6 +551,13 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     };
     segcopy::engine::segments::check_range(&obj, obj_lba, blocks, endpoint_src.capacity_blocks)
         .map_err(|e| Failed::new(exit::SYNTAX, e.to_string()))?;
+    let sizes = match &a.sizes {
+        Some(sizes) => {
+            check_sizes(sizes, &obj, &endpoint_src)?;
+            sizes.clone()
+        }
+        None => default_sizes(&obj, &endpoint_src)?,
+    };
     let source = Source {
         t: source_t.as_ref(),
         endpoint: endpoint_src,
@@ -533,6 +589,7 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
             },
         )?,
     };
+    check_dest("--to", &source, &primary.dest)?;
 
     let standby_t;
     let standby_mover;
@@ -558,6 +615,7 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
                     force: a.force,
                 },
             )?;
+            check_dest("--failover-to", &source, &d)?;
             if d.is_tape_of(&primary.dest) {
                 return Err(Failed::new(exit::SYNTAX, "--failover-to names the primary's tape drive: the standby needs a drive (and tape) of its own"));
             }
@@ -569,7 +627,7 @@ pub fn run(a: Args, catalog: Option<&str>) -> Result<(), Failed> {
     };
     let host = HostMover::new(&segcopy::catalog::process::host_name(None));
     let spec = Spec {
-        sizes: a.sizes.clone(),
+        sizes,
         repeat: a.repeat,
         depths: a.queue_depth.iter().map(|d| usize::from(*d)).collect(),
         fault_at: a.fault_at,

@@ -9,7 +9,6 @@ use segcopy::catalog::{self, BackupStatus, Mode, Target};
 use segcopy::demo::{self, DemoOptions};
 use segcopy::engine::backup::{BackupRequest, Failover};
 use segcopy::engine::job::{self, Order};
-use segcopy::engine::mover::Timeouts;
 use segcopy::inventory::Inventory;
 use segcopy::restore::{self, RestoreRequest};
 use segcopy::site::Loaded;

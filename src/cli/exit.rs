@@ -40,7 +40,8 @@ pub const NO_RESOURCES: u8 = 30;
 pub const INCOMPLETE: u8 = 31;
 /// The command timed out.
 pub const TIMEOUT: u8 = 33;
-/// The device answered with data segcopy cannot parse.
+/// The device answered with data segcopy cannot parse, or with a claim
+/// that cannot be true (a residual, sense or length past its buffer).
 pub const MALFORMED: u8 = 97;
 /// Any other failure (transport, host or driver status; a command segcopy
 /// could not encode).
@@ -50,7 +51,7 @@ pub const OTHER: u8 = 99;
 pub fn for_scsi(e: &ScsiError) -> u8 {
     match e {
         ScsiError::Transport(t) => for_transport(t),
-        ScsiError::BadResponse { .. } => MALFORMED,
+        ScsiError::BadResponse { .. } | ScsiError::Untrue { .. } => MALFORMED,
         ScsiError::Encode { .. } => OTHER,
         ScsiError::Failed { failure, .. } => for_failure(failure),
     }
@@ -60,6 +61,7 @@ pub fn for_scsi(e: &ScsiError) -> u8 {
 pub fn for_transport(e: &TransportError) -> u8 {
     match e {
         TransportError::Sg(sg::SgError::Ioctl { .. }) => OTHER,
+        TransportError::Sg(sg::SgError::ImpossibleReply { .. }) => MALFORMED,
         TransportError::Sg(_) => FILE_ERROR,
         TransportError::Gone { .. } => OTHER,
         TransportError::Rejected { .. } => SYNTAX,

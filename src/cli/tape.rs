@@ -217,7 +217,7 @@ fn guard(
     force: bool,
 ) -> Result<(), Failed> {
     use segcopy::engine::media::position;
-    let Some(here) = position(t) else {
+    let Some(here) = position(t)? else {
         if force {
             return Ok(());
         }
@@ -228,7 +228,7 @@ fn guard(
     };
     let mode = tape.block_mode()?;
     tape.space(SpaceKind::EndOfData, 0)?;
-    let end = position(t);
+    let end = position(t)?;
     if end.is_some_and(|e| e > here) {
         let store = super::store::open(catalog)?;
         let r = segcopy::engine::overwrite::prepare(

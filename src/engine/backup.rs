@@ -547,24 +547,23 @@ impl Stream {
                 let first = *next;
                 let after = first.map(|f| f + n);
                 let mut verified = false;
-                if *reports {
-                    match media::position(t.as_ref()) {
-                        Some(p) if Some(p) == after => verified = true,
-                        Some(p) => {
+                if let (true, Some(f)) = (*reports, first) {
+                    // A position the drive's answers contradict (backwards,
+                    // elsewhere, unreadable) fails the stream: the segment
+                    // is never recorded where the drive did not prove it.
+                    match media::after_write(t.as_ref(), f, n) {
+                        Ok(Some(_)) => verified = true,
+                        Ok(None) => {
+                            warn!("{drive_name}: READ POSITION gave no position after a segment; positions from here on are computed");
+                            *reports = false;
+                        }
+                        Err(e) => {
                             return Err(StreamStop {
-                                reason: format!(
-                                    "{drive_name} is at block {p} after the segment, not at block {} where {n} blocks from block {} end",
-                                    after.map_or("?".into(), |a| a.to_string()),
-                                    first.map_or("?".into(), |a| a.to_string())
-                                ),
+                                reason: e.to_string(),
                                 action: Action::Failover,
                                 why: "the tape is not where the segment should end",
                                 error: None,
                             })
-                        }
-                        None => {
-                            warn!("{drive_name}: READ POSITION gave no position after a segment; positions from here on are computed");
-                            *reports = false;
                         }
                     }
                 }
@@ -891,6 +890,12 @@ pub fn check(opener: &dyn Opener, req: &BackupRequest) -> Result<Checked, Backup
         None => ep.capacity_blocks.saturating_sub(req.lba),
     };
     super::segments::check_range(&req.source, req.lba, blocks, ep.capacity_blocks)?;
+    super::segments::check_size(
+        &req.source,
+        req.segment_bytes,
+        ep.block_length,
+        ep.capacity_blocks,
+    )?;
     let object = Object {
         source: req.source.clone(),
         designator: hex::encode(&ep.designator.value),

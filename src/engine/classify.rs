@@ -60,6 +60,12 @@ pub fn classify(e: &ScsiError) -> Verdict {
             Action::Failover,
             "the device answered with data segcopy cannot use",
         ),
+        // A device whose answer cannot be true is not trusted again on
+        // this stream; another device may answer truly.
+        ScsiError::Untrue { .. } => v(
+            Action::Failover,
+            "the device's answer cannot be true, so it is not trusted",
+        ),
         ScsiError::Failed { failure, .. } => self::failure(failure),
         // segcopy could not encode its own request: a bug, never retried.
         ScsiError::Encode { .. } => v(Action::Fatal, "segcopy could not build the request"),

@@ -398,7 +398,7 @@ pub enum PlanError {
         dst_last: u64,
     },
     /// The segment size is not a whole number of blocks.
-    #[error("segment size {bytes} bytes is not a multiple of the {block_length}-byte block size")]
+    #[error("segment size {bytes} bytes is not a multiple of the {block_length}-byte block size; use a multiple of {block_length}")]
     SegmentNotBlockMultiple {
         /// Requested bytes.
         bytes: u64,
@@ -406,7 +406,7 @@ pub enum PlanError {
         block_length: u32,
     },
     /// The segment size is not a multiple of the data segment granularity.
-    #[error("segment size {bytes} bytes is not a multiple of {copy_manager}'s data segment granularity ({granularity} bytes)")]
+    #[error("segment size {bytes} bytes is not a multiple of {copy_manager}'s data segment granularity ({granularity} bytes); use a multiple of {granularity}")]
     Granularity {
         /// Requested bytes.
         bytes: u64,
@@ -432,7 +432,7 @@ pub enum PlanError {
         max: u64,
     },
     /// The segment size is zero.
-    #[error("segment size must be at least one block")]
+    #[error("a segment size of 0 bytes copies nothing; give a segment size of at least one block")]
     SegmentTooSmall,
     /// The copy manager does not implement a descriptor the plan needs.
     #[error("{copy_manager} does not list {what} ({code:02X}h) among its implemented descriptor types; it cannot do this copy")]
@@ -476,12 +476,18 @@ fn check_range(role: &'static str, e: &Endpoint, lba: u64, blocks: u64) -> Resul
     Ok(end)
 }
 
-/// Plans a block→block copy.
-pub fn plan_block_copy(copy: BlockCopy, limits: &Limits) -> Result<Plan, PlanError> {
-    if copy.blocks == 0 {
-        return Err(PlanError::ZeroBlocks);
-    }
-    let (src, dst) = (&copy.source, &copy.destination);
+/// Checks the two ends of a copy of `blocks` blocks from `source` at
+/// `source_lba` to `destination` at `destination_lba`: the same block size,
+/// both ranges on their devices, and, on one logical unit (the same
+/// designator, whatever the names), ranges that do not overlap.
+pub fn check_ends(
+    source: &Endpoint,
+    source_lba: u64,
+    destination: &Endpoint,
+    destination_lba: u64,
+    blocks: u64,
+) -> Result<(), PlanError> {
+    let (src, dst) = (source, destination);
     if src.block_length != dst.block_length {
         return Err(PlanError::BlockSizeMismatch {
             source_name: src.name.clone(),
@@ -490,23 +496,34 @@ pub fn plan_block_copy(copy: BlockCopy, limits: &Limits) -> Result<Plan, PlanErr
             destination_block_length: dst.block_length,
         });
     }
-    let bl = src.block_length;
-    let src_end = check_range("source", src, copy.source_lba, copy.blocks)?;
-    let dst_end = check_range("destination", dst, copy.destination_lba, copy.blocks)?;
-    if src.designator == dst.designator
-        && copy.source_lba < dst_end
-        && copy.destination_lba < src_end
+    let src_end = check_range("source", src, source_lba, blocks)?;
+    let dst_end = check_range("destination", dst, destination_lba, blocks)?;
+    if blocks > 0
+        && src.designator == dst.designator
+        && source_lba < dst_end
+        && destination_lba < src_end
     {
         return Err(PlanError::Overlap {
             source_name: src.name.clone(),
             destination: dst.name.clone(),
             designator: src.designator.to_string(),
-            src_first: copy.source_lba,
+            src_first: source_lba,
             src_last: src_end - 1,
-            dst_first: copy.destination_lba,
+            dst_first: destination_lba,
             dst_last: dst_end - 1,
         });
     }
+    Ok(())
+}
+
+/// Plans a block→block copy.
+pub fn plan_block_copy(copy: BlockCopy, limits: &Limits) -> Result<Plan, PlanError> {
+    if copy.blocks == 0 {
+        return Err(PlanError::ZeroBlocks);
+    }
+    let (src, dst) = (&copy.source, &copy.destination);
+    check_ends(src, copy.source_lba, dst, copy.destination_lba, copy.blocks)?;
+    let bl = src.block_length;
     limits.check_implemented(
         segment::code::BLOCK_TO_BLOCK,
         "block→block segment descriptors",

@@ -32,6 +32,27 @@ pub enum SpanError {
     /// Nothing to copy.
     #[error("the object is empty: give at least one block")]
     Empty,
+    /// The first LBA is past the source's last block.
+    #[error("{source_name}: LBA {lba} is past its end (it has {capacity} blocks, 0 to {}); start at an LBA below {capacity}", .capacity.saturating_sub(1))]
+    StartPastEnd {
+        /// The source.
+        source_name: String,
+        /// First LBA asked for.
+        lba: u64,
+        /// Its capacity.
+        capacity: u64,
+    },
+    /// A segment larger than the whole source: no object on it can fill
+    /// one, and a size that large is no size the catalog can hold.
+    #[error("a segment size of {bytes} bytes is larger than {source_name} itself ({capacity_bytes} bytes); give a segment size of at most {capacity_bytes} bytes")]
+    LargerThanSource {
+        /// The size asked for.
+        bytes: u64,
+        /// The source.
+        source_name: String,
+        /// Its capacity in bytes.
+        capacity_bytes: u64,
+    },
     /// The range runs past the source's end.
     #[error("{source_name}: blocks {lba} to {last} go past its end ({capacity} blocks); start lower or copy fewer blocks")]
     PastEnd {
@@ -46,8 +67,17 @@ pub enum SpanError {
     },
 }
 
-/// Checks that `lba` + `blocks` fits a source of `capacity` blocks.
+/// Checks that `lba` + `blocks` fits a source of `capacity` blocks (a
+/// first LBA past the end is said as such, whatever the count: a count
+/// taken "to the end" from there is 0).
 pub fn check_range(source: &str, lba: u64, blocks: u64, capacity: u64) -> Result<(), SpanError> {
+    if lba >= capacity {
+        return Err(SpanError::StartPastEnd {
+            source_name: source.to_string(),
+            lba,
+            capacity,
+        });
+    }
     if blocks == 0 {
         return Err(SpanError::Empty);
     }
@@ -167,6 +197,25 @@ impl DoubleEndedIterator for SpanIter {
 
 impl ExactSizeIterator for SpanIter {}
 
+/// Checks that a segment of `segment_bytes` is no larger than the source
+/// `source` of `capacity` blocks of `block_length` bytes.
+pub fn check_size(
+    source: &str,
+    segment_bytes: u64,
+    block_length: u32,
+    capacity: u64,
+) -> Result<(), SpanError> {
+    let capacity_bytes = capacity.saturating_mul(u64::from(block_length));
+    if segment_bytes > capacity_bytes {
+        return Err(SpanError::LargerThanSource {
+            bytes: segment_bytes,
+            source_name: source.to_string(),
+            capacity_bytes,
+        });
+    }
+    Ok(())
+}
+
 /// The segments of `object`, `segment_bytes` each (the last shorter).
 pub fn cut(object: &Object, segment_bytes: u64) -> Result<Spans, SpanError> {
     let bl = u64::from(object.block_length);
@@ -248,5 +297,19 @@ mod tests {
         let e = check_range("prod0", 100, 10, 105).unwrap_err();
         assert!(e.to_string().contains("go past its end"), "{e}");
         assert!(check_range("prod0", 95, 10, 105).is_ok());
+        // A first LBA past the end: not "empty", whatever the count.
+        for blocks in [0, 1] {
+            assert_eq!(
+                check_range("prod0", 105, blocks, 105).unwrap_err().to_string(),
+                "prod0: LBA 105 is past its end (it has 105 blocks, 0 to 104); start at an LBA below 105"
+            );
+        }
+        assert_eq!(check_range("prod0", 104, 0, 105), Err(SpanError::Empty));
+        assert!(check_size("prod0", 105 * 512, 512, 105).is_ok());
+        assert_eq!(
+            check_size("prod0", 1 << 63, 512, 105).unwrap_err().to_string(),
+            "a segment size of 9223372036854775808 bytes is larger than prod0 itself (53760 bytes); \
+             give a segment size of at most 53760 bytes"
+        );
     }
 }

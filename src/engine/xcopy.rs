@@ -257,7 +257,7 @@ pub enum EndpointError {
     Scsi(#[from] ScsiError),
     /// Not a block device.
     #[error(
-        "{device} is a {kind}, not a block device; segcopy xcopy copies between block devices"
+        "{device} is a {kind}, not a block device; name a disk (a logical unit with blocks) here"
     )]
     NotBlock {
         /// The device.

@@ -23,7 +23,7 @@ pub enum RebuildError {
     /// The tape could not be read through (a damaged map, a drive that
     /// refuses variable-block mode).
     #[error(transparent)]
-    Scan(ScanError),
+    Scan(Box<ScanError>),
 }
 
 /// Every map on the tape loaded in `drive`, from its beginning, in order.
@@ -35,7 +35,7 @@ impl From<ScanError> for RebuildError {
     fn from(e: ScanError) -> Self {
         match e {
             ScanError::Scsi(e) => RebuildError::Scsi(e),
-            e => RebuildError::Scan(e),
+            e => RebuildError::Scan(Box::new(e)),
         }
     }
 }

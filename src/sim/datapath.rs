@@ -50,7 +50,8 @@ impl<'a> FaultyBlock<'a> {
             Effect::Sense(s) => (at, s.into()),
             Effect::Gone => (0, TargetError::Gone),
             Effect::Hang => (0, TargetError::Hang),
-            Effect::EndOfMedium | Effect::CannotMove => return Ok(()),
+            // Lies are told in answers to this host, never on a data path.
+            Effect::EndOfMedium | Effect::CannotMove | Effect::Lie(_) => return Ok(()),
         })
     }
 }
@@ -156,7 +157,7 @@ impl<'a> FaultyStream<'a> {
             self.plan
                 .on_data(self.name, each, here)
                 .map(|hit| (i, hit.effect))
-                .filter(|(_, e)| *e != Effect::CannotMove)
+                .filter(|(_, e)| !matches!(e, Effect::CannotMove | Effect::Lie(_)))
         })
     }
 
@@ -167,7 +168,7 @@ impl<'a> FaultyStream<'a> {
             Effect::EndOfMedium => volume_overflow(residue).into(),
             Effect::Sense(s) => s.into(),
             Effect::Gone => TargetError::Gone,
-            Effect::Hang | Effect::CannotMove => TargetError::Hang,
+            Effect::Hang | Effect::CannotMove | Effect::Lie(_) => TargetError::Hang,
         }
     }
 }

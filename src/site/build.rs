@@ -2,7 +2,7 @@
 //! devices exist) the fabric.
 
 use super::{FaultSpec, Site, SiteError};
-use crate::transport::fault::{Effect, Fault, FaultPlan, Trigger};
+use crate::transport::fault::{Effect, Fault, FaultPlan, Lie, Trigger};
 use crate::wire::sense::{SenseData, SenseKey};
 
 /// The effect of fault `i`, checked.
@@ -33,10 +33,26 @@ pub(crate) fn effect(site: &Site, i: usize, f: &FaultSpec) -> Result<Effect, Sit
         "medium-error" => Effect::MediumError,
         "end-of-medium" => Effect::EndOfMedium,
         "cannot-move" => Effect::CannotMove,
+        "lie" => {
+            let kinds = Lie::NAMES.join(", ");
+            let Some(l) = &f.lie else {
+                return Err(bad("lie", format!("effect = \"lie\" needs lie = \"KIND\", one of {kinds}")));
+            };
+            match Lie::from_name(l.get_ref()) {
+                Some(lie) => Effect::Lie(lie),
+                None => {
+                    return Err(site.error_at(
+                        l.span(),
+                        format!("fault[{i}].lie"),
+                        format!("{:?} is not a lie segcopy can make a device tell: use one of {kinds}", l.get_ref()),
+                    ))
+                }
+            }
+        }
         other => {
             return Err(bad(
                 "effect",
-                format!("{other:?} is not an effect: use sense, hang, gone, medium-error, end-of-medium or cannot-move"),
+                format!("{other:?} is not an effect: use sense, hang, gone, medium-error, end-of-medium, cannot-move or lie"),
             ))
         }
     })

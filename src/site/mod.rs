@@ -57,6 +57,12 @@
 //! segment = 3
 //! effect = "sense"
 //! sense = "0a/0d/01"
+//!
+//! [[fault]]                      # a hostile drive: its 3rd READ POSITION
+//! device = "drive0"              # reports a block before the last one
+//! command = 3
+//! effect = "lie"
+//! lie = "position-backwards"
 //! ```
 
 use std::collections::HashSet;
@@ -112,18 +118,25 @@ pub struct Size(pub u64);
 
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(u64),
-            Text(String),
+        struct SizeVisitor;
+        impl serde::de::Visitor<'_> for SizeVisitor {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size: a number of bytes, or a string such as \"256 MiB\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Size, E> {
+                Ok(Size(n))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Size, E> {
+                u64::try_from(n)
+                    .map(Size)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Size, E> {
+                crate::units::parse_size(s).map(Size).map_err(E::custom)
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Int(n) => Ok(Size(n)),
-            Raw::Text(s) => crate::units::parse_size(&s)
-                .map(Size)
-                .map_err(serde::de::Error::custom),
-        }
+        d.deserialize_any(SizeVisitor)
     }
 }
 
@@ -407,11 +420,20 @@ pub struct FaultSpec {
     /// …from this seed.
     #[serde(default)]
     pub seed: Option<u64>,
-    /// sense, hang, gone, medium-error, end-of-medium, cannot-move.
+    /// sense, hang, gone, medium-error, end-of-medium, cannot-move, lie.
     pub effect: Spanned<String>,
     /// For `effect = "sense"`: KEY/ASC/ASCQ in hex, e.g. "0a/0d/01".
     #[serde(default)]
     pub sense: Option<Spanned<String>>,
+    /// For `effect = "lie"`: the lie the device tells (see
+    /// [`crate::transport::fault::Lie`]): length, data-segment-granularity,
+    /// inline-data-granularity, held-data-granularity, residual,
+    /// sense-length, sense-short, sense-overflow, position-backwards or
+    /// position-ahead. With `command = n` it is told in the n-th command
+    /// it fits (the n-th READ POSITION for a position lie, the n-th
+    /// OPERATING PARAMETERS for a granularity).
+    #[serde(default)]
+    pub lie: Option<Spanned<String>>,
     /// How many times it fires (default 1; 0 = every time).
     #[serde(default)]
     pub times: Option<u32>,
@@ -519,6 +541,28 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     })
 }
 
+/// The table whose header is on the line at `offset`, or the nearest
+/// header above it (`disk` for `[[disk]]`).
+fn table_at(text: &str, offset: usize) -> Option<String> {
+    let end = text
+        .get(offset..)?
+        .find('\n')
+        .map_or(text.len(), |i| offset + i);
+    text[..end]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| {
+            l.split(']')
+                .next()
+                .unwrap_or(l)
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string()
+        })
+}
+
 impl Site {
     /// Reads and checks a site file.
     pub fn load(path: &Path) -> Result<Site, SiteError> {
@@ -536,14 +580,23 @@ impl Site {
     pub fn parse(path: &Path, text: &str) -> Result<Site, SiteError> {
         let mut site: Site = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
-            let msg = e.message().to_string();
-            let field = msg
+            // One line: toml says "what; expected what" over two.
+            let mut msg = e.message().trim_end().lines().collect::<Vec<_>>().join("; ");
+            let mut field = msg
                 .split('`')
                 .nth(1)
                 .filter(|_| msg.contains("field"))
                 .map(str::to_string)
                 .or_else(|| e.span().and_then(|s| key_at(text, s.start)))
                 .unwrap_or_else(|| "(syntax)".into());
+            // A key a table must have: name it with its table, and say so.
+            if let (Some(missing), Some(span)) = (msg.strip_prefix("missing field "), e.span()) {
+                let missing = missing.trim_matches('`').to_string();
+                if let Some(table) = table_at(text, span.start) {
+                    msg = format!("missing field `{missing}`: every [[{table}]] needs {missing} = …; add it to this one");
+                    field = format!("{table}.{missing}");
+                }
+            }
             SiteError {
                 file: path.to_path_buf(),
                 line,
@@ -790,7 +843,11 @@ impl Site {
                 return self.err(
                     f.device.span(),
                     format!("fault[{i}].device"),
-                    format!("{:?} is not a device of this site", f.device.get_ref()),
+                    format!(
+                        "{:?} is not a device of this site; name one of its devices ({})",
+                        f.device.get_ref(),
+                        self.device_names().join(", ")
+                    ),
                 );
             }
             let triggers = [
@@ -823,12 +880,23 @@ impl Site {
                 }
                 Effect::Sense(_) => !data_trigger,
                 Effect::Hang | Effect::Gone => true,
+                Effect::Lie(_) => f.segment.is_none() && !data_trigger,
             };
             if !fits {
                 return self.err(
                     f.effect.span(),
                     format!("fault[{i}].effect"),
-                    format!("effect {:?} cannot follow this trigger: cannot-move takes command (the n-th move), always or per_million; medium-error and end-of-medium take after_bytes, tape_block, always or per_million; sense takes command, segment, always or per_million", f.effect.get_ref()),
+                    format!("effect {:?} cannot follow this trigger: cannot-move takes command (the n-th move), always or per_million; medium-error and end-of-medium take after_bytes, tape_block, always or per_million; sense takes command, segment, always or per_million; lie takes command (the n-th command the lie fits), always or per_million", f.effect.get_ref()),
+                );
+            }
+            if let (Some(l), false) = (&f.lie, matches!(effect, Effect::Lie(_))) {
+                return self.err(
+                    l.span(),
+                    format!("fault[{i}].lie"),
+                    format!(
+                        "lie = {:?} goes with effect = \"lie\"; remove it or set effect = \"lie\"",
+                        l.get_ref()
+                    ),
                 );
             }
         }
@@ -1157,6 +1225,63 @@ drives = ["tape0"]
         for (text, line, field) in cases {
             let e = parse(text).unwrap_err();
             assert_eq!((e.line, e.field.as_str()), (*line, *field), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_lie_parses_and_its_mistakes_name_line_and_field() {
+        use crate::transport::fault::{Effect, Lie, Trigger};
+        let base = "[site]\nstate_dir = \"memory\"\n[[copy_manager]]\nname = \"cm0\"\n[[fault]]\ndevice = \"cm0\"\n";
+        let s = parse(&format!(
+            "{base}command = 2\neffect = \"lie\"\nlie = \"data-segment-granularity\"\n"
+        ))
+        .unwrap();
+        let f = &s.fault_plan().unwrap().faults()[0];
+        assert_eq!(
+            (&f.trigger, &f.effect),
+            (
+                &Trigger::Command(2),
+                &Effect::Lie(Lie::Granularity(
+                    crate::transport::fault::Granularity::DataSegment
+                ))
+            )
+        );
+        let cases: &[(&str, usize, &str, &str)] = &[
+            (
+                "command = 1\neffect = \"lie\"\n",
+                8,
+                "fault[0].lie",
+                "needs lie = \"KIND\", one of length, data-segment-granularity",
+            ),
+            (
+                "command = 1\neffect = \"lie\"\nlie = \"fib\"\n",
+                9,
+                "fault[0].lie",
+                "\"fib\" is not a lie",
+            ),
+            (
+                "segment = 1\neffect = \"lie\"\nlie = \"residual\"\n",
+                8,
+                "fault[0].effect",
+                "lie takes command",
+            ),
+            (
+                "tape_block = 1\neffect = \"lie\"\nlie = \"position-ahead\"\n",
+                8,
+                "fault[0].effect",
+                "lie takes command",
+            ),
+            (
+                "command = 1\neffect = \"hang\"\nlie = \"residual\"\n",
+                9,
+                "fault[0].lie",
+                "goes with effect = \"lie\"",
+            ),
+        ];
+        for (tail, line, field, says) in cases {
+            let e = parse(&format!("{base}{tail}")).unwrap_err();
+            assert_eq!((e.line, e.field.as_str()), (*line, *field), "{tail}: {e}");
+            assert!(e.message.contains(says), "{tail}: {e}");
         }
     }
 

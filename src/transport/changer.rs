@@ -260,6 +260,16 @@ impl<'t> Changer<'t> {
             buf.truncate(c.transferred);
             let data = ElementStatusData::parse(&buf).map_err(|e| self.bad(e))?;
             let need = data.needed_allocation_length();
+            // A report shorter than its byte count though there was room
+            // for it is a library that says more than it sends (tgt's
+            // changer is one: its last 8 bytes never arrive).
+            self.scsi.check_length(
+                "READ ELEMENT STATUS",
+                "BYTE COUNT OF REPORT AVAILABLE",
+                u64::from(need),
+                buf.len(),
+                alloc as usize,
+            )?;
             if data.is_truncated() && need > alloc && alloc < (1 << 24) - 1 {
                 alloc = need.min((1 << 24) - 1);
                 continue;

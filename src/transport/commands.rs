@@ -176,6 +176,146 @@ pub enum ScsiError {
         #[source]
         source: WireError,
     },
+    /// The device's answer claims what cannot be true of it — a residual
+    /// past the buffer, sense past the sense buffer, a length field past
+    /// what it returned, a granularity no 32-bit length has — so none of
+    /// the answer is used.
+    #[error("{device}: {command}: the device claims {claim}, which cannot be true; segcopy does not trust its answer")]
+    Untrue {
+        /// The device.
+        device: String,
+        /// The command's name.
+        command: &'static str,
+        /// What it claimed.
+        claim: Claim,
+    },
+}
+
+/// The most sense data SPC-4 allows (ADDITIONAL SENSE LENGTH at most 244,
+/// SPC-4 r37 §4.5.2.1 and §4.5.3), the sense buffer segcopy gives SG_IO.
+pub const MAX_SENSE_LEN: usize = sg::MAX_SENSE_LEN;
+
+/// The sense Linux keeps of a command (`SCSI_SENSE_BUFFERSIZE`): the sg
+/// driver copies `min(8 + ADDITIONAL SENSE LENGTH, 96, our buffer)` bytes
+/// (drivers/scsi/sg.c), so sense shorter than its ADDITIONAL SENSE LENGTH
+/// says is only ever cut at 96 bytes or more; cut shorter, the device sent
+/// less than it claimed.
+pub const KERNEL_SENSE_LEN: usize = 96;
+
+/// What a device claimed that cannot be true (see [`ScsiError::Untrue`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// More bytes left over than the transfer had.
+    Residual {
+        /// The residual it reported.
+        resid: usize,
+        /// The transfer's length.
+        buffer: usize,
+    },
+    /// More bytes moved than the buffer holds.
+    Transferred {
+        /// Bytes it says it moved.
+        transferred: usize,
+        /// The buffer's length.
+        buffer: usize,
+    },
+    /// Bytes moved and bytes left over that add up to more than the
+    /// transfer.
+    Moved {
+        /// Bytes it says it moved.
+        transferred: usize,
+        /// The residual it reported.
+        resid: usize,
+        /// The transfer's length.
+        buffer: usize,
+    },
+    /// More sense bytes than a sense buffer holds.
+    SenseOverflow {
+        /// Sense bytes returned.
+        len: usize,
+    },
+    /// An ADDITIONAL SENSE LENGTH past the largest sense SPC-4 allows.
+    SensePastLimit {
+        /// The sense length it implies (8 + ADDITIONAL SENSE LENGTH).
+        claimed: usize,
+    },
+    /// An ADDITIONAL SENSE LENGTH past the sense it returned, cut shorter
+    /// than any host cuts sense.
+    SenseShort {
+        /// The sense length it implies (8 + ADDITIONAL SENSE LENGTH).
+        claimed: usize,
+        /// Sense bytes returned.
+        returned: usize,
+    },
+    /// A length field covering more bytes than the device returned, though
+    /// the allocation length left it room for them.
+    Length {
+        /// The field, as the standard names it.
+        field: &'static str,
+        /// The bytes the field says the answer has (its header included).
+        claimed: u64,
+        /// Bytes returned.
+        returned: usize,
+        /// The allocation length.
+        allocation: usize,
+    },
+    /// A granularity exponent of 32 or more: 2^n bytes, which no 32-bit
+    /// length can be a multiple of.
+    Granularity {
+        /// The field, as the standard names it.
+        field: &'static str,
+        /// The exponent.
+        exponent: u64,
+    },
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Claim::Residual { resid, buffer } => {
+                write!(f, "a residual of {resid} bytes for a {buffer}-byte transfer")
+            }
+            Claim::Transferred {
+                transferred,
+                buffer,
+            } => write!(f, "{transferred} bytes moved through a {buffer}-byte buffer"),
+            Claim::Moved {
+                transferred,
+                resid,
+                buffer,
+            } => write!(
+                f,
+                "{transferred} bytes moved and a residual of {resid} bytes for a {buffer}-byte transfer"
+            ),
+            Claim::SenseOverflow { len } => write!(
+                f,
+                "{len} bytes of sense data, more than the {MAX_SENSE_LEN}-byte sense buffer holds"
+            ),
+            Claim::SensePastLimit { claimed } => write!(
+                f,
+                "an ADDITIONAL SENSE LENGTH of {} ({claimed} bytes of sense data), past the {MAX_SENSE_LEN} bytes SPC-4 allows sense data",
+                claimed.saturating_sub(8)
+            ),
+            Claim::SenseShort { claimed, returned } => write!(
+                f,
+                "an ADDITIONAL SENSE LENGTH of {} ({claimed} bytes of sense data) while returning {returned} bytes of sense",
+                claimed.saturating_sub(8)
+            ),
+            Claim::Length {
+                field,
+                claimed,
+                returned,
+                allocation,
+            } => write!(
+                f,
+                "{claimed} bytes of data in its {field} while returning {returned} of the {allocation} bytes asked for"
+            ),
+            Claim::Granularity { field, exponent } => write!(
+                f,
+                "a {field} of 2^{exponent} bytes (no 32-bit length is a multiple of it)"
+            ),
+        }
+    }
 }
 
 impl ScsiError {
@@ -263,10 +403,107 @@ impl<'t> Scsi<'t> {
                 "{}: {command}: data in, {} bytes\n{}",
                 self.t.name(),
                 c.transferred,
-                HexDump(&b[..c.transferred])
+                HexDump(&b[..c.transferred.min(b.len())])
             );
         }
         Ok(c)
+    }
+
+    /// Sends `cdb` once, as [`Scsi::send`] does, and refuses a completion
+    /// that cannot be true of the buffers it was given
+    /// ([`Scsi::believe`]).
+    pub fn exchange(
+        &self,
+        command: &'static str,
+        cdb: &[u8],
+        data: &mut Data<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, ScsiError> {
+        let buffer = match data {
+            Data::None => 0,
+            Data::Out(b) => b.len(),
+            Data::In(b) => b.len(),
+        };
+        let c = self.send(command, cdb, data, timeout)?;
+        self.believe(command, &c, buffer)?;
+        Ok(c)
+    }
+
+    /// Judges whether a completion can be true of the `buffer`-byte data
+    /// buffer it was given, before anything in it is used: a residual or a
+    /// transfer past the buffer, or (for CHECK CONDITION) sense past the
+    /// sense buffer, past the 252 bytes SPC-4 allows, or shorter than its
+    /// own ADDITIONAL SENSE LENGTH where no host would have cut it
+    /// ([`KERNEL_SENSE_LEN`]), is [`ScsiError::Untrue`]. SG_IO's own
+    /// impossible replies are refused by `sg` already; this holds every
+    /// transport to the same rules.
+    pub fn believe(
+        &self,
+        command: &'static str,
+        c: &Completion,
+        buffer: usize,
+    ) -> Result<(), ScsiError> {
+        let claim = if c.resid > buffer {
+            Some(Claim::Residual {
+                resid: c.resid,
+                buffer,
+            })
+        } else if c.transferred > buffer {
+            Some(Claim::Transferred {
+                transferred: c.transferred,
+                buffer,
+            })
+        } else if c.transferred + c.resid > buffer {
+            Some(Claim::Moved {
+                transferred: c.transferred,
+                resid: c.resid,
+                buffer,
+            })
+        } else if c.status == ScsiStatus::CheckCondition {
+            sense_claim(&c.sense)
+        } else {
+            None
+        };
+        match claim {
+            None => Ok(()),
+            Some(claim) => Err(self.untrue(command, claim)),
+        }
+    }
+
+    /// [`ScsiError::Untrue`] for this device.
+    pub fn untrue(&self, command: &'static str, claim: Claim) -> ScsiError {
+        ScsiError::Untrue {
+            device: self.t.name().to_string(),
+            command,
+            claim,
+        }
+    }
+
+    /// Refuses an answer of `returned` bytes, asked for with `allocation`,
+    /// whose length `field` says it has `claimed` bytes: more than it
+    /// returned though the allocation length left room for them. (An answer
+    /// that filled the allocation length was cut by it, which is no lie:
+    /// the caller asks again with more room.)
+    pub fn check_length(
+        &self,
+        command: &'static str,
+        field: &'static str,
+        claimed: u64,
+        returned: usize,
+        allocation: usize,
+    ) -> Result<(), ScsiError> {
+        if claimed > returned as u64 && returned < allocation {
+            return Err(self.untrue(
+                command,
+                Claim::Length {
+                    field,
+                    claimed,
+                    returned,
+                    allocation,
+                },
+            ));
+        }
+        Ok(())
     }
 
     /// Sends `cdb`, retrying once on UNIT ATTENTION, and returns the
@@ -280,7 +517,7 @@ impl<'t> Scsi<'t> {
     ) -> Result<Completion, ScsiError> {
         let mut retried = false;
         loop {
-            let c = self.send(command, cdb, &mut data, timeout)?;
+            let c = self.exchange(command, cdb, &mut data, timeout)?;
             match Failure::from_completion(&c) {
                 None => return Ok(c),
                 Some(f) if !retried && f.sense_key() == Some(SenseKey::UnitAttention) => {
@@ -359,6 +596,15 @@ impl<'t> Scsi<'t> {
             let full = raw
                 .get(2..4)
                 .map_or(0, |l| usize::from(u16::from_be_bytes([l[0], l[1]])) + 4);
+            if raw.len() >= 4 {
+                self.check_length(
+                    "INQUIRY (VPD)",
+                    "PAGE LENGTH",
+                    full as u64,
+                    raw.len(),
+                    usize::from(alloc),
+                )?;
+            }
             match u16::try_from(full) {
                 Ok(f) if f > alloc && raw.len() == usize::from(alloc) => alloc = f,
                 _ => return Ok(raw),
@@ -395,13 +641,43 @@ impl<'t> Scsi<'t> {
             "RECEIVE COPY RESULTS",
             &ReceiveCopyResultsCdb::new(sa, list_id, alloc),
         )?;
-        self.read("RECEIVE COPY RESULTS", &cdb, alloc as usize)
+        const CMD: &str = "RECEIVE COPY RESULTS";
+        let raw = self.read(CMD, &cdb, alloc as usize)?;
+        if let Some(a) = raw.get(0..4) {
+            let available = u64::from(u32::from_be_bytes([a[0], a[1], a[2], a[3]]));
+            self.check_length(
+                CMD,
+                "AVAILABLE DATA",
+                available + 4,
+                raw.len(),
+                alloc as usize,
+            )?;
+        }
+        Ok(raw)
     }
 
-    /// RECEIVE COPY RESULTS, OPERATING PARAMETERS (with the raw bytes).
+    /// RECEIVE COPY RESULTS, OPERATING PARAMETERS (with the raw bytes). A
+    /// granularity exponent of 32 or more is [`ScsiError::Untrue`].
     pub fn operating_parameters(&self) -> Result<(OperatingParameters, Vec<u8>), ScsiError> {
+        const CMD: &str = "RECEIVE COPY RESULTS";
         let raw = self.receive_copy_results_raw(ServiceAction::OperatingParameters, 0, 1024)?;
-        Ok((self.parse("RECEIVE COPY RESULTS", &raw)?, raw))
+        match OperatingParameters::parse(&raw) {
+            Ok(p) => Ok((p, raw)),
+            Err(WireError::InvalidField { field, value, .. }) if field.ends_with("GRANULARITY") => {
+                Err(self.untrue(
+                    CMD,
+                    Claim::Granularity {
+                        field,
+                        exponent: value,
+                    },
+                ))
+            }
+            Err(source) => Err(ScsiError::BadResponse {
+                device: self.t.name().to_string(),
+                command: CMD,
+                source,
+            }),
+        }
     }
 
     /// RECEIVE COPY RESULTS, COPY STATUS of `list_id`.
@@ -412,9 +688,18 @@ impl<'t> Scsi<'t> {
 
     /// RECEIVE COPY RESULTS, FAILED SEGMENT DETAILS of `list_id`.
     pub fn failed_segment_details(&self, list_id: u8) -> Result<FailedSegmentDetails, ScsiError> {
+        const ALLOC: u32 = 60 + MAX_SENSE_LEN as u32;
         let raw =
-            self.receive_copy_results_raw(ServiceAction::FailedSegmentDetails, list_id, 60 + 252)?;
-        self.parse("RECEIVE COPY RESULTS", &raw)
+            self.receive_copy_results_raw(ServiceAction::FailedSegmentDetails, list_id, ALLOC)?;
+        let d: FailedSegmentDetails = self.parse("RECEIVE COPY RESULTS", &raw)?;
+        self.check_length(
+            "RECEIVE COPY RESULTS",
+            "SENSE DATA LENGTH",
+            60 + u64::from(d.sense_data_length),
+            raw.len(),
+            ALLOC as usize,
+        )?;
+        Ok(d)
     }
 
     /// READ (16) of `buf.len() / block_length` blocks from `lba` into `buf`;
@@ -484,6 +769,33 @@ impl<'t> Scsi<'t> {
         self.run(CMD, &cdb, Data::Out(parameter_list), timeout)?;
         Ok(())
     }
+}
+
+/// What sense bytes claim that cannot be true, if anything (see
+/// [`Scsi::believe`]). Only fixed and descriptor format (70h–73h) carry an
+/// ADDITIONAL SENSE LENGTH; vendor-specific sense (7Fh) is bounded by the
+/// sense buffer alone.
+fn sense_claim(sense: &[u8]) -> Option<Claim> {
+    if sense.len() > MAX_SENSE_LEN {
+        return Some(Claim::SenseOverflow { len: sense.len() });
+    }
+    let (Some(code), Some(&additional)) = (sense.first(), sense.get(7)) else {
+        return None;
+    };
+    if !(0x70..=0x73).contains(&(code & 0x7f)) {
+        return None;
+    }
+    let claimed = 8 + usize::from(additional);
+    if claimed > MAX_SENSE_LEN {
+        return Some(Claim::SensePastLimit { claimed });
+    }
+    if sense.len() < claimed && sense.len() < KERNEL_SENSE_LEN {
+        return Some(Claim::SenseShort {
+            claimed,
+            returned: sense.len(),
+        });
+    }
+    None
 }
 
 /// Whether a status byte is GOOD.
@@ -639,6 +951,197 @@ mod tests {
              test CDB: TRANSFER LENGTH value 1099511627776 does not fit the field"
         );
         assert!(t.sent.lock().unwrap().is_empty());
+    }
+
+    /// A transport that answers every command with `answer` as it is —
+    /// whatever it claims — after copying `data_in` into a data-in buffer.
+    struct Liar {
+        answer: Completion,
+        data_in: Vec<u8>,
+    }
+
+    impl Transport for Liar {
+        fn name(&self) -> &str {
+            "liar"
+        }
+        fn execute(
+            &self,
+            _cdb: &[u8],
+            data: DataDirection<'_>,
+            _timeout: Duration,
+        ) -> Result<Completion, TransportError> {
+            if let DataDirection::FromDevice(b) = data {
+                let n = b.len().min(self.data_in.len());
+                b[..n].copy_from_slice(&self.data_in[..n]);
+            }
+            Ok(self.answer.clone())
+        }
+    }
+
+    fn liar(answer: Completion, data_in: Vec<u8>) -> Liar {
+        Liar { answer, data_in }
+    }
+
+    fn untrue(e: ScsiError) -> Claim {
+        match e {
+            ScsiError::Untrue { claim, .. } => claim,
+            e => panic!("not refused as untrue: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_residual_or_transfer_past_the_buffer_is_refused() {
+        // INQUIRY asks 96 bytes; the device says 608 were left over.
+        let mut c = Completion::good(36);
+        c.resid = 608;
+        let e = Scsi::new(&liar(c, vec![0; 36])).inquiry().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "liar: INQUIRY: the device claims a residual of 608 bytes for a 96-byte \
+             transfer, which cannot be true; segcopy does not trust its answer"
+        );
+        let e = Scsi::new(&liar(Completion::good(200), vec![0; 36]))
+            .inquiry()
+            .unwrap_err();
+        assert_eq!(
+            untrue(e),
+            Claim::Transferred {
+                transferred: 200,
+                buffer: 96
+            }
+        );
+        let mut c = Completion::good(90);
+        c.resid = 90;
+        assert_eq!(
+            untrue(Scsi::new(&liar(c, vec![])).inquiry().unwrap_err()),
+            Claim::Moved {
+                transferred: 90,
+                resid: 90,
+                buffer: 96
+            }
+        );
+        // A command without data that reports a residual.
+        let mut c = Completion::good(0);
+        c.resid = 1;
+        let e = Scsi::new(&liar(c, vec![])).test_unit_ready().unwrap_err();
+        assert!(matches!(e, ScsiError::Untrue { .. }), "{e}");
+    }
+
+    /// CHECK CONDITION with `sense` as it is.
+    fn check_with(sense: Vec<u8>) -> Completion {
+        Completion::check_condition(sense, 0, 0)
+    }
+
+    #[test]
+    fn sense_past_its_buffer_or_its_own_length_is_refused() {
+        let tur = |sense: Vec<u8>| {
+            Scsi::new(&liar(check_with(sense), vec![]))
+                .test_unit_ready()
+                .unwrap_err()
+        };
+        // Fixed sense, NO SENSE, ADDITIONAL SENSE LENGTH 10: 18 bytes
+        // claimed, 8 returned.
+        let head = vec![0xf0, 0, 0x40, 0, 0, 0, 0, 10];
+        assert_eq!(
+            untrue(tur(head.clone())),
+            Claim::SenseShort {
+                claimed: 18,
+                returned: 8
+            }
+        );
+        // ADDITIONAL SENSE LENGTH 255: 263 bytes, past the 252 allowed.
+        let mut past = vec![0x70, 0, 0x04, 0, 0, 0, 0, 255];
+        past.resize(252, 0);
+        let e = tur(past);
+        assert!(
+            e.to_string().contains(
+                "an ADDITIONAL SENSE LENGTH of 255 (263 bytes of sense data), past the 252 bytes"
+            ),
+            "{e}"
+        );
+        // 300 bytes of sense.
+        let mut over = vec![0x70, 0, 0x04, 0, 0, 0, 0, 244];
+        over.resize(300, 0);
+        assert_eq!(untrue(tur(over)), Claim::SenseOverflow { len: 300 });
+        // Cut at the kernel's 96 bytes: a host's cut, not a lie.
+        let mut cut = vec![0x72, 0x04, 0x44, 0, 0, 0, 0, 150];
+        cut.resize(KERNEL_SENSE_LEN, 0);
+        let e = tur(cut);
+        assert_eq!(
+            e.failure().and_then(|f| f.sense_key()),
+            Some(SenseKey::HardwareError),
+            "{e}"
+        );
+        // Vendor-specific sense has no ADDITIONAL SENSE LENGTH to check.
+        let e = tur(vec![0x7f, 1, 2, 3, 4, 5, 6, 200]);
+        assert!(matches!(e, ScsiError::Failed { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_length_field_past_what_came_though_there_was_room_is_refused() {
+        // VPD 83h: PAGE LENGTH 312 (316 bytes), 40 returned of 252.
+        let mut page = vec![0x00, 0x83, 0x01, 0x38];
+        page.resize(40, 0);
+        let mut c = Completion::good(40);
+        c.resid = 212;
+        let e = Scsi::new(&liar(c, page)).vpd_raw(0x83).unwrap_err();
+        assert_eq!(
+            untrue(e),
+            Claim::Length {
+                field: "PAGE LENGTH",
+                claimed: 316,
+                returned: 40,
+                allocation: 252
+            }
+        );
+        // OPERATING PARAMETERS: AVAILABLE DATA 1084, 46 returned of 1024.
+        let mut op = crate::wire::rcr::OperatingParameters {
+            max_cscd_descriptors: 2,
+            max_segment_descriptors: 1,
+            max_segment_length: 1 << 20,
+            ..Default::default()
+        }
+        .with_computed_available_data()
+        .to_vec()
+        .unwrap();
+        op[0..4].copy_from_slice(&1084u32.to_be_bytes());
+        let n = op.len();
+        let mut c = Completion::good(n);
+        c.resid = 1024 - n;
+        let e = Scsi::new(&liar(c.clone(), op.clone()))
+            .operating_parameters()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "liar: RECEIVE COPY RESULTS: the device claims 1088 bytes of data in its \
+             AVAILABLE DATA while returning 44 of the 1024 bytes asked for, which cannot be \
+             true; segcopy does not trust its answer"
+        );
+        // Honest, and a granularity exponent of 32.
+        op[0..4].copy_from_slice(&40u32.to_be_bytes());
+        op[38] = 32;
+        let e = Scsi::new(&liar(c, op)).operating_parameters().unwrap_err();
+        assert_eq!(
+            untrue(e),
+            Claim::Granularity {
+                field: "INLINE DATA GRANULARITY",
+                exponent: 32
+            }
+        );
+    }
+
+    #[test]
+    fn an_answer_cut_by_the_allocation_length_is_no_lie() {
+        // OPERATING PARAMETERS claiming more than the 1024 bytes asked
+        // for, all 1024 returned: cut by the allocation length.
+        let mut op = vec![0u8; 1024];
+        op[0..4].copy_from_slice(&2000u32.to_be_bytes());
+        op[9] = 2;
+        op[11] = 1;
+        op[16..20].copy_from_slice(&(1u32 << 20).to_be_bytes());
+        let s = liar(Completion::good(1024), op);
+        let (p, raw) = Scsi::new(&s).operating_parameters().unwrap();
+        assert_eq!((p.available_data, raw.len()), (2000, 1024));
     }
 
     #[test]

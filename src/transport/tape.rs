@@ -364,7 +364,7 @@ impl<'t> Tape<'t> {
     ) -> Result<Ended, ScsiError> {
         let mut retried = false;
         loop {
-            let c = self.scsi.send(command, cdb, &mut data, timeout)?;
+            let c = self.scsi.exchange(command, cdb, &mut data, timeout)?;
             let failure = match c.check() {
                 Ok(()) => return Ok(Ended::Good(c)),
                 Err(CommandError::CheckCondition { sense }) => {

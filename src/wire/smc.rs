@@ -38,9 +38,10 @@
 //!   length and transfers that many bytes, though it wrote an 8-byte data
 //!   header *and* an 8-byte page header: the last 8 bytes of the last
 //!   descriptor never arrive, so this parser reports such an answer as
-//!   truncated and drops the last element. tgt also overlaps its pages when
-//!   asked for all element types (type 0). Against tgt, ask per element
-//!   type and expect the last element to be missing.
+//!   truncated and drops the last element; `transport::changer` refuses
+//!   such an answer (a byte count past what arrived though there was room
+//!   for it) rather than use a report with an element missing. tgt also
+//!   overlaps its pages when asked for all element types (type 0).
 
 use bitflags::bitflags;
 

@@ -26,7 +26,16 @@
 //!   (block devices, SBC-3) or the residue (tapes, SSC-4); an end of medium
 //!   is VOLUME OVERFLOW with EOM, and stays: no later write reaches past it;
 //! - MOVE MEDIUM counts for [`Effect::CannotMove`]: HARDWARE ERROR,
-//!   MECHANICAL POSITIONING ERROR (15/01).
+//!   MECHANICAL POSITIONING ERROR (15/01);
+//! - [`Effect::Lie`] makes the device lie ([`Lie`]): a length field past
+//!   the buffer in RECEIVE COPY RESULTS, a VPD page or READ ELEMENT
+//!   STATUS; a granularity exponent of 32 in OPERATING PARAMETERS; a
+//!   residual past the transfer; sense past its buffer or shorter than it
+//!   says; READ POSITION going backwards or ahead of the truth. A
+//!   [`Trigger::Command`] counts the commands the lie fits (READ POSITIONs
+//!   for a position, OPERATING PARAMETERS for a granularity, every command
+//!   for a residual or sense). The device still does what it was asked:
+//!   only its answer lies (sense lies answer instead of it).
 //!
 //! Nothing sleeps: a hang is reported the way an initiator sees it, as a
 //! time-out (DID_TIME_OUT). A device that went away answers no more
@@ -49,6 +58,7 @@ use log::{debug, warn};
 use super::commands::Scsi;
 use super::tape::Tape;
 use super::{Completion, DataDirection, HostStatus, Transport, TransportError};
+use crate::wire::inquiry::InquiryCdb;
 use crate::wire::inquiry::PeripheralDeviceType;
 use crate::wire::rcr::{
     CopyManagerStatus, CopyStatus, FailedSegmentDetails, ReceiveCopyResultsCdb, ServiceAction,
@@ -59,14 +69,17 @@ use crate::wire::sense::{
     asc, AdditionalSense, ForwardedSense, SegmentPointer, SenseData, SenseDataSource, SenseKey,
     SenseKeySpecific,
 };
-use crate::wire::smc::MoveMediumCdb;
-use crate::wire::ssc::{Read6Cdb, ReadPositionForm, TransferLength, Write6Cdb, WriteFilemarks6Cdb};
+use crate::wire::smc::{MoveMediumCdb, ReadElementStatusCdb};
+use crate::wire::ssc::{
+    ExtendedPosition, LongPosition, Read6Cdb, ReadPositionCdb, ReadPositionForm, ShortPosition,
+    TransferLength, Write6Cdb, WriteFilemarks6Cdb,
+};
 use crate::wire::xcopy::{ExtendedCopyCdb, ListIdUsage, ParameterList};
 use crate::wire::{Repr, WireError};
 
 mod plan;
 
-pub use plan::{mix64, DataHit, Effect, Fault, FaultPlan, Held, Trigger};
+pub use plan::{mix64, DataHit, Effect, Fault, FaultPlan, Granularity, Held, Lie, Trigger};
 
 // ---------------------------------------------------------------------------
 // The answers a fault gives (shared with the simulator's data path).
@@ -345,6 +358,8 @@ impl<T: Transport> FaultInjector<T> {
             Effect::MediumError => copy_aborted_at(index, &tape_medium_error(true, 0)),
             Effect::EndOfMedium => copy_aborted_at(index, &volume_overflow(0)),
             Effect::CannotMove => not_reachable_at(index),
+            // Lies are told in answers (`on_lie`), never on a segment.
+            Effect::Lie(_) => return self.inner.execute(cdb, data, timeout),
         };
         if list.list_id_usage == ListIdUsage::Hold {
             let (units, transfer_count) = if i > 0 {
@@ -442,7 +457,7 @@ impl<T: Transport> FaultInjector<T> {
         let sense = match hit.effect {
             Effect::Gone => return Ok(host(HostStatus::NoConnect, buffer)),
             Effect::Hang => return Ok(host(HostStatus::TimeOut, buffer)),
-            Effect::EndOfMedium | Effect::CannotMove => {
+            Effect::EndOfMedium | Effect::CannotMove | Effect::Lie(_) => {
                 return self.inner.execute(cdb, data, timeout)
             }
             Effect::MediumError => block_medium_error(read, lba.saturating_add(at)),
@@ -540,7 +555,7 @@ impl<T: Transport> FaultInjector<T> {
                 }
             }
             if let Some(hit) = self.plan.on_data(&self.device, each, here) {
-                if hit.effect != Effect::CannotMove {
+                if !matches!(hit.effect, Effect::CannotMove | Effect::Lie(_)) {
                     struck = Some((i, hit.effect));
                     break;
                 }
@@ -577,7 +592,7 @@ impl<T: Transport> FaultInjector<T> {
             Effect::MediumError => tape_medium_error(writing, residue),
             Effect::EndOfMedium if writing => volume_overflow(residue),
             Effect::EndOfMedium => read_past_end_of_medium(residue),
-            Effect::CannotMove => return self.inner.execute(cdb, data, timeout),
+            Effect::CannotMove | Effect::Lie(_) => return self.inner.execute(cdb, data, timeout),
         };
         if i > 0 {
             let n = u32::try_from(i).unwrap_or(u32::MAX);
@@ -600,6 +615,207 @@ impl<T: Transport> FaultInjector<T> {
             }
         }
         self.check(&sense, done, buffer)
+    }
+}
+
+impl<T: Transport> FaultInjector<T> {
+    /// Answers the command with `lie` (see [`Lie`]): sense lies instead of
+    /// sending it, the others in the device's own answer.
+    fn lie(
+        &self,
+        lie: Lie,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        let buffer = data.len();
+        debug!("{}: fault plan lies: {}", self.device, lie.name());
+        if lie.replaces_answer() {
+            let mut c = Completion::check_condition(lying_sense(lie), 0, buffer);
+            c.resid = buffer;
+            return Ok(c);
+        }
+        let DataDirection::FromDevice(buf) = data else {
+            // A residual, the one lie a command without data-in can tell.
+            let mut c = self.inner.execute(cdb, data, timeout)?;
+            c.resid = buffer + LIE_EXCESS;
+            return Ok(c);
+        };
+        let mut c = self
+            .inner
+            .execute(cdb, DataDirection::FromDevice(&mut *buf), timeout)?;
+        let n = c.transferred.min(buffer);
+        if lie == Lie::Residual {
+            c.resid = buffer + LIE_EXCESS;
+        } else if c.check().is_ok() {
+            match lie {
+                Lie::Length => {
+                    if let Some(real) = lie_length(cdb, &mut buf[..], n) {
+                        c.transferred = real;
+                        c.resid = buffer - real;
+                    }
+                }
+                Lie::Granularity(g) => {
+                    let at = match g {
+                        Granularity::DataSegment => 37,
+                        Granularity::InlineData => 38,
+                        Granularity::HeldData => 39,
+                    };
+                    if let Some(b) = buf[..n].get_mut(at) {
+                        *b = 32;
+                    }
+                }
+                _ => self.lie_position(lie, cdb, &mut buf[..n]),
+            }
+        }
+        if cdb.first() == Some(&ReadPositionCdb::OPCODE) && c.check().is_ok() {
+            if let Some(b) = told_block(cdb, &buf[..n]) {
+                self.plan.reported_position(&self.device, b);
+            }
+        }
+        Ok(c)
+    }
+
+    /// READ POSITION, the block it reports remembered (for
+    /// [`Lie::PositionBackwards`]).
+    fn read_position(
+        &self,
+        cdb: &[u8],
+        data: DataDirection<'_>,
+        timeout: Duration,
+    ) -> Result<Completion, TransportError> {
+        let DataDirection::FromDevice(buf) = data else {
+            return self.inner.execute(cdb, data, timeout);
+        };
+        let c = self
+            .inner
+            .execute(cdb, DataDirection::FromDevice(&mut *buf), timeout)?;
+        let n = c.transferred.min(buf.len());
+        if let (Ok(()), Some(b)) = (c.check(), told_block(cdb, &buf[..n])) {
+            self.plan.reported_position(&self.device, b);
+        }
+        Ok(c)
+    }
+
+    /// READ POSITION answering a block before the one it reported last
+    /// (or the true one, if smaller), or the one after the true one.
+    fn lie_position(&self, lie: Lie, cdb: &[u8], answer: &mut [u8]) {
+        let Some(real) = told_block(cdb, answer) else {
+            return;
+        };
+        let told = match lie {
+            Lie::PositionBackwards => self
+                .plan
+                .last_position(&self.device)
+                .map_or(real, |last| last.min(real))
+                .saturating_sub(1),
+            _ => real.saturating_add(1),
+        };
+        let form = ReadPositionForm::from_code(cdb.get(1).map_or(0, |b| b & 0x1f));
+        let rewritten = match form {
+            ReadPositionForm::ShortBlockId | ReadPositionForm::ShortVendorSpecific => {
+                ShortPosition::parse(answer).ok().and_then(|mut p| {
+                    let b = u32::try_from(told).ok()?;
+                    p.first_block_location = b;
+                    p.last_block_location = b;
+                    p.to_vec().ok()
+                })
+            }
+            ReadPositionForm::Long => LongPosition::parse(answer).ok().and_then(|mut p| {
+                p.logical_object_number = told;
+                p.to_vec().ok()
+            }),
+            ReadPositionForm::Extended => ExtendedPosition::parse(answer).ok().and_then(|mut p| {
+                p.first_logical_object_location = told;
+                p.last_logical_object_location = told;
+                p.to_vec().ok()
+            }),
+            _ => None,
+        };
+        if let Some(bytes) = rewritten.filter(|b| b.len() <= answer.len()) {
+            answer[..bytes.len()].copy_from_slice(&bytes);
+        }
+    }
+}
+
+/// How much more than the buffer a lying residual or length claims.
+const LIE_EXCESS: usize = 512;
+
+/// Whether `lie` can be told in the answer to `cdb` with `data`.
+fn lie_fits(lie: Lie, cdb: &[u8], data: &DataDirection<'_>) -> bool {
+    let data_in = matches!(data, DataDirection::FromDevice(b) if !b.is_empty());
+    let op = cdb.first().copied();
+    let sa = cdb.get(1).map_or(0, |b| b & 0x1f);
+    match lie {
+        Lie::Residual | Lie::SensePastBuffer | Lie::SenseShort | Lie::SenseOverflow => true,
+        Lie::Length => {
+            data_in
+                && (op == Some(ReceiveCopyResultsCdb::OPCODE)
+                    || op == Some(ReadElementStatusCdb::OPCODE)
+                    || (op == Some(InquiryCdb::OPCODE) && cdb.get(1).is_some_and(|b| b & 1 != 0)))
+        }
+        Lie::Granularity(_) => {
+            data_in
+                && op == Some(ReceiveCopyResultsCdb::OPCODE)
+                && ServiceAction::from_bits(sa) == ServiceAction::OperatingParameters
+        }
+        Lie::PositionBackwards | Lie::PositionAhead => {
+            data_in && op == Some(ReadPositionCdb::OPCODE)
+        }
+    }
+}
+
+/// The sense bytes of a sense lie.
+fn lying_sense(lie: Lie) -> Vec<u8> {
+    match lie {
+        // ADDITIONAL SENSE LENGTH 255 (263 bytes), HARDWARE ERROR 44/00.
+        Lie::SensePastBuffer => {
+            let mut s = vec![0x70, 0, 0x04, 0, 0, 0, 0, 0xff, 0, 0, 0, 0, 0x44, 0];
+            s.resize(sg::MAX_SENSE_LEN, 0);
+            s
+        }
+        // VALID, NO SENSE with EOM, ADDITIONAL SENSE LENGTH 10: 18 bytes
+        // said, 8 sent.
+        Lie::SenseShort => vec![0xf0, 0, 0x40, 0, 0, 0, 0, 10],
+        // 300 bytes, HARDWARE ERROR 44/00.
+        _ => {
+            let mut s = vec![0x70, 0, 0x04, 0, 0, 0, 0, 244, 0, 0, 0, 0, 0x44, 0];
+            s.resize(300, 0);
+            s
+        }
+    }
+}
+
+/// Makes the length field of the answer `answer[..n]` to `cdb` claim
+/// [`LIE_EXCESS`] bytes more than the whole buffer; returns the answer's
+/// own length (without a device's padding), which is what it now sends.
+fn lie_length(cdb: &[u8], answer: &mut [u8], n: usize) -> Option<usize> {
+    // (header, field, the field's largest value)
+    let (header, field, max): (usize, std::ops::Range<usize>, u64) = match *cdb.first()? {
+        ReceiveCopyResultsCdb::OPCODE => (4, 0..4, u64::from(u32::MAX)),
+        ReadElementStatusCdb::OPCODE => (8, 5..8, 0xff_ffff),
+        _ => (4, 2..4, u64::from(u16::MAX)),
+    };
+    if n < header {
+        return None;
+    }
+    let honest = header as u64 + crate::wire::get_be(&answer[field.clone()]);
+    let real = usize::try_from(honest).map_or(n, |h| h.min(n));
+    let claim = ((answer.len() + LIE_EXCESS - header) as u64).min(max);
+    crate::wire::put_be(&mut answer[field], claim);
+    Some(real)
+}
+
+/// The block a READ POSITION answer reports, if it knows it.
+fn told_block(cdb: &[u8], answer: &[u8]) -> Option<u64> {
+    let form = ReadPositionForm::from_code(cdb.get(1).map_or(0, |b| b & 0x1f));
+    match form {
+        ReadPositionForm::ShortBlockId | ReadPositionForm::ShortVendorSpecific => {
+            ShortPosition::parse(answer).ok()?.position().block()
+        }
+        ReadPositionForm::Long => LongPosition::parse(answer).ok()?.position().block(),
+        ReadPositionForm::Extended => ExtendedPosition::parse(answer).ok()?.position().block(),
+        _ => None,
     }
 }
 
@@ -676,6 +892,9 @@ impl<T: Transport> Transport for FaultInjector<T> {
             Some(Effect::Sense(s)) => return self.check(&s, 0, data.len()),
             _ => {}
         }
+        if let Some(lie) = self.plan.on_lie(&self.device, |l| lie_fits(l, cdb, &data)) {
+            return self.lie(lie, cdb, data, timeout);
+        }
         match opcode {
             ExtendedCopyCdb::OPCODE if cdb.get(1).map(|b| b & 0x1f) == Some(0) => {
                 self.extended_copy(cdb, data, timeout)
@@ -686,6 +905,7 @@ impl<T: Transport> Transport for FaultInjector<T> {
             Read6Cdb::OPCODE | Write6Cdb::OPCODE | WriteFilemarks6Cdb::OPCODE if self.is_tape() => {
                 self.tape_transfer(cdb, data, timeout)
             }
+            ReadPositionCdb::OPCODE => self.read_position(cdb, data, timeout),
             _ => self.inner.execute(cdb, data, timeout),
         }
     }

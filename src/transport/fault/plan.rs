@@ -63,6 +63,108 @@ pub enum Effect {
     EndOfMedium,
     /// A library cannot move the cartridge (MOVE MEDIUM fails).
     CannotMove,
+    /// The device lies in its answer (see [`Lie`]); with
+    /// [`Trigger::Command`], on the n-th command the lie can be told in.
+    Lie(Lie),
+}
+
+/// Which granularity of OPERATING PARAMETERS a [`Lie::Granularity`] is
+/// told in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// DATA SEGMENT GRANULARITY (byte 37).
+    DataSegment,
+    /// INLINE DATA GRANULARITY (byte 38).
+    InlineData,
+    /// HELD DATA GRANULARITY (byte 39).
+    HeldData,
+}
+
+/// A lie a hostile device tells: an answer that is malformed or cannot be
+/// true, for checking that segcopy refuses it rather than trust it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lie {
+    /// A length field claims 64 bytes more than the data-in buffer holds,
+    /// and the answer comes without the padding a device may add, so it
+    /// is shorter than the allocation length: RECEIVE COPY RESULTS
+    /// AVAILABLE DATA, a VPD page's PAGE LENGTH, READ ELEMENT STATUS's
+    /// BYTE COUNT OF REPORT AVAILABLE.
+    Length,
+    /// OPERATING PARAMETERS with a granularity exponent of 32.
+    Granularity(Granularity),
+    /// A residual 512 bytes larger than the transfer (any command).
+    Residual,
+    /// CHECK CONDITION with sense whose ADDITIONAL SENSE LENGTH is 255:
+    /// 263 bytes, past the 252-byte sense buffer (any command, not sent).
+    SensePastBuffer,
+    /// CHECK CONDITION with 8 bytes of sense whose ADDITIONAL SENSE LENGTH
+    /// says 18: NO SENSE, EOM and VALID, as a tape's early warning would
+    /// be, were it believed (any command, not sent).
+    SenseShort,
+    /// CHECK CONDITION with 300 bytes of sense, more than any sense buffer
+    /// holds (any command, not sent).
+    SenseOverflow,
+    /// READ POSITION reports a block one before the one it reported last
+    /// (or before the true one, if that is smaller): the position went
+    /// backwards.
+    PositionBackwards,
+    /// READ POSITION reports the block after the true one: a position that
+    /// disagrees with what was written.
+    PositionAhead,
+}
+
+impl Lie {
+    /// Every lie, in the order of [`Lie::NAMES`].
+    pub const ALL: [Lie; 10] = [
+        Lie::Length,
+        Lie::Granularity(Granularity::DataSegment),
+        Lie::Granularity(Granularity::InlineData),
+        Lie::Granularity(Granularity::HeldData),
+        Lie::Residual,
+        Lie::SensePastBuffer,
+        Lie::SenseShort,
+        Lie::SenseOverflow,
+        Lie::PositionBackwards,
+        Lie::PositionAhead,
+    ];
+
+    /// The names site files give them, in the order of [`Lie::ALL`].
+    pub const NAMES: [&'static str; 10] = [
+        "length",
+        "data-segment-granularity",
+        "inline-data-granularity",
+        "held-data-granularity",
+        "residual",
+        "sense-length",
+        "sense-short",
+        "sense-overflow",
+        "position-backwards",
+        "position-ahead",
+    ];
+
+    /// The name a site file gives it.
+    pub fn name(self) -> &'static str {
+        Lie::ALL
+            .iter()
+            .position(|&l| l == self)
+            .map_or("?", |i| Lie::NAMES[i])
+    }
+
+    /// The lie a site file names, if it is one.
+    pub fn from_name(name: &str) -> Option<Lie> {
+        Lie::NAMES
+            .iter()
+            .position(|&n| n == name)
+            .map(|i| Lie::ALL[i])
+    }
+
+    /// Whether it is told instead of an answer (the command is not sent).
+    pub fn replaces_answer(self) -> bool {
+        matches!(
+            self,
+            Lie::SensePastBuffer | Lie::SenseShort | Lie::SenseOverflow
+        )
+    }
 }
 
 /// One fault of a plan.
@@ -128,6 +230,8 @@ struct Armed {
     fault: Fault,
     fired: u32,
     rng: u64,
+    /// Commands a [`Effect::Lie`] could have been told in so far.
+    seen: u64,
 }
 
 impl Armed {
@@ -140,6 +244,7 @@ impl Armed {
             fault,
             fired: 0,
             rng,
+            seen: 0,
         }
     }
 }
@@ -153,6 +258,9 @@ struct State {
     medium_end: HashMap<String, u64>,
     /// Results held for lists that a fault ended, by device and list id.
     held: HashMap<(String, u8), Held>,
+    /// The block each tape last reported through READ POSITION (for
+    /// [`Lie::PositionBackwards`]).
+    positions: HashMap<String, u64>,
     log: Vec<String>,
 }
 
@@ -368,6 +476,57 @@ impl FaultPlan {
         Some(DataHit { effect, offset })
     }
 
+    /// `device` got a command in which it could tell the lies `can` says
+    /// yes to: the lie to tell, if an armed [`Effect::Lie`] fires on it (a
+    /// [`Trigger::Command`] counts the commands each lie could be told in).
+    pub fn on_lie(&self, device: &str, can: impl Fn(Lie) -> bool) -> Option<Lie> {
+        if !self.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut s = self.lock();
+        if s.gone.iter().any(|g| g == device) {
+            return None;
+        }
+        let mut hit = None;
+        for a in s.armed.iter_mut() {
+            let Effect::Lie(lie) = a.fault.effect else {
+                continue;
+            };
+            if a.fault.device != device || a.fault.times.is_some_and(|t| a.fired >= t) || !can(lie)
+            {
+                continue;
+            }
+            a.seen += 1;
+            let fires = match a.fault.trigger {
+                Trigger::Command(n) => a.seen == n,
+                Trigger::Always => true,
+                Trigger::Random { per_million, .. } => {
+                    splitmix64(&mut a.rng) % 1_000_000 < u64::from(per_million)
+                }
+                _ => false,
+            };
+            // Every lie counts the command; the first that fires tells.
+            if fires && hit.is_none() {
+                a.fired += 1;
+                hit = Some(lie);
+            }
+        }
+        if let Some(l) = hit {
+            s.log.push(format!("{device}: Lie({})", l.name()));
+        }
+        hit
+    }
+
+    /// The block `device` last reported through READ POSITION.
+    pub fn last_position(&self, device: &str) -> Option<u64> {
+        self.lock().positions.get(device).copied()
+    }
+
+    /// `device` reported block `block` through READ POSITION.
+    pub fn reported_position(&self, device: &str, block: u64) {
+        self.lock().positions.insert(device.to_string(), block);
+    }
+
     /// `device`, a library, is asked to move a cartridge.
     pub fn on_move(&self, device: &str) -> Option<Effect> {
         self.event(device, Event::Move)
@@ -440,6 +599,8 @@ fn applies(e: &Effect, ev: Event) -> bool {
         Effect::Sense(_) | Effect::Hang | Effect::Gone => {
             matches!(ev, Event::Command | Event::Segment(_))
         }
+        // Lies are told through `on_lie`, in the commands they fit.
+        Effect::Lie(_) => false,
     }
 }
 
@@ -573,6 +734,41 @@ mod tests {
         assert_eq!(p.on_move("lib"), None);
         assert_eq!(p.on_move("lib"), Some(Effect::CannotMove));
         assert_eq!(p.on_move("lib"), None);
+    }
+
+    #[test]
+    fn a_lie_counts_the_commands_it_could_be_told_in() {
+        let p = FaultPlan::new(vec![
+            Fault::once("t", Trigger::Command(2), Effect::Lie(Lie::PositionAhead)),
+            Fault {
+                device: "t".into(),
+                trigger: Trigger::Always,
+                effect: Effect::Lie(Lie::Residual),
+                times: Some(2),
+            },
+        ]);
+        let position = |l: Lie| matches!(l, Lie::PositionAhead | Lie::PositionBackwards);
+        // Not READ POSITION: only the residual lie fits, twice.
+        assert_eq!(p.on_lie("t", |l| !position(l)), Some(Lie::Residual));
+        assert_eq!(p.on_command("t"), None, "a lie is no command fault");
+        assert_eq!(p.on_lie("t", position), None, "the first READ POSITION");
+        assert_eq!(p.on_lie("t", position), Some(Lie::PositionAhead));
+        assert_eq!(p.on_lie("t", position), None, "it lied once");
+        assert_eq!(p.on_lie("t", |_| true), Some(Lie::Residual));
+        assert_eq!(p.on_lie("t", |_| true), None, "twice at most");
+        assert_eq!(p.on_lie("u", |_| true), None);
+        assert_eq!(
+            p.log(),
+            [
+                "t: Lie(residual)",
+                "t: Lie(position-ahead)",
+                "t: Lie(residual)"
+            ]
+        );
+        for (l, n) in Lie::ALL.iter().zip(Lie::NAMES) {
+            assert_eq!((l.name(), Lie::from_name(n)), (n, Some(*l)));
+        }
+        assert_eq!(Lie::from_name("truth"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::wire::cscd::{CscdDescriptor, IdentificationCscd};
 use crate::wire::segment::SegmentDescriptor;
+use crate::wire::ssc::ShortPosition;
 use crate::wire::vpd::Designator;
 
 /// Records CDBs and data-out; reads fill with 0x5a; INQUIRY says disk or
@@ -350,4 +351,81 @@ fn a_library_that_cannot_move() {
         .check()
         .is_ok());
     assert_eq!(f.inner().sent().len(), 2);
+}
+
+/// The block a short READ POSITION through `f` reports.
+fn read_position(f: &FaultInjector<Recorder>) -> u64 {
+    let cdb = ReadPositionCdb::new(ReadPositionForm::ShortBlockId)
+        .to_vec()
+        .unwrap();
+    let mut buf = vec![0u8; 20];
+    let c = f
+        .execute(&cdb, DataDirection::FromDevice(&mut buf), T)
+        .unwrap();
+    assert!(c.check().is_ok());
+    let p = ShortPosition::parse(&buf[..c.transferred]).unwrap();
+    assert_eq!(p.first_block_location, p.last_block_location);
+    u64::from(p.first_block_location)
+}
+
+#[test]
+fn a_tape_that_lies_about_its_position() {
+    let f = inject(
+        true,
+        vec![
+            Fault::once("dev", Trigger::Command(2), Effect::Lie(Lie::PositionAhead)),
+            Fault::once(
+                "dev",
+                Trigger::Command(4),
+                Effect::Lie(Lie::PositionBackwards),
+            ),
+        ],
+    );
+    let at = |b: u64| *f.inner().position.lock().unwrap() = b;
+    at(10);
+    assert_eq!(read_position(&f), 10, "the first READ POSITION is true");
+    at(14);
+    assert_eq!(read_position(&f), 15, "ahead of where it is");
+    assert_eq!(read_position(&f), 14);
+    at(18);
+    // Backwards: one before the block it reported last.
+    assert_eq!(read_position(&f), 13);
+    assert_eq!(read_position(&f), 18);
+    assert_eq!(
+        f.plan().log(),
+        ["dev: Lie(position-ahead)", "dev: Lie(position-backwards)"]
+    );
+}
+
+#[test]
+fn a_residual_past_the_buffer_and_sense_that_cannot_be() {
+    let f = inject(
+        false,
+        vec![
+            Fault::once("dev", Trigger::Command(1), Effect::Lie(Lie::Residual)),
+            Fault::once("dev", Trigger::Command(3), Effect::Lie(Lie::SenseShort)),
+            Fault::once(
+                "dev",
+                Trigger::Command(4),
+                Effect::Lie(Lie::SensePastBuffer),
+            ),
+            Fault::once("dev", Trigger::Command(5), Effect::Lie(Lie::SenseOverflow)),
+        ],
+    );
+    let cdb = Read16Cdb::new(0, 1).to_vec().unwrap();
+    let mut buf = vec![0u8; 512];
+    let c = f
+        .execute(&cdb, DataDirection::FromDevice(&mut buf), T)
+        .unwrap();
+    assert_eq!((c.transferred, c.resid), (512, 1024), "the read happened");
+    let tur = [0u8; 6];
+    let c = f.execute(&tur, DataDirection::None, T).unwrap();
+    assert_eq!((c.resid, c.sense.len()), (0, 0), "the lie was told once");
+    let c = f.execute(&tur, DataDirection::None, T).unwrap();
+    assert_eq!(c.sense, [0xf0, 0, 0x40, 0, 0, 0, 0, 10]);
+    let c = f.execute(&tur, DataDirection::None, T).unwrap();
+    assert_eq!((c.sense.len(), c.sense[7]), (252, 255));
+    let c = f.execute(&tur, DataDirection::None, T).unwrap();
+    assert_eq!(c.sense.len(), 300);
+    assert_eq!(f.inner().sent().len(), 2, "sense lies are told, not sent");
 }
