@@ -218,13 +218,16 @@ fn guard(
 ) -> Result<(), Failed> {
     use segcopy::engine::media::position;
     let Some(here) = position(t)? else {
-        if force {
-            return Ok(());
+        // A drive that never says where it is (tgt's virtual tape) cannot
+        // be checked without moving the tape: say so, and write, as mt
+        // and dd would.
+        if !force {
+            log::warn!(
+                "{}: the drive does not report its position, so segcopy cannot tell whether data follow this one",
+                t.name()
+            );
         }
-        return Err(Failed::new(
-            exit::DATA_PROTECT,
-            format!("{}: the drive does not report its position, so segcopy cannot tell whether data follow; give --force to write anyway", t.name()),
-        ));
+        return Ok(());
     };
     let mode = tape.block_mode()?;
     tape.space(SpaceKind::EndOfData, 0)?;

@@ -827,12 +827,14 @@ impl Site {
         self.check_zoning()?;
         for r in &self.real {
             self.check_real(r)?;
-            if r.path.is_none() == r.naa.is_none() {
+            // Both: the path is where to look, and the designator what
+            // must answer there (a renumbered device is refused).
+            if r.path.is_none() && r.naa.is_none() {
                 return self.err(
                     r.name.span(),
                     "real".into(),
                     format!(
-                        "{:?}: give exactly one of path = \"/dev/sgN\" or naa = \"0x…\"",
+                        "{:?}: give path = \"/dev/sgN\", naa = \"0x…\", or both (then the unit at path must have that designator)",
                         r.name.get_ref()
                     ),
                 );
