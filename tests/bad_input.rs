@@ -59,18 +59,8 @@ fn site(test: &str, text: &str) -> PathBuf {
     dir
 }
 
-/// Runs the binary with `--site` (the site in `dir`) and a catalog there.
 fn segcopy(dir: &Path, args: &[&str]) -> Output {
-    let catalog = format!("sqlite:{}", dir.join("catalog.sqlite").display());
-    Command::new(env!("CARGO_BIN_EXE_segcopy"))
-        .arg("--site")
-        .arg(dir.join("site.toml"))
-        .args(["--catalog", &catalog])
-        .args(args)
-        .env_remove("XDG_STATE_HOME")
-        .env_remove("HOME")
-        .output()
-        .unwrap()
+    common::san::segcopy_in(dir, args)
 }
 
 /// One bad command line: its arguments, the exit code, and what the one

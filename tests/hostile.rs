@@ -10,7 +10,7 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Mutex;
 
 use common::scsi::tmp_dir;
@@ -183,18 +183,8 @@ fn cli_site(test: &str, faults: &str) -> PathBuf {
     dir
 }
 
-/// Runs the binary on the site in `dir` with a catalog there.
 fn segcopy(dir: &std::path::Path, args: &[&str]) -> Output {
-    let catalog = format!("sqlite:{}", dir.join("catalog.sqlite").display());
-    Command::new(env!("CARGO_BIN_EXE_segcopy"))
-        .arg("--site")
-        .arg(dir.join("site.toml"))
-        .args(["--catalog", &catalog])
-        .args(args)
-        .env_remove("XDG_STATE_HOME")
-        .env_remove("HOME")
-        .output()
-        .unwrap()
+    common::san::segcopy_in(dir, args)
 }
 
 fn stderr(o: &Output) -> String {

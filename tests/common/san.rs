@@ -284,6 +284,21 @@ impl San {
     }
 }
 
+/// Runs the segcopy binary on the site in `dir` (`site.toml`) with the
+/// catalog there (`catalog.sqlite`), away from the user's state directory.
+pub fn segcopy_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let catalog = format!("sqlite:{}", dir.join("catalog.sqlite").display());
+    std::process::Command::new(env!("CARGO_BIN_EXE_segcopy"))
+        .arg("--site")
+        .arg(dir.join("site.toml"))
+        .args(["--catalog", &catalog])
+        .args(args)
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("HOME")
+        .output()
+        .unwrap()
+}
+
 /// The lease history never has a copy manager, drive or tape taken while
 /// it is held.
 pub fn no_resource_held_twice(store: &dyn Store) {
