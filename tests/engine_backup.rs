@@ -250,7 +250,8 @@ fn two_backups_at_once_never_share_a_drive_or_a_tape() {
     assert!(completed > 0);
     // The lease history never has a copy manager, drive or tape held by
     // two holders at once.
-    no_resource_held_twice(&SqliteStore::open(&db).unwrap());
+    let site = Loaded::load(&path).unwrap().site;
+    no_resource_held_twice(&SqliteStore::open(&db).unwrap(), &Inventory::from_site(&site));
 }
 
 #[test]

@@ -216,7 +216,7 @@ fn sixteen_backups_and_four_restores_at_once() {
 
     // No resource was ever held twice, over every round.
     let store = SqliteStore::open(&db).unwrap();
-    no_resource_held_twice(&store);
+    no_resource_held_twice(&store, &inventory);
     // Every completed backup restores byte-identical (faults off).
     loaded
         .fabric

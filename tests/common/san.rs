@@ -13,7 +13,7 @@ use segcopy::catalog::{BackupDetail, BackupStatus, Mode, Place, Store, Target};
 use segcopy::demo;
 use segcopy::engine::backup::{BackupRequest, LogObserver};
 use segcopy::engine::job::{self, JobError, Order, Ran};
-use segcopy::inventory::Inventory;
+use segcopy::inventory::{Inventory, Kind};
 use segcopy::restore::{self, RestoreError, RestoreOutcome, RestoreRequest};
 use segcopy::site::Loaded;
 use segcopy::transport::changer::Changer;
@@ -225,7 +225,7 @@ impl San {
     /// the restore's outcome.
     pub fn check_invariants(&self, id: i64) -> RestoreOutcome {
         assert_eq!(self.store.leases().unwrap(), [], "every lease given back");
-        no_resource_held_twice(&self.store);
+        no_resource_held_twice(&self.store, &self.inventory);
         let d = self.detail(id);
         let b = &d.backup;
         let copies: HashMap<u8, u64> = d.segments.iter().fold(HashMap::new(), |mut m, s| {
@@ -299,14 +299,22 @@ pub fn segcopy_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output 
         .unwrap()
 }
 
-/// The lease history never has a copy manager, drive or tape taken while
-/// it is held.
-pub fn no_resource_held_twice(store: &dyn Store) {
+/// The lease history never has a mover (a copy manager or a backup
+/// server), drive or tape taken while it is held. Switches, links,
+/// libraries and disks are left out: they are shared (a source disk by
+/// every backup of it, a link by the streams that cross it).
+pub fn no_resource_held_twice(store: &dyn Store, inventory: &Inventory) {
     let mut now: HashMap<String, i64> = HashMap::new();
-    for e in store.lease_history().unwrap() {
-        let exclusive = e.resource.starts_with("drive")
-            || e.resource.starts_with('T')
-            || e.resource.starts_with("cm");
+    let history = store.lease_history().unwrap();
+    for e in &history {
+        let kind = inventory
+            .get(&e.resource)
+            .unwrap_or_else(|| panic!("{} is leased but not in the site", e.resource))
+            .kind;
+        let exclusive = matches!(
+            kind,
+            Kind::CopyManager | Kind::BackupServer | Kind::Drive | Kind::Tape
+        );
         if !exclusive {
             continue;
         }
@@ -314,7 +322,17 @@ pub fn no_resource_held_twice(store: &dyn Store) {
             // One backup leases a copy manager, drive or tape for one
             // stream only, so even its own holder never takes one twice.
             if let Some(h) = now.insert(e.resource.clone(), e.holder) {
-                panic!("{} taken by {} while {h} held it", e.resource, e.holder);
+                let story: Vec<String> = history
+                    .iter()
+                    .filter(|x| x.holder == h || x.resource == e.resource)
+                    .map(|x| format!("{x:?}"))
+                    .collect();
+                panic!(
+                    "{} taken by {} while {h} held it:\n{}",
+                    e.resource,
+                    e.holder,
+                    story.join("\n")
+                );
             }
         } else {
             now.remove(&e.resource);
