@@ -8,7 +8,8 @@
 //!
 //! The rules (what segcopy must do):
 //! - UNIT ATTENTION is retried once on the same stream: success, no
-//!   failover, whoever it strikes.
+//!   failover, whoever it strikes — at a segment, or at the EXTENDED COPY
+//!   that writes a map (every map is then written).
 //! - Every other kind at a segment fails that stream over: the next
 //!   stream goes on from the failed segment (success); when every stream
 //!   secured has failed, the backup stops `partial` (segments before the
@@ -17,7 +18,7 @@
 //! - A library that cannot load a stream's cartridge leaves that stream
 //!   out before any data moves; the others run. When none can be loaded
 //!   nothing begins: no backup is recorded.
-//! - A fault while the catalog is written on a tape leaves the backup
+//! - Any other fault while the catalog is written on a tape leaves the backup
 //!   completed and restorable (the catalog database has every segment),
 //!   and the map on that tape reported as not written, with why.
 //! - During a restore, a copy manager that fails is left out and another
@@ -198,6 +199,8 @@ enum Expect {
     NothingBegins,
     /// Completed, and the maps on these streams' tapes not written.
     MapsNotWritten(Vec<u8>),
+    /// Completed without a failover, and every map written.
+    MapsWritten,
     /// The restore completes byte-identical despite the fault.
     RestoreCompletes,
     /// The restore stops at this segment, cleanly.
@@ -241,7 +244,7 @@ impl Scenario {
                     Kind::CannotMove => {
                         Err("the library moves no cartridge while a map is written")
                     }
-                    Kind::UnitAttention => Ok(Expect::MapsNotWritten(maps_struck(who))),
+                    Kind::UnitAttention => Ok(Expect::MapsWritten),
                     _ => Ok(Expect::MapsNotWritten(maps_struck(who))),
                 };
             }
@@ -302,8 +305,16 @@ impl Scenario {
                 Where::CatalogWrite => {
                     // The map follows the data and a filemark: the
                     // descriptor after the data's, the block after.
+                    // A UNIT ATTENTION answers that EXTENDED COPY itself,
+                    // as at a segment.
                     let data_blocks = SEGMENTS * BLOCKS_PER_SEGMENT;
-                    backup.push(if kind.on_copy_manager() {
+                    backup.push(if kind == Kind::UnitAttention {
+                        Fault::once(
+                            &cm,
+                            Trigger::Command(setup.backup + SEGMENTS + 1),
+                            kind.effect(),
+                        )
+                    } else if kind.on_copy_manager() {
                         Fault::once(&cm, Trigger::Segment(SEGMENTS), kind.effect())
                     } else {
                         Fault::once(&drive, Trigger::TapeBlock(data_blocks + 1), kind.effect())
@@ -550,6 +561,25 @@ fn run(n: usize, sc: &Scenario, expect: &Expect, setup: Setup) -> String {
                     "{sc}: map of stream {}: {:?}",
                     m.stream,
                     m.how
+                );
+            }
+        }
+        Expect::MapsWritten => {
+            assert_eq!(o.status, BackupStatus::Completed, "{sc}");
+            assert_eq!(failovers, [], "{sc}");
+            assert_eq!(
+                o.maps.len(),
+                usize::from(sc.who.streams()),
+                "{sc}: {:?}",
+                o.maps
+            );
+            assert!(o.maps.iter().all(|m| m.how.is_ok()), "{sc}: {:?}", o.maps);
+            // The map's EXTENDED COPY (the last command) was sent twice.
+            for st in sc.who.struck() {
+                assert_eq!(
+                    san.loaded.fabric.fault_plan().commands(&format!("cm{st}")),
+                    setup.backup + SEGMENTS + 2,
+                    "{sc}: commands on cm{st}"
                 );
             }
         }
