@@ -251,7 +251,10 @@ fn two_backups_at_once_never_share_a_drive_or_a_tape() {
     // The lease history never has a copy manager, drive or tape held by
     // two holders at once.
     let site = Loaded::load(&path).unwrap().site;
-    no_resource_held_twice(&SqliteStore::open(&db).unwrap(), &Inventory::from_site(&site));
+    no_resource_held_twice(
+        &SqliteStore::open(&db).unwrap(),
+        &Inventory::from_site(&site),
+    );
 }
 
 #[test]

@@ -13,7 +13,9 @@ use super::{Job, Schedule, Store, StoreError, Target, Timestamp};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {
     /// An interval that is not a duration.
-    #[error("{0:?} is not a duration; write a number with s, m, h or d (30m, 6h, 1d)")]
+    #[error(
+        "{0:?} is not a duration; write a number with a unit: s, m, h, d or w (30m, 6h, 1d, 12w)"
+    )]
     BadDuration(String),
     /// An interval under one second.
     #[error("{0:?} is too short an interval; a job runs at most once a second")]

@@ -56,8 +56,8 @@ pub struct Args {
     /// How long the backup is kept (30d, 12w), from its start: until then
     /// no tape holding it is written over without --force [default: for
     /// good].
-    #[arg(long, value_name = "DURATION")]
-    retain: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_retention)]
+    retain: Option<i64>,
     /// How many subsystems (copy manager, drive, tape, route) to secure.
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u8).range(1..=8))]
@@ -181,12 +181,7 @@ fn order(a: &Args) -> Result<Order, Failed> {
         // --resume: the catalog gives the source (job::resume).
         None => (String::new(), 0),
     };
-    let retention = a
-        .retain
-        .as_deref()
-        .map(parse_retention)
-        .transpose()
-        .map_err(|e| bad(format!("--retain: {e}")))?;
+    let retention = a.retain;
     let target = parse_target(&a.to).map_err(|e| bad(e.to_string()))?;
     let size = |flag: &str, s: &str| {
         segcopy::units::parse_size(s).map_err(|e| bad(format!("{flag}: {e}")))

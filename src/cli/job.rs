@@ -57,8 +57,8 @@ struct AddArgs {
     /// How long its backups are kept (30d, 12w), counted from each
     /// backup's start: until then no tape holding them is written over
     /// without --force. Without it they are kept for good.
-    #[arg(long, value_name = "DURATION")]
-    retain: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_retention)]
+    retain: Option<i64>,
 }
 
 /// Runs `job`, on the catalog `url` names (the default one if `None`).
@@ -113,12 +113,7 @@ fn to_job(a: &AddArgs) -> Result<Job, Failed> {
         next_due: first_due(&schedule, now()),
         schedule,
         last_backup: None,
-        retention: a
-            .retain
-            .as_deref()
-            .map(parse_retention)
-            .transpose()
-            .map_err(|e| bad(format!("--retain: {e}")))?,
+        retention: a.retain,
     })
 }
 
