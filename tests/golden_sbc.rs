@@ -1,14 +1,18 @@
-//! Golden SBC and SPC command bytes: READ CAPACITY (16) data and CDB,
-//! READ (16), WRITE (16), INQUIRY, TEST UNIT READY and REQUEST SENSE CDBs.
-//! Each fixture parses, emits back byte for byte, and decodes to the values
-//! its comments give.
+//! Golden SBC and SPC command bytes: READ CAPACITY (10) and (16) data and
+//! CDBs, READ (10) and (16), WRITE (10) and (16), SYNCHRONIZE CACHE (10) and
+//! (16), MODE SENSE (10) and a disk's MODE SENSE (10) data, INQUIRY, TEST
+//! UNIT READY and REQUEST SENSE CDBs. Each fixture parses, emits back byte
+//! for byte, and decodes to the values its comments give.
 
 mod common;
 
 use common::round_trip;
 use segcopy::wire::inquiry::InquiryCdb;
+use segcopy::wire::mode::{ModeListKind, ModeParameterList10, ModeSense10Cdb};
 use segcopy::wire::sbc::{
-    Read16Cdb, ReadCapacity16, ReadCapacity16Cdb, RequestSenseCdb, TestUnitReadyCdb, Write16Cdb,
+    CachingModePage, DiskDeviceSpecific, Read10Cdb, Read16Cdb, ReadCapacity10, ReadCapacity10Cdb,
+    ReadCapacity16, ReadCapacity16Cdb, RequestSenseCdb, ShortLbaBlockDescriptor,
+    SynchronizeCache10Cdb, SynchronizeCache16Cdb, TestUnitReadyCdb, Write10Cdb, Write16Cdb,
 };
 
 fn one<R: segcopy::wire::Repr + std::fmt::Debug>(kind: &str, name: &str) -> R {
@@ -87,4 +91,60 @@ fn request_sense_cdbs() {
     assert_eq!(f, RequestSenseCdb::new(252));
     let d: RequestSenseCdb = one("cdb-request-sense", "descriptor-252.hex");
     assert_eq!(d, RequestSenseCdb::new(252).descriptor_format(true));
+}
+
+#[test]
+fn read10_write10_cdbs() {
+    let r: Read10Cdb = one("cdb-read10", "sd-read-8-at-2048.hex");
+    assert_eq!(r, Read10Cdb::new(2048, 8));
+    assert_eq!(Read16Cdb::from(r), Read16Cdb::new(2048, 8));
+    let w: Write10Cdb = one("cdb-write10", "fua-1-at-last-lba.hex");
+    assert_eq!(w, Write10Cdb::new(u32::MAX, 1).fua(true));
+    assert_eq!(w.end_lba(), 1 << 32);
+}
+
+#[test]
+fn read_capacity10() {
+    let c: ReadCapacity10Cdb = one("cdb-read-capacity10", "sg-readcap.hex");
+    assert_eq!(c, ReadCapacity10Cdb::new());
+    let small: ReadCapacity10 = one("read-capacity10", "lio-fileio-64mib-512.hex");
+    assert_eq!(small, ReadCapacity10::new(131_072, 512).unwrap());
+    assert_eq!(small.capacity_blocks(), Some(131_072));
+    let big: ReadCapacity10 = one("read-capacity10", "past-2tib-512.hex");
+    assert_eq!(big, ReadCapacity10::new((1 << 32) + 2048, 512).unwrap());
+    assert!(big.needs_read_capacity16());
+    assert_eq!(big.capacity_blocks(), None);
+}
+
+#[test]
+fn synchronize_cache_cdbs() {
+    let c: SynchronizeCache10Cdb = one("cdb-synchronize-cache10", "sd-flush.hex");
+    assert_eq!(c, SynchronizeCache10Cdb::new(0, 0));
+    let c: SynchronizeCache16Cdb = one("cdb-synchronize-cache16", "immed-range.hex");
+    assert_eq!(c, SynchronizeCache16Cdb::new(1 << 32, 2048).immed(true));
+}
+
+#[test]
+fn mode_sense10_of_a_disk() {
+    let c: ModeSense10Cdb = one("cdb-mode-sense10", "caching-page.hex");
+    assert_eq!(c, ModeSense10Cdb::new(0x08, 512));
+    let l: ModeParameterList10 = one("mode-param-list10", "disk-caching-page.hex");
+    assert_eq!(l.kind, ModeListKind::Sense);
+    assert_eq!(
+        DiskDeviceSpecific::from_byte(l.device_specific),
+        DiskDeviceSpecific {
+            write_protected: false,
+            dpofua: true
+        }
+    );
+    let d = ShortLbaBlockDescriptor::from_block_descriptor(&l.block_descriptors[0]).unwrap();
+    assert_eq!(d, ShortLbaBlockDescriptor::for_capacity(131_072, 512));
+    let p = CachingModePage::from_mode_page(l.find_page(0x08, None).unwrap()).unwrap();
+    assert_eq!(
+        p,
+        CachingModePage {
+            dra: true,
+            ..CachingModePage::default()
+        }
+    );
 }

@@ -1,12 +1,13 @@
 //! The simulated disk through the `Transport` trait: every command it
-//! answers, every error case with its exact sense, the faults that concern
-//! a disk (medium error, gone, hang, a sense, random at a seed), the
-//! copy-manager data path, and a file-backed disk surviving a "process
-//! restart".
+//! answers (READ/WRITE (10) and (16), READ CAPACITY (10) and (16),
+//! SYNCHRONIZE CACHE, MODE SENSE (6) and (10), and the common ones), every
+//! error case with its exact sense, the faults that concern a disk (medium
+//! error, gone, hang, a sense, random at a seed), the copy-manager data
+//! path, and a file-backed disk surviving a "process restart".
 
 mod common;
 
-use common::scsi::{any_cdb, cdb, data_in, data_out, good, pattern, sense, tmp_dir, T};
+use common::scsi::{any_cdb, cdb, data_in, data_out, good, none, pattern, sense, tmp_dir, T};
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -18,8 +19,14 @@ use segcopy::transport::{
     Completion, DataDirection, HostStatus, ScsiStatus, Transport, TransportError,
 };
 use segcopy::wire::inquiry::{InquiryCdb, StandardInquiry};
+use segcopy::wire::mode::{
+    BlockDescriptor, ControlModePage, ModeParameterList10, ModeParameterList6, ModeSense10Cdb,
+    ModeSense6Cdb, PageControl,
+};
 use segcopy::wire::sbc::{
-    Read16Cdb, ReadCapacity16Cdb, RequestSenseCdb, TestUnitReadyCdb, Write16Cdb,
+    CachingModePage, DiskDeviceSpecific, Read10Cdb, Read16Cdb, ReadCapacity10, ReadCapacity10Cdb,
+    ReadCapacity16Cdb, RequestSenseCdb, ShortLbaBlockDescriptor, SynchronizeCache10Cdb,
+    SynchronizeCache16Cdb, TestUnitReadyCdb, Write10Cdb, Write16Cdb,
 };
 use segcopy::wire::sense::{SenseData, SenseKey};
 use segcopy::wire::vpd::{DeviceIdentification, SupportedPages};
@@ -228,8 +235,8 @@ fn test_unit_ready_request_sense_and_unknown_opcodes() {
         0, 0, 0, 0,     // FRU, sense-key specific
     ];
     assert_eq!(buf[..18], no_sense);
-    // READ(10), SYNCHRONIZE CACHE(10), MODE SENSE(6): not simulated.
-    for op in [0x28u8, 0x35, 0x1a] {
+    // VERIFY (10), UNMAP, MODE SELECT (6): not simulated.
+    for op in [0x2fu8, 0x42, 0x15] {
         let mut c10 = [0u8; 10];
         c10[0] = op;
         let (c, _) = data_in(&t, &c10, 64);
@@ -497,6 +504,401 @@ fn a_file_backed_disk_survives_a_restart() {
     assert!(msg.contains("holds 4194304 bytes"), "{msg}");
 }
 
+// ---------------------------------------------------------------------------
+// The ten-byte commands, SYNCHRONIZE CACHE and MODE SENSE: what `sd`,
+// `sg_readcap` and libiscsi send a disk.
+
+fn read10(t: &SimTransport, lba: u32, blocks: u16, bl: usize) -> (Completion, Vec<u8>) {
+    data_in(t, &cdb(&Read10Cdb::new(lba, blocks)), blocks as usize * bl)
+}
+
+fn write10(t: &SimTransport, lba: u32, data: &[u8], bl: usize) -> Completion {
+    let blocks = (data.len() / bl) as u16;
+    data_out(t, &cdb(&Write10Cdb::new(lba, blocks)), data)
+}
+
+#[test]
+fn read10_write10_move_the_same_blocks_as_read16_write16() {
+    for bl in [512usize, 4096] {
+        let blocks = (3 << 20) / bl as u64;
+        let t = disk("d", bl as u32, blocks, vec![]);
+        // Across a 1 MiB chunk boundary, as the sixteen-byte test does.
+        let lba = ((1 << 20) / bl - 2) as u32;
+        let data = pattern(5 * bl, bl as u8 ^ 0x5a);
+        let c = write10(&t, lba, &data, bl);
+        good(&c);
+        assert_eq!((c.transferred, c.resid), (data.len(), 0));
+        // READ (10) and READ (16) see the same blocks and report the same.
+        let (c10, back10) = read10(&t, lba, 5, bl);
+        let (c16, back16) = read(&t, u64::from(lba), 5, bl);
+        good(&c10);
+        assert_eq!(back10, data);
+        assert_eq!(back16, data);
+        assert_eq!((c10.transferred, c10.resid), (c16.transferred, c16.resid));
+        // What WRITE (16) wrote, READ (10) reads; with FUA and DPO too.
+        let other = pattern(2 * bl, 3);
+        good(&write(&t, 7, &other, bl));
+        assert_eq!(read10(&t, 7, 2, bl).1, other);
+        let fua = Write10Cdb::new(9, 1).fua(true).dpo(true);
+        good(&data_out(&t, &cdb(&fua), &other[..bl]));
+        let (c, back) = data_in(&t, &cdb(&Read10Cdb::new(9, 1).fua(true)), bl);
+        good(&c);
+        assert_eq!(back, other[..bl]);
+        // The last block; a larger buffer gives the same residual.
+        good(&read10(&t, blocks as u32 - 1, 1, bl).0);
+        let (c10, _) = data_in(&t, &cdb(&Read10Cdb::new(7, 2)), 2 * bl + 100);
+        let (c16, _) = data_in(&t, &cdb(&Read16Cdb::new(7, 2)), 2 * bl + 100);
+        assert_eq!((c10.transferred, c10.resid), (2 * bl, 100));
+        assert_eq!((c10.transferred, c10.resid), (c16.transferred, c16.resid));
+    }
+    // TRANSFER LENGTH 0 moves nothing; a data-out of another size is the
+    // same 0E/03 as WRITE (16) gets.
+    let t = disk("d", 512, 8, vec![]);
+    let (c, buf) = data_in(&t, &cdb(&Read10Cdb::new(0, 0)), 16);
+    good(&c);
+    assert_eq!((c.transferred, c.resid), (0, 16));
+    assert!(buf.iter().all(|&b| b == 0xa5));
+    good(&data_out(&t, &cdb(&Write10Cdb::new(0, 0)), &[]));
+    let c = data_out(&t, &cdb(&Write10Cdb::new(0, 1)), &[0xff; 511]);
+    sense(&c, SenseKey::IllegalRequest, 0x0e, 0x03);
+    assert!(read10(&t, 0, 1, 512).1.iter().all(|&b| b == 0));
+    // A READ (10) or WRITE (10) cut short is INVALID FIELD IN CDB.
+    let (c, _) = data_in(&t, &cdb(&Read10Cdb::new(0, 1))[..9], 512);
+    sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+    let c = data_out(&t, &cdb(&Write10Cdb::new(0, 1))[..6], &[0u8; 512]);
+    sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+}
+
+#[test]
+fn read10_write10_lba_out_of_range() {
+    let t = disk("d", 512, 100, vec![]);
+    for (lba, n) in [(100u32, 1u16), (99, 2), (u32::MAX, 1), (1, u16::MAX)] {
+        let (c, _) = data_in(&t, &cdb(&Read10Cdb::new(lba, n)), 512);
+        let s = sense(&c, SenseKey::IllegalRequest, 0x21, 0x00);
+        // The same sense bytes READ (16) gets.
+        let (c16, _) = data_in(&t, &cdb(&Read16Cdb::new(lba.into(), n.into())), 512);
+        assert_eq!(c.sense, c16.sense);
+        assert_eq!(s.to_vec().unwrap()[..3], [0x70, 0x00, 0x05]);
+        let w = data_out(&t, &cdb(&Write10Cdb::new(lba, n)), &[0u8; 512]);
+        sense(&w, SenseKey::IllegalRequest, 0x21, 0x00);
+    }
+    // Zero blocks at the end is fine; past it, out of range.
+    good(&data_in(&t, &cdb(&Read10Cdb::new(100, 0)), 0).0);
+    let (c, _) = data_in(&t, &cdb(&Read10Cdb::new(101, 0)), 0);
+    sense(&c, SenseKey::IllegalRequest, 0x21, 0x00);
+}
+
+#[test]
+fn a_medium_error_strikes_read10_and_write10_as_the_16_byte_ones() {
+    let plan = || {
+        vec![Fault::once(
+            "d",
+            Trigger::AfterBytes(2049),
+            Effect::MediumError,
+        )]
+    };
+    let t = disk("d", 512, 64, plan());
+    let data = pattern(8 * 512, 1);
+    let c = write10(&t, 8, &data, 512);
+    let s = sense(&c, SenseKey::MediumError, 0x0c, 0x00);
+    assert_eq!(s.information(), Some(12));
+    // The four blocks before the failing one were written, no more.
+    let (_, back) = read10(&t, 8, 8, 512);
+    assert_eq!(back[..2048], data[..2048]);
+    assert!(back[2048..].iter().all(|&b| b == 0));
+    let t = disk("d", 512, 64, plan());
+    let (c, buf) = read10(&t, 0, 8, 512);
+    let s = sense(&c, SenseKey::MediumError, 0x11, 0x00);
+    assert_eq!(s.information(), Some(4));
+    assert_eq!((c.transferred, c.resid), (2048, 2048));
+    assert!(buf[2048..].iter().all(|&b| b == 0xa5));
+}
+
+#[test]
+fn read_capacity10_small_and_past_2_32_blocks() {
+    let t = disk("d", 512, 2048, vec![]);
+    let (c, buf) = data_in(&t, &cdb(&ReadCapacity10Cdb::new()), 8);
+    good(&c);
+    #[rustfmt::skip]
+    assert_eq!(buf, [
+        0x00, 0x00, 0x07, 0xff, // RETURNED LOGICAL BLOCK ADDRESS: 2047
+        0x00, 0x00, 0x02, 0x00, // LOGICAL BLOCK LENGTH IN BYTES: 512
+    ]);
+    let r = ReadCapacity10::parse(&buf).unwrap();
+    assert_eq!(r.capacity_blocks(), Some(2048));
+    // A larger buffer: eight bytes and the rest residual; a smaller one
+    // cuts the answer. The obsolete LBA and PMI change nothing.
+    let (c, buf) = data_in(&t, &cdb(&ReadCapacity10Cdb::new()), 12);
+    assert_eq!((c.transferred, c.resid), (8, 4));
+    assert_eq!(buf[8..], [0xa5; 4]);
+    let (c, _) = data_in(&t, &cdb(&ReadCapacity10Cdb::new()), 4);
+    assert_eq!((c.transferred, c.resid), (4, 0));
+    let mut pmi = cdb(&ReadCapacity10Cdb::new());
+    pmi[5] = 10;
+    pmi[8] = 1;
+    let (c, again) = data_in(&t, &pmi, 8);
+    good(&c);
+    assert_eq!(again[..4], [0x00, 0x00, 0x07, 0xff]);
+    // Cut to nine bytes: INVALID FIELD IN CDB.
+    let (c, _) = data_in(&t, &cdb(&ReadCapacity10Cdb::new())[..9], 8);
+    sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+    // 4096-byte blocks.
+    let t = disk("d", 4096, 1 << 20, vec![]);
+    let (_, buf) = data_in(&t, &cdb(&ReadCapacity10Cdb::new()), 8);
+    assert_eq!(buf, [0x00, 0x0f, 0xff, 0xff, 0x00, 0x00, 0x10, 0x00]);
+
+    // Past 2^32 blocks (sparse, file-backed): FFFFFFFFh, and READ CAPACITY
+    // (16) has the truth; MODE SENSE's block descriptor says FFFFFFFFh too.
+    let dir = tmp_dir("capacity10");
+    let big = SimDisk::new(
+        "big",
+        512,
+        (1 << 32) + 5,
+        Backing::File(dir.join("big.img")),
+    )
+    .unwrap();
+    let mut f = Fabric::new();
+    f.add(big).unwrap();
+    let t = Arc::new(f).transport("big").unwrap();
+    let (c, buf) = data_in(&t, &cdb(&ReadCapacity10Cdb::new()), 8);
+    good(&c);
+    assert_eq!(buf, [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x02, 0x00]);
+    assert!(ReadCapacity10::parse(&buf).unwrap().needs_read_capacity16());
+    let (_, buf) = data_in(&t, &cdb(&ReadCapacity16Cdb::new(32)), 32);
+    assert_eq!(buf[..8], [0, 0, 0, 0x01, 0, 0, 0, 0x04]);
+    let (c, buf) = data_in(&t, &cdb(&ModeSense6Cdb::new(0x08, 255)), 255);
+    good(&c);
+    let l = ModeParameterList6::parse(&buf[..c.transferred]).unwrap();
+    let d = ShortLbaBlockDescriptor::from_block_descriptor(&l.block_descriptors[0]).unwrap();
+    assert_eq!(d, ShortLbaBlockDescriptor::for_capacity(u64::MAX, 512));
+    assert_eq!(d.number_of_logical_blocks, 0xffff_ffff);
+    // READ (10) reaches the last LBA a ten-byte CDB can name.
+    good(&data_in(&t, &cdb(&Read10Cdb::new(u32::MAX, 1)), 512).0);
+    // A file-backed disk flushes: SYNCHRONIZE CACHE is GOOD.
+    good(&data_out(
+        &t,
+        &cdb(&Write10Cdb::new(u32::MAX, 1)),
+        &[7u8; 512],
+    ));
+    good(&none(
+        &t,
+        &cdb(&SynchronizeCache16Cdb::new(u64::from(u32::MAX), 1)),
+    ));
+    good(&none(&t, &cdb(&SynchronizeCache10Cdb::new(0, 0))));
+}
+
+#[test]
+fn synchronize_cache_checks_the_range() {
+    let t = disk("d", 512, 100, vec![]);
+    for c in [
+        cdb(&SynchronizeCache10Cdb::new(0, 0)),
+        cdb(&SynchronizeCache10Cdb::new(0, 100)),
+        cdb(&SynchronizeCache10Cdb::new(99, 1).immed(true)),
+        cdb(&SynchronizeCache10Cdb::new(50, 0).group_number(3)),
+        // Zero blocks from the end: nothing to do, as READ of zero blocks.
+        cdb(&SynchronizeCache10Cdb::new(100, 0)),
+        cdb(&SynchronizeCache16Cdb::new(0, 0)),
+        cdb(&SynchronizeCache16Cdb::new(10, 90).immed(true)),
+    ] {
+        let done = none(&t, &c);
+        good(&done);
+        assert_eq!((done.transferred, done.resid), (0, 0));
+    }
+    // Past the end, or overflowing: LOGICAL BLOCK ADDRESS OUT OF RANGE.
+    for c in [
+        cdb(&SynchronizeCache10Cdb::new(100, 1)),
+        cdb(&SynchronizeCache10Cdb::new(99, 2)),
+        cdb(&SynchronizeCache10Cdb::new(101, 0)),
+        cdb(&SynchronizeCache10Cdb::new(u32::MAX, u16::MAX)),
+        cdb(&SynchronizeCache16Cdb::new(100, 1)),
+        cdb(&SynchronizeCache16Cdb::new(101, 0)),
+        cdb(&SynchronizeCache16Cdb::new(u64::MAX, 2)),
+        cdb(&SynchronizeCache16Cdb::new(1 << 40, 0)),
+    ] {
+        let s = sense(&none(&t, &c), SenseKey::IllegalRequest, 0x21, 0x00);
+        assert_eq!(s.to_vec().unwrap()[..3], [0x70, 0x00, 0x05]);
+    }
+    // A wrong length: INVALID FIELD IN CDB.
+    let short = cdb(&SynchronizeCache16Cdb::new(0, 1));
+    sense(
+        &none(&t, &short[..10]),
+        SenseKey::IllegalRequest,
+        0x24,
+        0x00,
+    );
+    let short = cdb(&SynchronizeCache10Cdb::new(0, 1));
+    sense(&none(&t, &short[..6]), SenseKey::IllegalRequest, 0x24, 0x00);
+}
+
+/// The Caching mode page as the disk reports it: WCE 0, RCD 0, DRA 1.
+#[rustfmt::skip]
+const CACHING: [u8; 20] = [
+    0x08, 0x12, // PAGE CODE 08h, PAGE LENGTH 18
+    0x00,       // IC ABPF CAP DISC SIZE WCE MF RCD: all 0
+    0x00,       // retention priorities
+    0, 0, 0, 0, 0, 0, 0, 0, // pre-fetch fields
+    0x20,       // DRA
+    0x00, 0, 0, // cache segments
+    0, 0, 0, 0, // reserved, obsolete
+];
+
+/// The Control mode page as the disk reports it.
+#[rustfmt::skip]
+const CONTROL: [u8; 12] = [
+    0x0a, 0x0a, // PAGE CODE 0Ah, PAGE LENGTH 10
+    0x02,       // TST 0, D_SENSE 0, GLTSD 1
+    0x10,       // QUEUE ALGORITHM MODIFIER 1, QERR 0
+    0x00,       // UA_INTLCK_CTRL 0, SWP 0
+    0x40,       // TAS 1
+    0x00, 0x00, // obsolete
+    0xff, 0xff, // BUSY TIMEOUT PERIOD: unlimited
+    0x00, 0x00, // EXTENDED SELF-TEST COMPLETION TIME
+];
+
+#[test]
+fn mode_sense6_caching_page_golden() {
+    let t = disk("d", 512, 2048, vec![]);
+    let (c, buf) = data_in(&t, &cdb(&ModeSense6Cdb::new(0x08, 255)), 255);
+    good(&c);
+    assert_eq!((c.transferred, c.resid), (32, 223));
+    let mut want = vec![
+        0x1f, // MODE DATA LENGTH 31
+        0x00, // MEDIUM TYPE
+        0x10, // DEVICE-SPECIFIC PARAMETER: WP 0, DPOFUA 1
+        0x08, // BLOCK DESCRIPTOR LENGTH 8
+        0x00, 0x00, 0x08, 0x00, // NUMBER OF LOGICAL BLOCKS 2048
+        0x00, // reserved
+        0x00, 0x02, 0x00, // LOGICAL BLOCK LENGTH 512
+    ];
+    want.extend_from_slice(&CACHING);
+    assert_eq!(buf[..32], want[..]);
+    let l = ModeParameterList6::parse(&buf[..32]).unwrap();
+    let page = CachingModePage::from_mode_page(l.find_page(0x08, None).unwrap()).unwrap();
+    assert!(!page.wce && !page.rcd && page.dra);
+    assert_eq!(
+        DiskDeviceSpecific::from_byte(l.device_specific),
+        DiskDeviceSpecific {
+            write_protected: false,
+            dpofua: true
+        }
+    );
+    // DBD: no block descriptor. Defaults are the current values.
+    let (c, buf) = data_in(&t, &cdb(&ModeSense6Cdb::new(0x08, 255).dbd(true)), 255);
+    good(&c);
+    assert_eq!(buf[..4], [0x17, 0x00, 0x10, 0x00]);
+    assert_eq!(buf[4..24], CACHING);
+    let dflt = ModeSense6Cdb::new(0x08, 255).page_control(PageControl::Default);
+    let (_, d) = data_in(&t, &cdb(&dflt), 255);
+    assert_eq!(d[..32], want[..]);
+    // The allocation length cuts the answer (libiscsi's residual test).
+    let (c, buf) = data_in(&t, &cdb(&ModeSense6Cdb::new(0x3f, 4)), 255);
+    good(&c);
+    assert_eq!((c.transferred, c.resid), (4, 251));
+    assert_eq!(buf[..4], [0x2b, 0x00, 0x10, 0x08]);
+    let (c, _) = data_in(&t, &cdb(&ModeSense6Cdb::new(0x3f, 255)), 4);
+    assert_eq!((c.transferred, c.resid), (4, 0));
+}
+
+#[test]
+fn mode_sense10_all_pages_and_the_control_page() {
+    let t = disk("d", 4096, 1 << 20, vec![]);
+    for (subpage, len) in [(0x00u8, 255u16), (0xff, 255), (0x00, 0xffff)] {
+        let all = ModeSense10Cdb::new(0x3f, len).subpage_code(subpage);
+        let (c, buf) = data_in(&t, &cdb(&all), 255);
+        good(&c);
+        assert_eq!(c.transferred, 48);
+        let mut want = vec![
+            0x00, 0x2e, // MODE DATA LENGTH 46
+            0x00, // MEDIUM TYPE
+            0x10, // DEVICE-SPECIFIC PARAMETER: DPOFUA
+            0x00, // LONGLBA 0
+            0x00, // reserved
+            0x00, 0x08, // BLOCK DESCRIPTOR LENGTH 8
+            0x00, 0x10, 0x00, 0x00, // NUMBER OF LOGICAL BLOCKS 2^20
+            0x00, // reserved
+            0x00, 0x10, 0x00, // LOGICAL BLOCK LENGTH 4096
+        ];
+        // Pages in ascending order: Caching, then Control.
+        want.extend_from_slice(&CACHING);
+        want.extend_from_slice(&CONTROL);
+        assert_eq!(buf[..48], want[..]);
+        let l = ModeParameterList10::parse(&buf[..48]).unwrap();
+        assert_eq!(l.pages.len(), 2);
+    }
+    // The Control page alone, no block descriptor; MODE SENSE (6) gives
+    // the same pages under a header(6); LLBAA changes nothing.
+    let ctl = ModeSense10Cdb::new(0x0a, 255).dbd(true).llbaa(true);
+    let (c, buf) = data_in(&t, &cdb(&ctl), 255);
+    good(&c);
+    assert_eq!(buf[..8], [0x00, 0x12, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00]);
+    assert_eq!(buf[8..20], CONTROL);
+    let p = ControlModePage::parse(&buf[8..20]).unwrap();
+    assert!(!p.d_sense && !p.swp);
+    let (_, six) = data_in(&t, &cdb(&ModeSense6Cdb::new(0x0a, 255).dbd(true)), 255);
+    assert_eq!(six[..4], [0x0f, 0x00, 0x10, 0x00]);
+    assert_eq!(six[4..16], CONTROL);
+    // A ten-byte MODE SENSE cut short is INVALID FIELD IN CDB.
+    let (c, _) = data_in(&t, &cdb(&ctl)[..6], 255);
+    sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+}
+
+#[test]
+fn mode_sense_changeable_saved_and_unsupported_pages() {
+    let t = disk("d", 512, 2048, vec![]);
+    // Changeable: nothing can be changed; the pages keep their headers.
+    let ch = ModeSense10Cdb::new(0x3f, 255).page_control(PageControl::Changeable);
+    let (c, buf) = data_in(&t, &cdb(&ch), 255);
+    good(&c);
+    let l = ModeParameterList10::parse(&buf[..c.transferred]).unwrap();
+    assert_eq!(l.device_specific, 0);
+    assert_eq!(l.block_descriptors, [BlockDescriptor::default()]);
+    assert_eq!(
+        CachingModePage::from_mode_page(&l.pages[0]).unwrap(),
+        CachingModePage::default()
+    );
+    assert_eq!(
+        ControlModePage::from_mode_page(&l.pages[1]).unwrap(),
+        ControlModePage::default()
+    );
+    let ch6 = ModeSense6Cdb::new(0x08, 255)
+        .page_control(PageControl::Changeable)
+        .dbd(true);
+    let (_, buf) = data_in(&t, &cdb(&ch6), 255);
+    assert_eq!(buf[..6], [0x17, 0x00, 0x00, 0x00, 0x08, 0x12]);
+    assert!(buf[6..24].iter().all(|&b| b == 0));
+    // Saved values are not kept: SAVING PARAMETERS NOT SUPPORTED.
+    for pc in [
+        cdb(&ModeSense6Cdb::new(0x08, 255).page_control(PageControl::Saved)),
+        cdb(&ModeSense10Cdb::new(0x3f, 255).page_control(PageControl::Saved)),
+    ] {
+        let (c, _) = data_in(&t, &pc, 255);
+        sense(&c, SenseKey::IllegalRequest, 0x39, 0x00);
+    }
+    // Another page: INVALID FIELD IN CDB at the PAGE CODE (byte 2, bit 5).
+    for page in [0x00u8, 0x01, 0x03, 0x1c, 0x3e] {
+        for c in [
+            cdb(&ModeSense6Cdb::new(page, 255)),
+            cdb(&ModeSense10Cdb::new(page, 255)),
+        ] {
+            let (c, _) = data_in(&t, &c, 255);
+            let s = sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+            let fp = s.field_pointer().unwrap();
+            assert!(fp.command);
+            assert_eq!((fp.field_pointer, fp.bit_pointer), (2, Some(5)));
+        }
+    }
+    // A subpage: at the SUBPAGE CODE (byte 3).
+    for c in [
+        cdb(&ModeSense6Cdb::new(0x08, 255).subpage_code(1)),
+        cdb(&ModeSense10Cdb::new(0x0a, 255).subpage_code(0xff)),
+        cdb(&ModeSense10Cdb::new(0x3f, 255).subpage_code(0x01)),
+    ] {
+        let (c, _) = data_in(&t, &c, 255);
+        let s = sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+        assert_eq!(s.field_pointer().unwrap().field_pointer, 3);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -504,7 +906,10 @@ proptest! {
     /// transport error) and never claims more than the buffer.
     #[test]
     fn any_cdb_gets_an_answer(
-        cdb in any_cdb(&[0x00, 0x03, 0x12, 0x88, 0x8a, 0x9e], 32),
+        cdb in any_cdb(
+            &[0x00, 0x03, 0x12, 0x1a, 0x25, 0x28, 0x2a, 0x35, 0x5a, 0x88, 0x8a, 0x91, 0x9e],
+            32,
+        ),
         dir in 0u8..3,
         data in proptest::collection::vec(any::<u8>(), 0..4096),
     ) {

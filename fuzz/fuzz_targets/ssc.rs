@@ -1,4 +1,4 @@
-//! Fuzz target: SSC CDBs, READ POSITION forms, block limits and mode parameter lists, through the shared oracle
+//! Fuzz target: SSC CDBs, READ POSITION forms, block limits and the SPC-4 mode parameters (CDBs, lists, pages), through the shared oracle
 //! (`segcopy::wire::check_reparse`): whatever parses must emit and re-parse stably.
 #![no_main]
 
@@ -25,4 +25,7 @@ fuzz_target!(|data: &[u8]| {
     check_reparse::<segcopy::wire::mode::ModeParameterList6>(data);
     check_reparse::<segcopy::wire::mode::BlockDescriptor>(data);
     check_reparse::<segcopy::wire::mode::ModePage>(data);
+    check_reparse::<segcopy::wire::mode::ModeSense10Cdb>(data);
+    check_reparse::<segcopy::wire::mode::ModeParameterList10>(data);
+    check_reparse::<segcopy::wire::mode::ControlModePage>(data);
 });

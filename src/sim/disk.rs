@@ -3,16 +3,25 @@
 //!
 //! Commands (through [`Lu::command`]): INQUIRY with VPD pages 00h, 80h and
 //! 83h (and 8Fh when its [`Identity`] has one), TEST UNIT READY and REQUEST
-//! SENSE ([`handle_common`]); READ CAPACITY (16); READ (16) and WRITE (16).
-//! Any other opcode is INVALID COMMAND OPERATION CODE (20/00); another
-//! SERVICE ACTION IN (16) action is INVALID FIELD IN CDB (24/00, the SPC-4
-//! answer for an unsupported service action, as LIO gives).
+//! SENSE ([`handle_common`]); READ CAPACITY (10) and (16); READ (10) and
+//! (16), WRITE (10) and (16); SYNCHRONIZE CACHE (10) and (16); MODE SENSE
+//! (6) and (10) for the Caching (08h) and Control (0Ah) mode pages. Any
+//! other opcode is INVALID COMMAND OPERATION CODE (20/00); another SERVICE
+//! ACTION IN (16) action is INVALID FIELD IN CDB (24/00, the SPC-4 answer
+//! for an unsupported service action, as LIO gives).
+//!
+//! The ten-byte CDBs are widened into their sixteen-byte forms and take the
+//! same path: same checks, same sense, same data handling. Linux `sd`
+//! reads and writes a disk under 2 TiB with READ/WRITE (10), `sg_readcap`
+//! asks READ CAPACITY (10), and `sd` asks MODE SENSE for the Caching page
+//! and flushes with SYNCHRONIZE CACHE when it sees a write cache.
 //!
 //! Rules, with the standard they follow:
 //! - an LBA range that ends past the capacity, or whose sum overflows, is
 //!   ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00) (SBC-3,
-//!   READ (16) / WRITE (16)); a TRANSFER LENGTH of zero moves nothing and is
-//!   not an error;
+//!   READ / WRITE / SYNCHRONIZE CACHE); a TRANSFER LENGTH of zero moves
+//!   nothing and is not an error; a NUMBER OF LOGICAL BLOCKS of zero in
+//!   SYNCHRONIZE CACHE runs from the LBA to the last block;
 //! - a data-in buffer of another size than TRANSFER LENGTH × block length
 //!   is filled as far as both go, the rest reported as residual (what LIO's
 //!   `target_cmd_size_check` does for reads);
@@ -20,10 +29,16 @@
 //!   INVALID FIELD IN COMMAND INFORMATION UNIT (0E/03): the transfer the
 //!   command carries disagrees with its CDB, and LIO rejects such a WRITE
 //!   with exactly that sense (`TCM_INVALID_FIELD_IN_COMMAND_IU`);
+//! - READ CAPACITY (10) of a disk whose last LBA does not fit four bytes
+//!   answers FFFFFFFFh, sending the initiator to READ CAPACITY (16) (SBC-3);
+//! - MODE SENSE of another page, or of a subpage, is INVALID FIELD IN CDB
+//!   (24/00) pointing at the PAGE CODE (byte 2) or SUBPAGE CODE (byte 3);
+//!   saved values are SAVING PARAMETERS NOT SUPPORTED (39/00);
 //! - a wrong-length CDB for a known opcode is INVALID FIELD IN CDB (24/00).
 //!
 //! Faults are not the disk's business: the fabric puts the site's fault
-//! plan in front of its commands ([`crate::transport::fault`]) and its data
+//! plan in front of its commands ([`crate::transport::fault`], which
+//! strikes READ/WRITE (10) as it strikes READ/WRITE (16)) and its data
 //! path ([`crate::sim::datapath`]).
 //!
 //! Storage: in memory, the capacity is cut into 1 MiB chunks, each behind
@@ -32,7 +47,9 @@
 //! per chunk it touches. A file-backed disk is a sparse file of exactly the
 //! capacity, read and written with `pread`/`pwrite`; a file of another size
 //! is refused rather than guessed at, so a disk keeps its data across
-//! process runs and never silently changes shape.
+//! process runs and never silently changes shape. Writes reach the page
+//! cache; FUA and SYNCHRONIZE CACHE push them to the file's medium
+//! (`fdatasync`).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -40,15 +57,25 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use super::common::Identity;
-use super::common::{check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode};
+use super::common::{
+    check, check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode,
+};
 use super::{open_state_file, state_error, BlockTarget, Fabric, Lu, SimError, TargetError};
 use crate::transport::fault::block_medium_error;
 use crate::transport::{Completion, DataDirection};
 use crate::wire::inquiry::PeripheralDeviceType;
-use crate::wire::sbc::{Read16Cdb, ReadCapacity16, ReadCapacity16Cdb, Write16Cdb};
+use crate::wire::mode::{
+    ControlModePage, ModeListKind, ModeParameterList10, ModeParameterList6, ModeSense10Cdb,
+    ModeSense6Cdb, PageControl,
+};
+use crate::wire::sbc::{
+    CachingModePage, DiskDeviceSpecific, Read10Cdb, Read16Cdb, ReadCapacity10, ReadCapacity10Cdb,
+    ReadCapacity16, ReadCapacity16Cdb, ShortLbaBlockDescriptor, SynchronizeCache10Cdb,
+    SynchronizeCache16Cdb, Write10Cdb, Write16Cdb,
+};
 use crate::wire::sense::{SenseData, SenseKey};
 use crate::wire::vpd::Designator;
-use crate::wire::Repr;
+use crate::wire::{Repr, WireError};
 
 /// Bytes per chunk of a memory-backed disk.
 const CHUNK: u64 = 1 << 20;
@@ -57,6 +84,19 @@ const CHUNK: u64 = 1 << 20;
 const MAX_CHUNKS: u64 = 1 << 20;
 /// SERVICE ACTION IN (16), the opcode READ CAPACITY (16) shares.
 const SERVICE_ACTION_IN_16: u8 = ReadCapacity16Cdb::OPCODE;
+/// The MODE SENSE CDB's PAGE CODE: byte 2, bits 5-0.
+const MODE_SENSE_PAGE_CODE: (u16, u8) = (2, 5);
+/// The MODE SENSE CDB's SUBPAGE CODE: byte 3.
+const MODE_SENSE_SUBPAGE_CODE: u16 = 3;
+
+/// Which mode parameter header a MODE SENSE answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ModeHeader {
+    /// MODE SENSE (6): header(6).
+    Six,
+    /// MODE SENSE (10): header(10).
+    Ten,
+}
 
 /// Where a simulated disk keeps its blocks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,33 +318,63 @@ impl SimDisk {
         let Some(&opcode) = cdb.first() else {
             return invalid_opcode();
         };
+        // A CDB of the right opcode that does not parse has the wrong
+        // length: INVALID FIELD IN CDB at byte 0, as for READ (16).
         match opcode {
             Read16Cdb::OPCODE => match Read16Cdb::parse(cdb) {
-                Ok(c) => self.read16(&c, data),
+                Ok(c) => self.read(&c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Read10Cdb::OPCODE => match Read10Cdb::parse(cdb) {
+                Ok(c) => self.read(&c.into(), data),
                 Err(_) => invalid_cdb_field(0, None),
             },
             Write16Cdb::OPCODE => match Write16Cdb::parse(cdb) {
-                Ok(c) => self.write16(&c, data),
+                Ok(c) => self.write(&c, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            Write10Cdb::OPCODE => match Write10Cdb::parse(cdb) {
+                Ok(c) => self.write(&c.into(), data),
                 Err(_) => invalid_cdb_field(0, None),
             },
             SERVICE_ACTION_IN_16 => match ReadCapacity16Cdb::parse(cdb) {
-                Ok(c) => self.read_capacity16(&c, data),
+                Ok(c) => capacity(
+                    ReadCapacity16::new(self.capacity_blocks, self.block_length),
+                    usize::try_from(c.allocation_length).unwrap_or(usize::MAX),
+                    data,
+                ),
                 // Wrong length, or a service action other than 10h.
                 Err(_) => invalid_cdb_field(1, Some(4)),
             },
+            // No allocation length: the eight bytes, cut by the buffer.
+            // LIO still rejects PMI=0 with a nonzero LBA, as SBC-2 did;
+            // SBC-3 made both fields obsolete, and they are ignored here.
+            ReadCapacity10Cdb::OPCODE => match ReadCapacity10Cdb::parse(cdb) {
+                Ok(_) => capacity(
+                    ReadCapacity10::new(self.capacity_blocks, self.block_length),
+                    usize::MAX,
+                    data,
+                ),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            SynchronizeCache16Cdb::OPCODE => match SynchronizeCache16Cdb::parse(cdb) {
+                Ok(c) => self.synchronize_cache(&c),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            SynchronizeCache10Cdb::OPCODE => match SynchronizeCache10Cdb::parse(cdb) {
+                Ok(c) => self.synchronize_cache(&c.into()),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            ModeSense6Cdb::OPCODE => match ModeSense6Cdb::parse(cdb) {
+                Ok(c) => self.mode_sense(&c.into(), ModeHeader::Six, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
+            ModeSense10Cdb::OPCODE => match ModeSense10Cdb::parse(cdb) {
+                Ok(c) => self.mode_sense(&c, ModeHeader::Ten, data),
+                Err(_) => invalid_cdb_field(0, None),
+            },
             _ => handle_common(identity, cdb, data, None).unwrap_or_else(invalid_opcode),
         }
-    }
-
-    fn read_capacity16(&self, c: &ReadCapacity16Cdb, data: DataDirection<'_>) -> Completion {
-        let Some(answer) = ReadCapacity16::new(self.capacity_blocks, self.block_length) else {
-            return check_sense(SenseData::fixed(SenseKey::HardwareError, 0x44, 0x00).into());
-        };
-        let Ok(bytes) = answer.to_vec() else {
-            return check_sense(SenseData::fixed(SenseKey::HardwareError, 0x44, 0x00).into());
-        };
-        let n = usize::try_from(c.allocation_length).unwrap_or(usize::MAX);
-        data_in(data, &bytes[..bytes.len().min(n)])
     }
 
     /// The byte range of `blocks` blocks from `lba`, checked against the
@@ -319,7 +389,8 @@ impl SimDisk {
         Ok((lba * bl, blocks * bl))
     }
 
-    fn read16(&self, c: &Read16Cdb, data: DataDirection<'_>) -> Completion {
+    /// READ (16), or READ (10) widened into one.
+    fn read(&self, c: &Read16Cdb, data: DataDirection<'_>) -> Completion {
         let blocks = u64::from(c.transfer_length);
         let (off, len) = match self.range(c.lba, blocks) {
             Ok(r) => r,
@@ -342,7 +413,8 @@ impl SimDisk {
         done
     }
 
-    fn write16(&self, c: &Write16Cdb, data: DataDirection<'_>) -> Completion {
+    /// WRITE (16), or WRITE (10) widened into one.
+    fn write(&self, c: &Write16Cdb, data: DataDirection<'_>) -> Completion {
         let blocks = u64::from(c.transfer_length);
         let (off, len) = match self.range(c.lba, blocks) {
             Ok(r) => r,
@@ -362,6 +434,168 @@ impl SimDisk {
             return check_sense(s);
         }
         Completion::good(buf.len())
+    }
+
+    /// SYNCHRONIZE CACHE (16), or (10) widened into one: GOOD once the
+    /// range is checked and the blocks are on the medium. IMMED only allows
+    /// GOOD before that; answering after it is as good.
+    fn synchronize_cache(&self, c: &SynchronizeCache16Cdb) -> Completion {
+        let blocks = match c.number_of_logical_blocks {
+            // From the LBA to the last block; an LBA past the end stays
+            // out of range (zero blocks from there).
+            0 => self.capacity_blocks.saturating_sub(c.lba),
+            n => u64::from(n),
+        };
+        if let Err(s) = self.range(c.lba, blocks) {
+            return check_sense(s);
+        }
+        match self.flush(c.lba) {
+            Ok(()) => Completion::good(0),
+            Err(s) => check_sense(s),
+        }
+    }
+
+    /// Puts what writes left in a cache on the medium. Memory has no cache
+    /// beyond what a write already did. A file is synced whole
+    /// (`fdatasync`), where LIO's fileio backstore syncs the range
+    /// (`vfs_fsync_range`): a ranged sync needs `sync_file_range` through
+    /// `unsafe`, which this crate does not have, and a whole sync covers
+    /// the range.
+    fn flush(&self, lba: u64) -> Result<(), SenseData> {
+        match &self.store {
+            Store::Memory(_) => Ok(()),
+            Store::File { file, path } => file.sync_data().map_err(|e| {
+                log::warn!("{}: synchronize cache: {e}", path.display());
+                block_medium_error(false, lba)
+            }),
+        }
+    }
+
+    /// MODE SENSE (6) (widened) or (10) of the Caching and Control mode
+    /// pages, answered as LIO's `spc_emulate_modesense` answers where SPC-4
+    /// leaves a choice (departures noted here and in
+    /// [`SimDisk::mode_values`]).
+    fn mode_sense(
+        &self,
+        c: &ModeSense10Cdb,
+        header: ModeHeader,
+        data: DataDirection<'_>,
+    ) -> Completion {
+        let pages = [CachingModePage::PAGE_CODE, ControlModePage::PAGE_CODE];
+        if !pages.iter().any(|&p| c.asks_for_page(p)) {
+            let (byte, bit) = MODE_SENSE_PAGE_CODE;
+            return invalid_cdb_field(byte, Some(bit));
+        }
+        if !c.asks_for_page_0_format() {
+            return invalid_cdb_field(MODE_SENSE_SUBPAGE_CODE, None);
+        }
+        let current = match c.page_control {
+            // SPC-4: saved values that are not implemented are SAVING
+            // PARAMETERS NOT SUPPORTED, as the tape and library simulators
+            // answer; LIO returns the current values instead.
+            PageControl::Saved => return check(SenseKey::IllegalRequest, 0x39, 0x00),
+            // Nothing can be changed (there is no MODE SELECT): a mask of
+            // zeros, block descriptor and DEVICE-SPECIFIC PARAMETER
+            // included (LIO sends its current block descriptor there).
+            PageControl::Changeable => false,
+            // Nothing can be changed, so the defaults are what is current.
+            PageControl::Current | PageControl::Default => true,
+        };
+        match self.mode_data(c, header, current) {
+            Ok(b) => data_in(data, &b[..b.len().min(usize::from(c.allocation_length))]),
+            Err(_) => hardware_error(),
+        }
+    }
+
+    /// The MODE SENSE answer: the current values, or the changeable-values
+    /// mask (all zero).
+    fn mode_data(
+        &self,
+        c: &ModeSense10Cdb,
+        header: ModeHeader,
+        current: bool,
+    ) -> Result<Vec<u8>, WireError> {
+        let values = if current {
+            self.mode_values()
+        } else {
+            ModeValues::default()
+        };
+        // A short LBA block descriptor unless DBD. LIO gives a long one to
+        // a MODE SENSE (10) with LLBAA when the count does not fit 32 bits;
+        // SPC-4 lets a device ignore LLBAA, and the count is then
+        // FFFFFFFFh.
+        let block_descriptors = if c.dbd {
+            Vec::new()
+        } else {
+            vec![values.descriptor.to_block_descriptor()?]
+        };
+        // In ascending page code, as SPC-4 orders an all-pages answer.
+        let mut pages = Vec::new();
+        if c.asks_for_page(CachingModePage::PAGE_CODE) {
+            pages.push(values.caching.to_mode_page()?);
+        }
+        if c.asks_for_page(ControlModePage::PAGE_CODE) {
+            pages.push(values.control.to_mode_page()?);
+        }
+        let device_specific = values.device_specific.to_byte();
+        match header {
+            ModeHeader::Six => ModeParameterList6 {
+                kind: ModeListKind::Sense,
+                medium_type: 0,
+                device_specific,
+                block_descriptors,
+                pages,
+            }
+            .to_vec(),
+            ModeHeader::Ten => ModeParameterList10 {
+                kind: ModeListKind::Sense,
+                medium_type: 0,
+                device_specific,
+                block_descriptors,
+                pages,
+            }
+            .to_vec(),
+        }
+    }
+
+    /// The disk's current mode parameters: as LIO's fileio backstore with
+    /// its default attributes unless said otherwise.
+    /// - DPOFUA set: FUA is honoured (a file-backed write with FUA is
+    ///   synced before GOOD), DPO is a hint.
+    /// - Caching: WCE 0, RCD 0, DRA 1 (nothing reads ahead). LIO opens its
+    ///   file O_DSYNC when it reports WCE 0; here a write is in the page
+    ///   cache at GOOD, which outlives the process (what a simulator must
+    ///   survive) though not the host.
+    /// - Control: GLTSD 1, QUEUE ALGORITHM MODIFIER 1 (unrestricted
+    ///   reordering), TAS 1, BUSY TIMEOUT PERIOD FFFFh (unlimited), as LIO.
+    ///   D_SENSE 0, where LIO sets it on a disk past 2^32 blocks: this disk
+    ///   answers in fixed format but where an LBA does not fit it.
+    ///   EXTENDED SELF-TEST COMPLETION TIME 0, where LIO says 30 s: there is
+    ///   no self-test (SEND DIAGNOSTIC) here to take any time.
+    fn mode_values(&self) -> ModeValues {
+        ModeValues {
+            device_specific: DiskDeviceSpecific {
+                write_protected: false,
+                dpofua: true,
+            },
+            descriptor: ShortLbaBlockDescriptor::for_capacity(
+                self.capacity_blocks,
+                self.block_length,
+            ),
+            caching: CachingModePage {
+                wce: false,
+                rcd: false,
+                dra: true,
+                ..CachingModePage::default()
+            },
+            control: ControlModePage {
+                gltsd: true,
+                queue_algorithm_modifier: 1,
+                tas: true,
+                busy_timeout_period: 0xffff,
+                ..ControlModePage::default()
+            },
+        }
     }
 
     fn read_bytes(&self, off: u64, buf: &mut [u8]) {
@@ -417,6 +651,35 @@ impl SimDisk {
         let blocks = (len / bl) as u64;
         let (off, _) = self.range(lba, blocks)?;
         Ok((off, blocks))
+    }
+}
+
+/// What MODE SENSE reports: the current values, or all zero for the
+/// changeable-values mask.
+#[derive(Debug, Default)]
+struct ModeValues {
+    device_specific: DiskDeviceSpecific,
+    descriptor: ShortLbaBlockDescriptor,
+    caching: CachingModePage,
+    control: ControlModePage,
+}
+
+/// HARDWARE ERROR, INTERNAL TARGET FAILURE (44/00): an answer that does
+/// not encode.
+fn hardware_error() -> Completion {
+    check(SenseKey::HardwareError, 0x44, 0x00)
+}
+
+/// READ CAPACITY (10) or (16): `answer` (`None` for a disk of no blocks,
+/// which cannot be built), cut to `allocation_length` and the buffer.
+fn capacity<R: Repr>(
+    answer: Option<R>,
+    allocation_length: usize,
+    data: DataDirection<'_>,
+) -> Completion {
+    match answer.map(|a| a.to_vec()) {
+        Some(Ok(bytes)) => data_in(data, &bytes[..bytes.len().min(allocation_length)]),
+        _ => hardware_error(),
     }
 }
 

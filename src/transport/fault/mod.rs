@@ -16,7 +16,7 @@
 //!   (SPC-4 4.5.2.x, 0Ch) under THIRD-PARTY DEVICE FAILURE (0D/01). With
 //!   LIST ID USAGE hold, COPY STATUS and FAILED SEGMENT DETAILS for that
 //!   list are then answered as the device would hold them;
-//! - READ (16) / WRITE (16), and on a tape READ (6) / WRITE (6) / WRITE
+//! - READ / WRITE (10) and (16), and on a tape READ (6) / WRITE (6) / WRITE
 //!   FILEMARKS (6), report their bytes for [`Trigger::AfterBytes`] and, on a
 //!   tape, each logical object's position for [`Trigger::TapeBlock`] (asked
 //!   with READ POSITION, only while such a fault is armed; a drive that
@@ -64,7 +64,7 @@ use crate::wire::rcr::{
     CopyManagerStatus, CopyStatus, FailedSegmentDetails, ReceiveCopyResultsCdb, ServiceAction,
     TransferCountUnits,
 };
-use crate::wire::sbc::{Read16Cdb, Write16Cdb};
+use crate::wire::sbc::{Read10Cdb, Read16Cdb, Write10Cdb, Write16Cdb};
 use crate::wire::sense::{
     asc, AdditionalSense, ForwardedSense, SegmentPointer, SenseData, SenseDataSource, SenseKey,
     SenseKeySpecific,
@@ -423,21 +423,28 @@ impl<T: Transport> FaultInjector<T> {
         }
     }
 
-    /// READ (16) and WRITE (16).
+    /// READ (10), READ (16), WRITE (10) and WRITE (16).
     fn block_transfer(
         &self,
         cdb: &[u8],
         data: DataDirection<'_>,
         timeout: Duration,
     ) -> Result<Completion, TransportError> {
+        // The ten-byte CDBs widened: one shape for both sizes.
         let shape = match cdb[0] {
-            Read16Cdb::OPCODE => Read16Cdb::parse(cdb)
-                .ok()
-                .map(|c| (true, c.lba, c.transfer_length)),
-            _ => Write16Cdb::parse(cdb)
-                .ok()
-                .map(|c| (false, c.lba, c.transfer_length)),
-        };
+            Read16Cdb::OPCODE => Read16Cdb::parse(cdb).ok(),
+            Read10Cdb::OPCODE => Read10Cdb::parse(cdb).ok().map(Read16Cdb::from),
+            _ => None,
+        }
+        .map(|c| (true, c.lba, c.transfer_length));
+        let shape = shape.or_else(|| {
+            match cdb[0] {
+                Write16Cdb::OPCODE => Write16Cdb::parse(cdb).ok(),
+                Write10Cdb::OPCODE => Write10Cdb::parse(cdb).ok().map(Write16Cdb::from),
+                _ => None,
+            }
+            .map(|c| (false, c.lba, c.transfer_length))
+        });
         let buffer = data.len();
         let bytes = buffer as u64;
         let Some((read, lba, blocks)) = shape.filter(|s| s.2 > 0 && bytes > 0) else {
@@ -466,15 +473,7 @@ impl<T: Transport> FaultInjector<T> {
         let done = usize::try_from(at * bl).unwrap_or(buffer).min(buffer);
         if at > 0 {
             let n = u32::try_from(at).unwrap_or(u32::MAX);
-            let head_cdb = if read {
-                let mut c = Read16Cdb::parse(cdb).map_err(|e| self.bad_cdb(e))?;
-                c.transfer_length = n;
-                self.encode("READ (16) CDB", &c)?
-            } else {
-                let mut c = Write16Cdb::parse(cdb).map_err(|e| self.bad_cdb(e))?;
-                c.transfer_length = n;
-                self.encode("WRITE (16) CDB", &c)?
-            };
+            let head_cdb = shortened(cdb, n).map_err(|e| self.bad_cdb(e))?;
             if let Some(c) = self.send_head(&head_cdb, data, done, timeout)? {
                 return Ok(c);
             }
@@ -765,6 +764,33 @@ fn lie_fits(lie: Lie, cdb: &[u8], data: &DataDirection<'_>) -> bool {
     }
 }
 
+/// The READ or WRITE (10) or (16) `cdb` with TRANSFER LENGTH `n` (fewer
+/// blocks than it had, so a ten-byte CDB stays ten bytes).
+fn shortened(cdb: &[u8], n: u32) -> Result<Vec<u8>, WireError> {
+    match cdb.first().copied() {
+        Some(Read16Cdb::OPCODE) => Read16Cdb {
+            transfer_length: n,
+            ..Read16Cdb::parse(cdb)?
+        }
+        .to_vec(),
+        Some(Read10Cdb::OPCODE) => Read10Cdb::try_from(Read16Cdb {
+            transfer_length: n,
+            ..Read10Cdb::parse(cdb)?.into()
+        })?
+        .to_vec(),
+        Some(Write10Cdb::OPCODE) => Write10Cdb::try_from(Write16Cdb {
+            transfer_length: n,
+            ..Write10Cdb::parse(cdb)?.into()
+        })?
+        .to_vec(),
+        _ => Write16Cdb {
+            transfer_length: n,
+            ..Write16Cdb::parse(cdb)?
+        }
+        .to_vec(),
+    }
+}
+
 /// The sense bytes of a sense lie.
 fn lying_sense(lie: Lie) -> Vec<u8> {
     match lie {
@@ -901,7 +927,9 @@ impl<T: Transport> Transport for FaultInjector<T> {
             }
             ReceiveCopyResultsCdb::OPCODE => self.receive_copy_results(cdb, data, timeout),
             MoveMediumCdb::OPCODE => self.move_medium(cdb, data, timeout),
-            Read16Cdb::OPCODE | Write16Cdb::OPCODE => self.block_transfer(cdb, data, timeout),
+            Read16Cdb::OPCODE | Read10Cdb::OPCODE | Write16Cdb::OPCODE | Write10Cdb::OPCODE => {
+                self.block_transfer(cdb, data, timeout)
+            }
             Read6Cdb::OPCODE | Write6Cdb::OPCODE | WriteFilemarks6Cdb::OPCODE if self.is_tape() => {
                 self.tape_transfer(cdb, data, timeout)
             }

@@ -161,6 +161,85 @@ fn a_medium_error_mid_read_transfers_the_blocks_before_it() {
 }
 
 #[test]
+fn a_ten_byte_read_or_write_is_struck_as_a_sixteen_byte_one() {
+    // The 2049th byte is in the fifth 512-byte block: the four before it
+    // go out as a READ (10) of four blocks, then MEDIUM ERROR at LBA 104.
+    let f = inject(
+        false,
+        vec![Fault::once(
+            "dev",
+            Trigger::AfterBytes(2049),
+            Effect::MediumError,
+        )],
+    );
+    let cdb = Read10Cdb::new(100, 8).fua(true).to_vec().unwrap();
+    let mut buf = vec![0xa5u8; 4096];
+    let c = f
+        .execute(&cdb, DataDirection::FromDevice(&mut buf), T)
+        .unwrap();
+    let s = sense_of(&c);
+    assert_eq!(
+        (s.sense_key(), s.asc_ascq(), s.information()),
+        (Some(SenseKey::MediumError), Some((0x11, 0x00)), Some(104))
+    );
+    assert_eq!((c.transferred, c.resid), (2048, 2048));
+    let sent = f.inner().sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        Read10Cdb::parse(&sent[0].0).unwrap(),
+        Read10Cdb::new(100, 4).fua(true)
+    );
+    // A WRITE (10) struck in its third block writes two, as a WRITE (10).
+    let f = inject(
+        false,
+        vec![Fault::once(
+            "dev",
+            Trigger::AfterBytes(1025),
+            Effect::MediumError,
+        )],
+    );
+    let cdb = Write10Cdb::new(7, 4).to_vec().unwrap();
+    let data: Vec<u8> = (0..2048u32).map(|i| i as u8).collect();
+    let c = f.execute(&cdb, DataDirection::ToDevice(&data), T).unwrap();
+    let s = sense_of(&c);
+    assert_eq!(
+        (s.asc_ascq(), s.information()),
+        (Some((0x0c, 0x00)), Some(9))
+    );
+    let sent = f.inner().sent();
+    assert_eq!(sent[0].0.len(), 10);
+    assert_eq!(
+        Write10Cdb::parse(&sent[0].0).unwrap(),
+        Write10Cdb::new(7, 2)
+    );
+    assert_eq!(sent[0].1, data[..1024]);
+}
+
+#[test]
+fn shortened_keeps_the_cdb_size_and_its_fields() {
+    let r16 = Read16Cdb::new(1 << 40, 9).dpo(true).to_vec().unwrap();
+    assert_eq!(
+        Read16Cdb::parse(&shortened(&r16, 3).unwrap()).unwrap(),
+        Read16Cdb::new(1 << 40, 3).dpo(true)
+    );
+    let w16 = Write16Cdb::new(5, 9).group_number(2).to_vec().unwrap();
+    assert_eq!(
+        Write16Cdb::parse(&shortened(&w16, 1).unwrap()).unwrap(),
+        Write16Cdb::new(5, 1).group_number(2)
+    );
+    let r10 = Read10Cdb::new(5, 9).control(4).to_vec().unwrap();
+    assert_eq!(shortened(&r10, 2).unwrap().len(), 10);
+    // A length a ten-byte CDB cannot carry is refused, not wrapped.
+    assert!(matches!(
+        shortened(&r10, 0x1_0000),
+        Err(WireError::Overflow {
+            field: "TRANSFER LENGTH",
+            ..
+        })
+    ));
+}
+
+#[test]
 fn a_write_struck_at_its_first_block_sends_nothing() {
     let f = inject(
         false,
