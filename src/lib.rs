@@ -14,6 +14,7 @@ pub mod engine;
 pub mod inventory;
 pub mod restore;
 pub mod select;
+pub mod serve;
 pub mod sim;
 pub mod site;
 pub mod transport;

@@ -20,6 +20,7 @@ mod job;
 mod params;
 mod progress;
 mod restore;
+mod serve;
 mod site;
 mod store;
 mod tape;
@@ -91,6 +92,10 @@ enum Command {
     /// Measure segment sizes on a copy manager: throughput, commands per
     /// second, latency, CPU; failover cost, host copy, a recommendation.
     Bench(bench::Args),
+    /// Serve the site's simulated devices (disks, copy managers, tape
+    /// drives, libraries) as real kernel SCSI devices through LIO's
+    /// userspace backstore (TCMU), on tcm_loop or iSCSI, until Ctrl-C.
+    Serve(serve::Args),
 }
 
 /// What a subcommand returns: success, or an error already in words with
@@ -227,6 +232,7 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Restore(a) => restore::run(a, cli.catalog.as_deref()),
         Command::Bench(a) => bench::run(a, cli.catalog.as_deref()),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

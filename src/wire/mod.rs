@@ -17,6 +17,7 @@
 
 use core::fmt;
 
+pub mod cdb;
 pub mod cscd;
 pub mod hexfile;
 pub mod inquiry;

@@ -1,0 +1,239 @@
+#!/bin/sh
+# `segcopy serve` on tcm_loop: a simulated site's disks, copy manager,
+# library and tape drive as the kernel's own SCSI devices, each CDB through
+# LIO's userspace backstore (TCMU) to segcopy's handler.
+#
+# The site (memory-backed): prod0 and restore0 (64 MiB, each also a copy
+# manager, standard profile, as LIO's LUNs with emulate_3pc are), lib0 (a library of 4 slots, 2 cartridges)
+# with drive0.  Checked with the kernel's own tools:
+#   - every LUN appears with its sg node; INQUIRY's peripheral type is the
+#     simulator's, so sd binds the disks and st the drive;
+#   - sg_readcap, and dd through /dev/sdX (the page cache dropped), byte
+#     for byte;
+#   - sg_xcopy from prod0 to restore0 (the EXTENDED COPY goes to prod0, the
+#     served copy manager);
+#   - the library loads a cartridge (segcopy changer on its sg node) and
+#     mt-st and dd work on the drive's /dev/nstN;
+#   - SIGTERM removes every configfs entry serve made;
+#   - a handler killed with SIGKILL leaves a device that fails a command
+#     within LIO's cmd_time_out instead of hanging.
+# shellcheck disable=SC1091
+. /lab/lib.sh
+
+if [ -z "${SEGCOPY:-}" ] || [ ! -x "$SEGCOPY" ]; then
+    fail serve "no segcopy in the guest (see host-build-segcopy)"
+    lab_exit
+fi
+for m in uio target_core_user; do
+    modprobe "$m" || { fail serve-modules "modprobe $m failed: the guest kernel lacks TCMU"; lab_exit; }
+done
+
+W=/tmp/serve50
+rm -rf "$W" && mkdir -p "$W"
+cat > "$W/site.toml" <<'EOF'
+[site]
+name = "served"
+state_dir = "memory"
+
+[[disk]]
+name = "prod0"
+block_size = 512
+capacity = "64 MiB"
+copy_manager = "standard"
+
+[[disk]]
+name = "restore0"
+block_size = 512
+capacity = "64 MiB"
+copy_manager = "standard"
+
+[[drive]]
+name = "drive0"
+
+[[library]]
+name = "lib0"
+slots = 4
+drives = ["drive0"]
+cartridge_capacity = "256 MiB"
+early_warning = "8 MiB"
+cartridges = [
+    { barcode = "SRV001L6", slot = 1 },
+    { barcode = "SRV002L6", slot = 2 },
+]
+EOF
+
+before=$(find "$LAB_CFS/core" "$LAB_CFS/loopback" -maxdepth 1 2>/dev/null | sort)
+
+# serve_start: starts serve in the background (PID in $SERVE), its JSON in
+# $W/serve.json once every LUN is up; returns non-zero after 90 s without.
+serve_start() {
+    : > "$W/serve.json"
+    "$SEGCOPY" -v --site "$W/site.toml" serve --json --cmd-time-out 5s \
+        > "$W/serve.json" 2> "$W/serve.err" &
+    SERVE=$!
+    _i=0
+    while [ $_i -lt 900 ]; do
+        if grep -q '^}' "$W/serve.json" 2>/dev/null; then return 0; fi
+        kill -0 $SERVE 2>/dev/null || return 1
+        usleep 100000
+        _i=$((_i + 1))
+    done
+    return 1
+}
+
+# dev NAME FIELD: FIELD (sg, node, peripheral_type) of device NAME.
+dev() {
+    lab_json_flat < "$W/serve.json" | awk -F '\t' -v n="$1" -v f="$2" '
+        $1 ~ /^devices\[[0-9]+\]\.name$/ && $2 == n { i = $1; sub(/\.name$/, "", i) }
+        i != "" && ($1 == i ".host." f || $1 == i "." f) { print $2; exit }'
+}
+
+t0=$(now_ms)
+if serve_start; then
+    pass serve-up "4 LUNs served on tcm_loop in $(elapsed "$t0")s: $(tr -d '\n ' < "$W/serve.json" | cut -c1-300)"
+else
+    fail serve-up "serve did not come up: $(tail -5 "$W/serve.err" | tr '\n' ' ')"
+    kill $SERVE 2>/dev/null
+    lab_exit
+fi
+
+PROD=$(dev prod0 sg) RESTORE=$(dev restore0 sg) LIB=$(dev lib0 sg) DRIVE=$(dev drive0 sg)
+PROD_SD=$(dev prod0 node) RESTORE_SD=$(dev restore0 node) NST=$(dev drive0 node)
+lab_log "prod0=$PROD ($PROD_SD) restore0=$RESTORE ($RESTORE_SD) lib0=$LIB drive0=$DRIVE ($NST)"
+
+# LIO's UNIT ATTENTIONs (LUNs added, for the new nexus) cleared first.
+for n in prod0 restore0 lib0 drive0; do lab_turs "$(dev $n sg)" >/dev/null 2>&1; done
+
+# ---------------------------------------------------------------- INQUIRY
+why=
+for n in prod0:0 restore0:0 lib0:8 drive0:1; do
+    name=${n%%:*} want=${n#*:}
+    sg=$(dev "$name" sg)
+    got=$($SG_INQ "$sg" 2>&1 | sed -n 's/.*PDT=\([0-9]*\).*/\1/p' | head -1)
+    [ "$got" = "$want" ] || why="$why $name: PDT=$got, wanted $want;"
+done
+case "$NST" in /dev/nst*) ;; *) why="$why drive0 has no st node ($NST);" ;; esac
+case "$PROD_SD" in /dev/sd*) ;; *) why="$why prod0 has no sd node ($PROD_SD);" ;; esac
+if [ -z "$why" ]; then
+    pass serve-inquiry "sg_inq: disks PDT 0 (sd), library PDT 8, drive PDT 1 (st: $NST)"
+else
+    fail serve-inquiry "$why"
+fi
+
+# ---------------------------------------------------------------- disks
+out=$($SG_READCAP "$PROD" 2>&1)
+if printf '%s' "$out" | grep -q 'Last LBA=131071' && printf '%s' "$out" | grep -q 'Logical block length=512'; then
+    pass serve-readcap "sg_readcap $PROD: 131072 blocks of 512 bytes"
+else
+    fail serve-readcap "$(printf '%s' "$out" | tr '\n' ' ')"
+fi
+
+dd if=/dev/urandom of="$W/data" bs=1048576 count=4 2>/dev/null
+if dd if="$W/data" of="$PROD_SD" bs=1048576 count=4 conv=fsync 2>/dev/null; then
+    lab_drop_caches
+    dd if="$PROD_SD" of="$W/back" bs=1048576 count=4 2>/dev/null
+    if $CMP -s "$W/data" "$W/back"; then
+        pass serve-dd-disk "4 MiB written to $PROD_SD and read back (caches dropped): equal"
+    else
+        fail serve-dd-disk "read back differs: $($CMP "$W/data" "$W/back" 2>&1 | head -1)"
+    fi
+else
+    fail serve-dd-disk "dd to $PROD_SD failed"
+fi
+
+out=$($SG_XCOPY if="$PROD" of="$RESTORE" bs=512 count=8192 2>&1)
+rc=$?
+lab_drop_caches
+dd if="$RESTORE_SD" of="$W/copied" bs=1048576 count=4 2>/dev/null
+if [ $rc = 0 ] && $CMP -s "$W/data" "$W/copied"; then
+    pass serve-xcopy "sg_xcopy $PROD -> $RESTORE (4 MiB through prod0's copy manager): equal"
+else
+    fail serve-xcopy "exit $rc: $(printf '%s' "$out" | tail -3 | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------- tape
+out=$("$SEGCOPY" changer "$LIB" load 1 0 2>&1)
+rc=$?
+if [ $rc = 0 ]; then
+    pass serve-load "segcopy changer $LIB load 1 0"
+else
+    fail serve-load "exit $rc: $out"
+fi
+i=0
+while [ $i -lt 50 ] && ! $SG_TURS "$DRIVE" >/dev/null 2>&1; do usleep 100000; i=$((i + 1)); done
+out=$($MT_ST -f "$NST" status 2>&1)
+if printf '%s' "$out" | grep -q 'ONLINE'; then
+    pass serve-mt-status "mt-st status: $(printf '%s' "$out" | grep -e 'File number' -e 'ONLINE' | tr '\n' ' ')"
+else
+    fail serve-mt-status "$(printf '%s' "$out" | tr '\n' ' ')"
+fi
+$MT_ST -f "$NST" rewind 2>/dev/null
+$MT_ST -f "$NST" setblk 0 2>/dev/null
+ok=1
+# st writes a filemark when a node closes after writing: two files, then
+# a second filemark after the last (the end of the recorded data).
+dd if="$W/data" of="$NST" bs=65536 count=16 2>/dev/null || ok=0
+dd if="$W/data" of="$NST" bs=65536 skip=16 count=16 2>/dev/null || ok=0
+$MT_ST -f "$NST" weof 1 2>/dev/null || ok=0
+$MT_ST -f "$NST" rewind 2>/dev/null || ok=0
+$MT_ST -f "$NST" fsf 1 2>/dev/null || ok=0
+tell=$($MT_ST -f "$NST" tell 2>&1)
+dd if="$NST" of="$W/tape2" bs=65536 2>/dev/null || ok=0
+dd if="$W/data" of="$W/half2" bs=65536 skip=16 count=16 2>/dev/null
+if [ $ok = 1 ] && $CMP -s "$W/half2" "$W/tape2" && printf '%s' "$tell" | grep -q 'At block 17'; then
+    pass serve-mt-dd "two files of 16 x 64 KiB through $NST, fsf 1 ($tell), the second read back equal"
+else
+    fail serve-mt-dd "ok=$ok tell=[$tell] cmp: $($CMP "$W/half2" "$W/tape2" 2>&1 | head -1); drive0's last commands: $(grep 'drive0: command' "$W/serve.err" | tail -8 | tr '\n' ';')"
+fi
+
+# ---------------------------------------------------------------- teardown
+kill -TERM $SERVE
+i=0
+while [ $i -lt 300 ] && kill -0 $SERVE 2>/dev/null; do usleep 100000; i=$((i + 1)); done
+after=$(find "$LAB_CFS/core" "$LAB_CFS/loopback" -maxdepth 1 2>/dev/null | sort)
+if kill -0 $SERVE 2>/dev/null; then
+    fail serve-sigterm "serve still running 30 s after SIGTERM"
+    kill -9 $SERVE
+elif [ "$before" = "$after" ]; then
+    pass serve-sigterm "SIGTERM: serve ended ($(tail -1 "$W/serve.err")), configfs as before"
+else
+    fail serve-sigterm "configfs differs after SIGTERM: before [$before] after [$after]"
+fi
+
+# ---------------------------------------------------------------- a dead handler
+if serve_start; then
+    PROD=$(dev prod0 sg)
+    kill -9 $SERVE
+    # LIO's own UNIT ATTENTIONs (LUNs added) come first, without the
+    # handler: clear them, then time a command that needs it.
+    i=0
+    while [ $i -lt 5 ]; do
+        $SG_TURS "$PROD" >/dev/null 2>&1
+        [ $? = 6 ] || break
+        i=$((i + 1))
+    done
+    t1=$(now_ms)
+    out=$($SG_TURS "$PROD" 2>&1)
+    rc=$?
+    secs=$(elapsed "$t1")
+    # cmd_time_out is 5 s; the initiator's own time-out (sg_turs: 60 s)
+    # must not be what ends it.
+    if [ $rc != 0 ] && awk -v s="$secs" 'BEGIN { exit !(s >= 4 && s < 30) }'; then
+        pass serve-dead-handler "SIGKILL: TEST UNIT READY failed in ${secs}s (exit $rc: $(printf '%s' "$out" | tr '\n' ' ' | cut -c1-120))"
+    else
+        fail serve-dead-handler "exit $rc after ${secs}s: $out"
+    fi
+    # What SIGKILL left behind, taken down by hand as a user would (our
+    # target only: setup-lio's loopback targets stay).
+    T=$(lab_json_get target < "$W/serve.json")
+    for l in "$LAB_CFS/loopback/$T"/tpgt_1/lun/lun_*/*; do [ -L "$l" ] && rm "$l"; done
+    for d in "$LAB_CFS/loopback/$T"/tpgt_1/lun/lun_*; do [ -d "$d" ] && rmdir "$d"; done
+    rmdir "$LAB_CFS/loopback/$T/tpgt_1" "$LAB_CFS/loopback/$T" 2>/dev/null
+    for d in "$LAB_CFS"/core/user_*/*/; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+    for d in "$LAB_CFS"/core/user_*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+    after=$(find "$LAB_CFS/core" "$LAB_CFS/loopback" -maxdepth 1 2>/dev/null | sort)
+    [ "$before" = "$after" ] || lab_log "configfs after the manual clean-up: [$after]"
+else
+    fail serve-dead-handler "serve did not come up a second time: $(tail -3 "$W/serve.err" | tr '\n' ' ')"
+fi
+lab_exit
