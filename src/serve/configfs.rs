@@ -99,6 +99,14 @@ impl Tree {
         Ok(path)
     }
 
+    /// Makes `rel` unless it is there (then it is not ours to remove).
+    pub fn mkdir_if_missing(&mut self, rel: &str) -> Result<(), ConfigfsError> {
+        if self.root.join(rel).is_dir() {
+            return Ok(());
+        }
+        self.mkdir(rel).map(|_| ())
+    }
+
     /// Writes `value` into the attribute `rel` (not undone).
     pub fn write(&self, rel: &str, value: &str) -> Result<(), ConfigfsError> {
         let path = self.root.join(rel);

@@ -316,6 +316,9 @@ pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<u
     let mut fabric = Tree::open(&opts.configfs)?;
     let (target, portal) = match &opts.fabric {
         Fabric::Loop => {
+            // The fabric's directory registers it with LIO (targetcli
+            // makes it the same way) when nothing has yet.
+            fabric.mkdir_if_missing("loopback")?;
             let (wwn, initiator) = loop_wwns(&fabric);
             fabric.mkdir(&format!("loopback/{wwn}"))?;
             let tpg = format!("loopback/{wwn}/tpgt_1");
@@ -335,14 +338,8 @@ pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<u
             (wwn, None)
         }
         Fabric::Iscsi { portal } => {
-            let iqn = format!(
-                "iqn.2003-01.org.linux-iscsi.segcopy:{}",
-                nix::unistd::gethostname()
-                    .ok()
-                    .and_then(|h| h.into_string().ok())
-                    .unwrap_or_else(|| "host".into())
-                    .to_ascii_lowercase()
-            );
+            fabric.mkdir_if_missing("iscsi")?;
+            let iqn = format!("iqn.2003-01.org.linux-iscsi.segcopy:{}", iqn_host());
             fabric.mkdir(&format!("iscsi/{iqn}"))?;
             let tpg = format!("iscsi/{iqn}/tpgt_1");
             fabric.mkdir(&tpg)?;
@@ -409,6 +406,24 @@ fn uio_names() -> String {
         "none".into()
     } else {
         v.join(", ")
+    }
+}
+
+/// This host's name as an IQN allows it (RFC 3720 3.2.6.2: lower-case
+/// letters, digits, '.', '-'), or "host" when it has none ("(none)").
+fn iqn_host() -> String {
+    let h: String = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        .collect();
+    if h.is_empty() || h == "none" {
+        "host".into()
+    } else {
+        h
     }
 }
 

@@ -31,6 +31,8 @@ LSSCSI=/usr/bin/lsscsi
 CMP=/usr/bin/cmp
 MT_ST=/usr/bin/mt-st
 DMSETUP=/usr/sbin/dmsetup
+MTX=/usr/sbin/mtx
+ISCSI_TEST_CU=/usr/bin/iscsi-test-cu
 }
 LAB_CFS=${LAB_CFS:-/sys/kernel/config/target}
 : "${LAB_OUT:=/lab/out}"
