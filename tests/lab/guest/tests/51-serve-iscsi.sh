@@ -1,11 +1,17 @@
 #!/bin/sh
+# lab-timeout: 1800
 # A peer's conformance suite against the served simulator: libiscsi's
 # iscsi-test-cu over LIO's iSCSI fabric on the guest's loopback, test by
-# test, against `segcopy serve --fabric iscsi` (prod0: a simulated disk
-# that is also a copy manager, standard profile) and, side by side,
-# against LIO's own fileio backstore with emulate_3pc (its copy manager).
+# test, against `segcopy serve --fabric iscsi` — LUN 0: a simulated disk
+# that is also a copy manager of the standard profile (SPC-4 as written);
+# LUN 1: one of the lio profile (the simulator's double of LIO) — and,
+# side by side, against LIO's own fileio backstore with emulate_3pc.
+# ReceiveCopyResults runs before ExtendedCopy: a standard copy manager
+# holds a command's results (LIST ID USAGE 00b) until they are retrieved,
+# and libiscsi's "no copy in progress" case assumes none is held.
 #
-# The table goes to $LAB_OUT/libiscsi.tsv (suite, test, segcopy, LIO) and
+# The table goes to $LAB_OUT/libiscsi.tsv (suite, test, segcopy standard,
+# segcopy lio profile, LIO) and
 # one LAB-RESULT per suite.  A test the served simulator fails is a FAIL
 # unless tests/lab/guest/libiscsi-explained.tsv lists it with the reason
 # and the standard's clause (tests/lab/guest/libiscsi-explained.tsv: test,
@@ -25,10 +31,10 @@ done
 ip link set lo up 2>/dev/null
 
 W=/tmp/serve51
-rm -rf "$W" && mkdir -p "$W" "$LAB_OUT"
+rm -rf "$W" "$LAB_OUT/libiscsi" && mkdir -p "$W" "$LAB_OUT/libiscsi"
 SERVED_PORT=3261
 LIO_PORT=3262
-SUITES="TestUnitReady Inquiry ReadCapacity10 ReadCapacity16 Read10 Read16 Write10 Write16 ModeSense6 ExtendedCopy ReceiveCopyResults"
+SUITES="TestUnitReady Inquiry ReadCapacity10 ReadCapacity16 Read10 Read16 Write10 Write16 ModeSense6 ReceiveCopyResults ExtendedCopy"
 EXPLAINED=/lab/libiscsi-explained.tsv
 [ -f "$EXPLAINED" ] || EXPLAINED=/dev/null
 
@@ -42,6 +48,12 @@ name = "prod0"
 block_size = 512
 capacity = "64 MiB"
 copy_manager = "standard"
+
+[[disk]]
+name = "prod1"
+block_size = 512
+capacity = "64 MiB"
+copy_manager = "lio"
 EOF
 
 "$SEGCOPY" --site "$W/site.toml" serve --fabric iscsi --iscsi-portal "127.0.0.1:$SERVED_PORT" --json \
@@ -58,7 +70,7 @@ if [ -z "$IQN" ]; then
     kill $SERVE 2>/dev/null
     lab_exit
 fi
-pass libiscsi-serve "prod0 served on iSCSI 127.0.0.1:$SERVED_PORT as $IQN"
+pass libiscsi-serve "prod0 (standard) and prod1 (lio profile) served on iSCSI 127.0.0.1:$SERVED_PORT as $IQN"
 
 # LIO's own copy manager: a fileio LUN with emulate_3pc, on its own portal.
 LIQN=iqn.2003-01.org.linux-iscsi.lab:lio51
@@ -94,46 +106,68 @@ else
     fail libiscsi-lio "could not set up LIO's own iSCSI target"
 fi
 
-# verdict URL TEST TAG: PASS, SKIP or FAIL of one test (its output in
-# $W/out.TAG.TEST).
-verdict() {
-    _log=$W/out.$3.$2
-    "$ISCSI_TEST_CU" -d -t "$2" "$1" > "$_log" 2>&1
-    _ran=$(awk '$1 == "tests" { print $3; exit }' "$_log")
-    _failed=$(awk '$1 == "tests" { print $5; exit }' "$_log")
-    if [ -z "$_ran" ] || [ "$_ran" = 0 ] || [ "${_failed:-1}" != 0 ]; then
-        echo FAIL
-    elif grep -q 'SKIPPED' "$_log"; then
-        echo SKIP
-    else
-        echo PASS
-    fi
+# run_suite URL SUITE TAG: runs a whole suite once (one login), its output
+# in $LAB_OUT/libiscsi/TAG.SUITE (copied to the host's target/lab/out/),
+# and prints "TEST<TAB>PASS|SKIP|FAIL" for each test it ran.  A test's
+# section runs from its "  Test: NAME ..." line to the next one or to the
+# summary; CUnit ends it with "passed" or "FAILED".  (What iscsi-test-cu
+# prints before the first "Test:" is its set-up's probing.)
+run_suite() {
+    _log=$LAB_OUT/libiscsi/$3.$2
+    "$ISCSI_TEST_CU" -d -t "SCSI.$2" "$1" > "$_log" 2>&1
+    awk '
+        function done() { if (t != "") print t "\t" (f ? "FAIL" : (k ? "SKIP" : "PASS")) }
+        /^  Test: / { done(); t = $2; f = 0; k = 0 }
+        /^Run Summary/ { done(); t = ""; exit }
+        t != "" && /FAILED/ { f = 1 }
+        t != "" && /\[SKIPPED\]/ { k = 1 }
+    ' "$_log"
 }
 
-printf 'suite\ttest\tsegcopy\tLIO\n' > "$LAB_OUT/libiscsi.tsv"
+# verdict FILE TEST: TEST's verdict in a run_suite listing (FAIL if the
+# test did not run at all).
+verdict() { awk -F '\t' -v t="$2" '$1 == t { v = $2 } END { print (v == "" ? "FAIL" : v) }' "$1"; }
+
+# failure TAG SUITE TEST: the first [FAILED] line of TEST in TAG's run.
+failure() {
+    awk -v t="$3" '/^  Test: / { on = ($2 == t) } /^Run Summary/ { on = 0 } on && /FAILED/ { sub(/.*\[FAILED\] */, ""); print substr($0, 1, 160); exit }' \
+        "$LAB_OUT/libiscsi/$1.$2"
+}
+
+printf 'suite\ttest\tsegcopy standard\tsegcopy lio profile\tLIO\n' > "$LAB_OUT/libiscsi.tsv"
 SURL="iscsi://127.0.0.1:$SERVED_PORT/$IQN/0"
+PURL="iscsi://127.0.0.1:$SERVED_PORT/$IQN/1"
 LURL="iscsi://127.0.0.1:$LIO_PORT/$LIQN/0"
 for suite in $SUITES; do
-    p=0 s=0 f=0 lp=0 ls=0 lf=0 bad= differ=
+    sp=0 ss=0 sf=0 pp=0 ps=0 pf=0 lp=0 ls=0 lf=0 bad= differ=
+    run_suite "$SURL" "$suite" segcopy > "$W/segcopy.v"
+    run_suite "$PURL" "$suite" lioprofile > "$W/lioprofile.v"
+    run_suite "$LURL" "$suite" lio > "$W/lio.v"
     for t in $("$ISCSI_TEST_CU" -l 2>/dev/null | grep "^SCSI\.$suite\.[A-Za-z0-9_-]*$"); do
-        sv=$(verdict "$SURL" "$t" segcopy)
-        lv=$(verdict "$LURL" "$t" lio)
-        printf '%s\t%s\t%s\t%s\n' "$suite" "${t#SCSI."$suite".}" "$sv" "$lv" >> "$LAB_OUT/libiscsi.tsv"
-        case $sv in PASS) p=$((p + 1)) ;; SKIP) s=$((s + 1)) ;; *) f=$((f + 1)) ;; esac
+        short=${t#SCSI."$suite".}
+        sv=$(verdict "$W/segcopy.v" "$short")
+        pv=$(verdict "$W/lioprofile.v" "$short")
+        lv=$(verdict "$W/lio.v" "$short")
+        printf '%s\t%s\t%s\t%s\t%s\n' "$suite" "$short" "$sv" "$pv" "$lv" >> "$LAB_OUT/libiscsi.tsv"
+        case $sv in PASS) sp=$((sp + 1)) ;; SKIP) ss=$((ss + 1)) ;; *) sf=$((sf + 1)) ;; esac
+        case $pv in PASS) pp=$((pp + 1)) ;; SKIP) ps=$((ps + 1)) ;; *) pf=$((pf + 1)) ;; esac
         case $lv in PASS) lp=$((lp + 1)) ;; SKIP) ls=$((ls + 1)) ;; *) lf=$((lf + 1)) ;; esac
-        [ "$sv" = "$lv" ] || differ="$differ ${t#SCSI."$suite".}($sv/LIO $lv)"
+        [ "$sv" = "$lv" ] && [ "$pv" = "$lv" ] || differ="$differ $short($sv/$pv/LIO $lv)"
+        # The lio profile must agree with LIO; the standard profile may
+        # differ only where the list explains why.
+        [ "$pv" = "$lv" ] || bad="$bad $short: the lio profile says $pv, LIO $lv;"
         why=$(awk -F '\t' -v t="$t" '$1 == t { print $2; exit }' "$EXPLAINED")
         if [ "$sv" = FAIL ] && [ -z "$why" ]; then
-            bad="$bad ${t#SCSI."$suite".}: $(grep -m1 -i -e 'fail' -e 'expected' "$W/out.segcopy.$t" 2>/dev/null | cut -c1-160);"
+            bad="$bad $short: $(failure segcopy "$suite" "$short");"
         elif [ "$sv" != FAIL ] && [ -n "$why" ]; then
-            bad="$bad ${t#SCSI."$suite".}: listed as explained but it is $sv now;"
+            bad="$bad $short: listed as explained but it is $sv now;"
         fi
     done
-    detail="segcopy $p pass/$s skip/$f fail; LIO $lp/$ls/$lf${differ:+; differ:$differ}"
+    detail="standard $sp pass/$ss skip/$sf fail; lio profile $pp/$ps/$pf; LIO $lp/$ls/$lf${differ:+; differ (standard/lio profile/LIO):$differ}"
     if [ -z "$bad" ]; then
         pass "libiscsi-$suite" "$detail"
     else
-        fail "libiscsi-$suite" "$detail; unexplained:$bad"
+        fail "libiscsi-$suite" "$detail; not as it must be:$bad"
     fi
 done
 lab_log "table: $(tr '\t\n' ' ;' < "$LAB_OUT/libiscsi.tsv")"
