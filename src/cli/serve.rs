@@ -137,8 +137,11 @@ pub fn run(a: Args) -> Result<(), Failed> {
         text.push_str("Ctrl-C (or SIGTERM) stops serving and removes all of it.\n");
         out(&text);
     };
-    let completed = serve::run(&opts, loaded, &ready).map_err(serve_failed)?;
-    eprintln!("segcopy: stopped; {completed} commands served");
+    let t = serve::run(&opts, loaded, &ready).map_err(serve_failed)?;
+    eprintln!(
+        "segcopy: stopped; {} commands served, at most {} in flight at once on one device",
+        t.completed, t.most_in_flight
+    );
     Ok(())
 }
 

@@ -40,6 +40,10 @@ pub struct Counters {
     pub unanswered: AtomicU64,
     /// Task management notices seen (ABORT TASK, LUN RESET…).
     pub task_management: AtomicU64,
+    /// Commands taken from the ring and not yet completed.
+    pub in_flight: AtomicU64,
+    /// The most commands in flight at once.
+    pub most_in_flight: AtomicU64,
 }
 
 /// A device being served.
@@ -166,6 +170,8 @@ pub fn serve(dev: Arc<Device>, stop: &AtomicBool) -> Result<(), tcmu::Error> {
             match entry {
                 tcmu::Entry::Command(cmd) => {
                     trace!("{}: command {} {:02x?}", dev.name, cmd.id, cmd.cdb);
+                    let n = dev.counters.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+                    dev.counters.most_in_flight.fetch_max(n, Ordering::Relaxed);
                     if tx.send(cmd).is_err() {
                         warn!("{}: no worker left", dev.name);
                     }
@@ -194,7 +200,9 @@ fn worker(dev: &Device, rx: &Mutex<mpsc::Receiver<tcmu::Command>>) {
                 Err(_) => return,
             }
         };
-        match run(dev.lu.as_ref(), &dev.ring, &cmd) {
+        let outcome = run(dev.lu.as_ref(), &dev.ring, &cmd);
+        dev.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
+        match outcome {
             Outcome::Done {
                 status,
                 sense,

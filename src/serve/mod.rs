@@ -179,9 +179,8 @@ fn identify(name: &str, t: &dyn Transport) -> Result<(u8, u64, u32), ServeError>
 }
 
 /// Serves `opts` until SIGINT or SIGTERM; `ready` is told what was set up
-/// once every device is exported. Returns the number of commands
-/// completed.
-pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<u64, ServeError> {
+/// once every device is exported.
+pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<Totals, ServeError> {
     if !nix::unistd::geteuid().is_root() {
         return Err(ServeError::NotRoot);
     }
@@ -379,10 +378,26 @@ pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<u
     if failed > 0 {
         log::warn!("{failed} configfs steps could not be undone (see above)");
     }
-    Ok(counters
-        .iter()
-        .map(|c| c.completed.load(Ordering::Relaxed))
-        .sum())
+    Ok(Totals {
+        completed: counters
+            .iter()
+            .map(|c| c.completed.load(Ordering::Relaxed))
+            .sum(),
+        most_in_flight: counters
+            .iter()
+            .map(|c| c.most_in_flight.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0),
+    })
+}
+
+/// What serving came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    /// Commands completed, on every device.
+    pub completed: u64,
+    /// The most commands in flight at once on one device.
+    pub most_in_flight: u64,
 }
 
 /// What /sys/class/uio holds, for an error message.

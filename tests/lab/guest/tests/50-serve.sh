@@ -10,8 +10,14 @@
 #     simulator's, so sd binds the disks and st the drive;
 #   - sg_readcap, and dd through /dev/sdX (the page cache dropped), byte
 #     for byte;
-#   - sg_xcopy from prod0 to restore0 (the EXTENDED COPY goes to prod0, the
-#     served copy manager);
+#   - sg_xcopy from prod0 to restore0 (the EXTENDED COPY goes to restore0,
+#     sg_xcopy's default: a served copy manager);
+#   - segcopy xcopy through the stand-alone copy manager cm0 with four
+#     commands in flight on its ring, and a READ answered while they run;
+#   - the site's fault plan through the kernel: cm0's second segment
+#     descriptor is struck, and segcopy xcopy over SG_IO reports COPY
+#     ABORTED at that segment, as it does in process;
+#   - mtx status, unload and load on the served library;
 #   - the library loads a cartridge (segcopy changer on its sg node) and
 #     mt-st and dd work on the drive's /dev/nstN;
 #   - SIGTERM removes every configfs entry serve made;
@@ -46,6 +52,16 @@ name = "restore0"
 block_size = 512
 capacity = "64 MiB"
 copy_manager = "standard"
+
+[[copy_manager]]
+name = "cm0"
+profile = "standard"
+
+[[fault]]
+device = "cm0"
+segment = 9
+effect = "sense"
+sense = "0a/0d/01"
 
 [[drive]]
 name = "drive0"
@@ -90,19 +106,19 @@ dev() {
 
 t0=$(now_ms)
 if serve_start; then
-    pass serve-up "4 LUNs served on tcm_loop in $(elapsed "$t0")s: $(tr -d '\n ' < "$W/serve.json" | cut -c1-300)"
+    pass serve-up "5 LUNs served on tcm_loop in $(elapsed "$t0")s: $(tr -d '\n ' < "$W/serve.json" | cut -c1-300)"
 else
     fail serve-up "serve did not come up: $(tail -5 "$W/serve.err" | tr '\n' ' ')"
     kill $SERVE 2>/dev/null
     lab_exit
 fi
 
-PROD=$(dev prod0 sg) RESTORE=$(dev restore0 sg) LIB=$(dev lib0 sg) DRIVE=$(dev drive0 sg)
+PROD=$(dev prod0 sg) RESTORE=$(dev restore0 sg) LIB=$(dev lib0 sg) DRIVE=$(dev drive0 sg) CM=$(dev cm0 sg)
 PROD_SD=$(dev prod0 node) RESTORE_SD=$(dev restore0 node) NST=$(dev drive0 node)
 lab_log "prod0=$PROD ($PROD_SD) restore0=$RESTORE ($RESTORE_SD) lib0=$LIB drive0=$DRIVE ($NST)"
 
 # LIO's UNIT ATTENTIONs (LUNs added, for the new nexus) cleared first.
-for n in prod0 restore0 lib0 drive0; do lab_turs "$(dev $n sg)" >/dev/null 2>&1; done
+for n in prod0 restore0 lib0 drive0 cm0; do lab_turs "$(dev $n sg)" >/dev/null 2>&1; done
 
 # ---------------------------------------------------------------- INQUIRY
 why=
@@ -146,9 +162,39 @@ rc=$?
 lab_drop_caches
 dd if="$RESTORE_SD" of="$W/copied" bs=1048576 count=4 2>/dev/null
 if [ $rc = 0 ] && $CMP -s "$W/data" "$W/copied"; then
-    pass serve-xcopy "sg_xcopy $PROD -> $RESTORE (4 MiB through prod0's copy manager): equal"
+    pass serve-xcopy "sg_xcopy $PROD -> $RESTORE (4 MiB through restore0's copy manager): equal"
 else
     fail serve-xcopy "exit $rc: $(printf '%s' "$out" | tail -3 | tr '\n' ' ')"
+fi
+
+# Out of order: eight 1 MiB segments through cm0, four EXTENDED COPY
+# commands in flight at once (segments 0-7: the fault is at the tenth
+# descriptor), and a READ of prod0 answered meanwhile.
+"$SEGCOPY" xcopy --from "$PROD" --to "$RESTORE@16384" --via "$CM" --blocks 16384 \
+    --segment-size 1M --queue-depth 4 --json > "$W/qd.json" 2> "$W/qd.err" &
+QD=$!
+$SG_TURS "$PROD" >/dev/null 2>&1
+rd=$(dd if="$PROD_SD" of=/dev/null bs=4096 count=1 skip=12345 2>&1 && echo ok)
+wait $QD
+rc=$?
+lab_drop_caches
+dd if="$RESTORE_SD" of="$W/qd" bs=1048576 skip=8 count=4 2>/dev/null
+if [ $rc = 0 ] && $CMP -s "$W/data" "$W/qd"; then
+    pass serve-queue-depth "segcopy xcopy --queue-depth 4 through cm0 (8 MiB): equal; a READ meanwhile: ${rd##*
+}"
+else
+    fail serve-queue-depth "exit $rc: $(tail -3 "$W/qd.err" | tr '\n' ' ')"
+fi
+
+# The fault plan through the kernel: cm0's tenth segment descriptor (the
+# second of this copy) ends in COPY ABORTED.
+out=$("$SEGCOPY" xcopy --from "$PROD" --to "$RESTORE@32768" --via "$CM" --blocks 8192 \
+    --segment-size 1M 2>&1)
+rc=$?
+if [ $rc = 10 ] && printf '%s' "$out" | grep -qi 'copy aborted' && printf '%s' "$out" | grep -q 'segment 1'; then
+    pass serve-fault-plan "exit 10 (COPY ABORTED) at the struck segment, over SG_IO: $(printf '%s' "$out" | head -2 | tr '\n' ' ' | cut -c1-200)"
+else
+    fail serve-fault-plan "exit $rc: $(printf '%s' "$out" | tr '\n' ' ' | cut -c1-300)"
 fi
 
 # ---------------------------------------------------------------- tape
@@ -158,6 +204,12 @@ if [ $rc = 0 ]; then
     pass serve-load "segcopy changer $LIB load 1 0"
 else
     fail serve-load "exit $rc: $out"
+fi
+out=$($MTX -f "$LIB" status 2>&1)
+if printf '%s' "$out" | grep -q 'Data Transfer Element 0:Full (Storage Element 1 Loaded):VolumeTag *= *SRV001L6'; then
+    pass serve-mtx-status "mtx status: $(printf '%s' "$out" | grep -e 'Data Transfer' -e 'Storage Element 2' | tr -s ' ' | tr '\n' ';')"
+else
+    fail serve-mtx-status "$(printf '%s' "$out" | tr '\n' ';' | cut -c1-300)"
 fi
 i=0
 while [ $i -lt 50 ] && ! $SG_TURS "$DRIVE" >/dev/null 2>&1; do usleep 100000; i=$((i + 1)); done
@@ -186,6 +238,18 @@ else
     fail serve-mt-dd "ok=$ok tell=[$tell] cmp: $($CMP "$W/half2" "$W/tape2" 2>&1 | head -1); drive0's last commands: $(grep 'drive0: command' "$W/serve.err" | tail -8 | tr '\n' ';')"
 fi
 
+# mtx moves the cartridges: SRV001L6 back to slot 1, SRV002L6 in.
+ok=1
+$MTX -f "$LIB" unload 1 0 >/dev/null 2>&1 || ok=0
+$MTX -f "$LIB" load 2 0 >/dev/null 2>&1 || ok=0
+out=$($MTX -f "$LIB" status 2>&1)
+if [ $ok = 1 ] && printf '%s' "$out" | grep -q 'Data Transfer Element 0:Full (Storage Element 2 Loaded):VolumeTag *= *SRV002L6' &&
+    printf '%s' "$out" | grep -q 'Storage Element 1:Full :VolumeTag=SRV001L6'; then
+    pass serve-mtx-move "mtx unload 1 0, load 2 0: $(printf '%s' "$out" | grep 'Data Transfer' | tr -s ' ')"
+else
+    fail serve-mtx-move "ok=$ok: $(printf '%s' "$out" | tr '\n' ';' | cut -c1-300)"
+fi
+
 # ---------------------------------------------------------------- teardown
 kill -TERM $SERVE
 i=0
@@ -198,6 +262,14 @@ elif [ "$before" = "$after" ]; then
     pass serve-sigterm "SIGTERM: serve ended ($(tail -1 "$W/serve.err")), configfs as before"
 else
     fail serve-sigterm "configfs differs after SIGTERM: before [$before] after [$after]"
+fi
+# The ring was a queue: the copy with four commands in flight had them
+# on cm0's ring at once.
+most=$(sed -n 's/.*at most \([0-9]*\) in flight.*/\1/p' "$W/serve.err" | tail -1)
+if [ "${most:-0}" -ge 2 ]; then
+    pass serve-in-flight "at most $most commands were in flight at once on one device's ring"
+else
+    fail serve-in-flight "never more than ${most:-?} command in flight: the ring was not used as a queue"
 fi
 
 # ---------------------------------------------------------------- a dead handler
