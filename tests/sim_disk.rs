@@ -223,6 +223,79 @@ fn a_copy_manager_on_a_disk_lists_the_disk_pages_in_order() {
     sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
 }
 
+/// LIO's sense for a READ or WRITE with RDPROTECT/WRPROTECT on a LUN
+/// without protection information (`sbc_check_prot` → TCM_INVALID_CDB_FIELD,
+/// as captured for other INVALID FIELD IN CDB answers in
+/// fixtures/lio/behaviour.tsv): fixed format, no field pointer.
+#[rustfmt::skip]
+const LIO_INVALID_FIELD_IN_CDB: [u8; 18] = [
+    0x70, 0x00,             // current, fixed format; obsolete
+    0x05,                   // ILLEGAL REQUEST
+    0x00, 0x00, 0x00, 0x00, // INFORMATION
+    0x0a,                   // ADDITIONAL SENSE LENGTH 10
+    0x00, 0x00, 0x00, 0x00, // COMMAND-SPECIFIC INFORMATION
+    0x24, 0x00,             // INVALID FIELD IN CDB
+    0x00,                   // FIELD REPLACEABLE UNIT CODE
+    0x00, 0x00, 0x00,       // SKSV 0: no field pointer
+];
+
+#[test]
+fn rdprotect_and_wrprotect_are_refused_without_protection_information() {
+    for bl in [512usize, 4096] {
+        let t = disk("d", bl as u32, 64, vec![]);
+        // What libiscsi looks at before expecting the refusal: PROTECT 0 in
+        // the standard INQUIRY data, PROT_EN 0 in READ CAPACITY (16).
+        let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(96)), 96);
+        good(&c);
+        assert!(
+            !StandardInquiry::parse(&buf[..c.transferred])
+                .unwrap()
+                .protect
+        );
+        let (c, buf) = data_in(&t, &cdb(&ReadCapacity16Cdb::new(32)), 32);
+        good(&c);
+        assert_eq!(buf[12] & 1, 0, "PROT_EN");
+        let data = pattern(bl, 0x3c);
+        for protect in 1u8..8 {
+            let mut r10 = Read10Cdb::new(0, 1);
+            r10.rdprotect = protect;
+            let mut r16 = Read16Cdb::new(0, 1);
+            r16.rdprotect = protect;
+            let mut w10 = Write10Cdb::new(0, 1);
+            w10.wrprotect = protect;
+            let mut w16 = Write16Cdb::new(0, 1);
+            w16.wrprotect = protect;
+            for r in [cdb(&r10), cdb(&r16)] {
+                assert_eq!(r[1] >> 5, protect);
+                let (c, buf) = data_in(&t, &r, bl);
+                sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+                assert_eq!(c.sense, LIO_INVALID_FIELD_IN_CDB);
+                assert_eq!(c.transferred, 0);
+                assert!(buf.iter().all(|&b| b == 0xa5));
+            }
+            for w in [cdb(&w10), cdb(&w16)] {
+                let c = data_out(&t, &w, &data);
+                assert_eq!(c.sense, LIO_INVALID_FIELD_IN_CDB);
+            }
+        }
+        // Nothing was written; RDPROTECT 0 reads as before.
+        let (c, back) = read10(&t, 0, 1, bl);
+        good(&c);
+        assert!(back.iter().all(|&b| b == 0));
+        // Checked before the LBA range, as LIO checks it.
+        let mut past = Read16Cdb::new(64, 1);
+        past.rdprotect = 3;
+        let (c, _) = data_in(&t, &cdb(&past), bl);
+        assert_eq!(c.sense, LIO_INVALID_FIELD_IN_CDB);
+        let mut past = Write10Cdb::new(64, 1);
+        past.wrprotect = 3;
+        assert_eq!(
+            data_out(&t, &cdb(&past), &data).sense,
+            LIO_INVALID_FIELD_IN_CDB
+        );
+    }
+}
+
 #[test]
 fn read_capacity16_golden() {
     let t = disk("d", 512, 2048, vec![]);

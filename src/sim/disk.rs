@@ -18,6 +18,11 @@
 //! and flushes with SYNCHRONIZE CACHE when it sees a write cache.
 //!
 //! Rules, with the standard they follow:
+//! - a READ or WRITE with RDPROTECT/WRPROTECT other than zero is ILLEGAL
+//!   REQUEST, INVALID FIELD IN CDB (24/00): the disk has no protection
+//!   information (SBC-3, READ (10) "RDPROTECT field"). Checked first, before
+//!   the LBA range, with LIO's sense byte for byte (`sbc_check_prot` answers
+//!   TCM_INVALID_CDB_FIELD, which carries no field pointer);
 //! - an LBA range that ends past the capacity, or whose sum overflows, is
 //!   ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00) (SBC-3,
 //!   READ / WRITE / SYNCHRONIZE CACHE); a TRANSFER LENGTH of zero moves
@@ -230,6 +235,15 @@ impl MemStore {
     }
 }
 
+/// ILLEGAL REQUEST, INVALID FIELD IN CDB (24/00) for a READ or WRITE whose
+/// RDPROTECT or WRPROTECT is not zero: this disk has no protection
+/// information. LIO's answer byte for byte: fixed format, and no
+/// sense-key specific field pointer (its TCM_INVALID_CDB_FIELD has none),
+/// where SPC-4 would point at byte 1 bit 7.
+fn protect_refused() -> Completion {
+    check(SenseKey::IllegalRequest, 0x24, 0x00)
+}
+
 /// ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00).
 fn lba_out_of_range() -> SenseData {
     SenseData::fixed(SenseKey::IllegalRequest, 0x21, 0x00).into()
@@ -401,6 +415,9 @@ impl SimDisk {
 
     /// READ (16), or READ (10) widened into one.
     fn read(&self, c: &Read16Cdb, data: DataDirection<'_>) -> Completion {
+        if c.rdprotect != 0 {
+            return protect_refused();
+        }
         let blocks = u64::from(c.transfer_length);
         let (off, len) = match self.range(c.lba, blocks) {
             Ok(r) => r,
@@ -425,6 +442,9 @@ impl SimDisk {
 
     /// WRITE (16), or WRITE (10) widened into one.
     fn write(&self, c: &Write16Cdb, data: DataDirection<'_>) -> Completion {
+        if c.wrprotect != 0 {
+            return protect_refused();
+        }
         let blocks = u64::from(c.transfer_length);
         let (off, len) = match self.range(c.lba, blocks) {
             Ok(r) => r,
