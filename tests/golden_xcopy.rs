@@ -12,7 +12,8 @@ use segcopy::wire::rcr::{
 };
 use segcopy::wire::segment::{SegmentDescriptor, SegmentFlags};
 use segcopy::wire::vpd::{
-    Association, DesignatorType, DeviceIdentification, SupportedPages, ThirdPartyCopy,
+    Association, BlockDeviceCharacteristics, BlockLimits, DesignatorType, DeviceIdentification,
+    ExtendedInquiryData, LogicalBlockProvisioning, SupportedPages, ThirdPartyCopy,
     UnitSerialNumber,
 };
 use segcopy::wire::xcopy::{ExtendedCopyCdb, ListIdUsage, ParameterList};
@@ -175,4 +176,29 @@ fn vpd_pages() {
     assert!(t[0].1.supports(0x83, 0x00));
     assert!(t[0].1.supports(0x84, 0x04));
     assert!(!t[0].1.supports(0x84, 0x01));
+}
+
+#[test]
+fn lio_block_device_vpd_pages() {
+    let x = round_trip::<ExtendedInquiryData>("vpd-86");
+    assert!(x[0].1.headsup && x[0].1.ordsup && x[0].1.simpsup);
+    assert!(!x[0].1.v_sup && x[0].1.spt == 0);
+    let b0 = round_trip::<BlockLimits>("vpd-b0");
+    let (short, full) = (&b0[0].1, &b0[1].1);
+    assert_eq!(b0[0].0, "lio-fileio-512.hex");
+    assert_eq!(short.page_length, 0x10);
+    assert_eq!(short.maximum_transfer_length, 16384);
+    assert_eq!(short.maximum_unmap_lba_count, 0);
+    assert_eq!(full.page_length, 0x3c);
+    assert_eq!(full.maximum_unmap_lba_count, 0x2000);
+    assert_eq!(full.maximum_unmap_block_descriptor_count, 1);
+    assert_eq!(full.maximum_write_same_length, 0x1000);
+    assert!(!full.ugavalid);
+    let b1 = round_trip::<BlockDeviceCharacteristics>("vpd-b1");
+    assert_eq!(b1[0].1, BlockDeviceCharacteristics::default());
+    let b2 = round_trip::<LogicalBlockProvisioning>("vpd-b2");
+    let page = |name: &str| b2.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    assert_eq!(page("lio-fileio.hex"), LogicalBlockProvisioning::default());
+    let tpu = page("lio-fileio-tpu.hex");
+    assert!(tpu.lbpu && tpu.lbpws && tpu.lbpws10 && !tpu.lbprz);
 }

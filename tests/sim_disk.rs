@@ -1,6 +1,7 @@
 //! The simulated disk through the `Transport` trait: every command it
 //! answers (READ/WRITE (10) and (16), READ CAPACITY (10) and (16),
-//! SYNCHRONIZE CACHE, MODE SENSE (6) and (10), and the common ones), every
+//! SYNCHRONIZE CACHE, MODE SENSE (6) and (10), INQUIRY with its VPD pages,
+//! and the common ones), every
 //! error case with its exact sense, the faults that concern a disk (medium
 //! error, gone, hang, a sense, random at a seed), the copy-manager data
 //! path, and a file-backed disk surviving a "process restart".
@@ -11,6 +12,7 @@ use common::scsi::{any_cdb, cdb, data_in, data_out, good, none, pattern, sense, 
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use segcopy::sim::cm::{CopyManager, Profile};
 use segcopy::sim::common::naa_for;
 use segcopy::sim::disk::{Backing, SimDisk};
 use segcopy::sim::{BlockTarget, Fabric, SimTransport, TargetError};
@@ -29,7 +31,10 @@ use segcopy::wire::sbc::{
     SynchronizeCache16Cdb, TestUnitReadyCdb, Write10Cdb, Write16Cdb,
 };
 use segcopy::wire::sense::{SenseData, SenseKey};
-use segcopy::wire::vpd::{DeviceIdentification, SupportedPages};
+use segcopy::wire::vpd::{
+    BlockDeviceCharacteristics, BlockLimits, DeviceIdentification, ExtendedInquiryData,
+    LogicalBlockProvisioning, SupportedPages,
+};
 use segcopy::wire::Repr;
 
 fn fabric_with(disks: &[(&str, u32, u64)], faults: Vec<Fault>) -> Arc<Fabric> {
@@ -69,7 +74,7 @@ fn inquiry_and_vpd_identify_a_disk() {
     let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(64).vpd_page(0x00)), 64);
     good(&c);
     let pages = SupportedPages::parse(&buf[..c.transferred]).unwrap();
-    assert_eq!(pages.pages, [0x00, 0x80, 0x83]);
+    assert_eq!(pages.pages, [0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2]);
     let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0x83)), 255);
     good(&c);
     let id = DeviceIdentification::parse(&buf[..c.transferred]).unwrap();
@@ -77,6 +82,218 @@ fn inquiry_and_vpd_identify_a_disk() {
     // No Third-party Copy page on a bare disk.
     let (c, _) = data_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0x8f)), 255);
     sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+}
+
+/// A VPD page of `t`, asked with an allocation length of 255.
+fn vpd(t: &impl Transport, page: u8) -> Vec<u8> {
+    let (c, buf) = data_in(t, &cdb(&InquiryCdb::new(255).vpd_page(page)), 255);
+    good(&c);
+    assert_eq!(c.transferred + c.resid, 255);
+    assert!(buf[c.transferred..].iter().all(|&b| b == 0xa5));
+    buf[..c.transferred].to_vec()
+}
+
+/// The disk's Extended INQUIRY Data page: LIO fileio's (kernel 6.1,
+/// `spc_emulate_evpd_86`, no protection information, WCE 0).
+fn golden_86() -> Vec<u8> {
+    let mut p = vec![0u8; 64];
+    p[1] = 0x86; // PAGE CODE (byte 0: PERIPHERAL DEVICE TYPE 00h)
+    p[3] = 0x3c; // PAGE LENGTH 60
+                 // byte 4: ACTIVATE MICROCODE, SPT, GRD_CHK, APP_CHK, REF_CHK: 0
+    p[5] = 0x07; // HEADSUP, ORDSUP, SIMPSUP
+                 // byte 6: V_SUP 0 (no write cache); byte 8: R_SUP 0; bytes 9-63: 0
+    p
+}
+
+/// The disk's Block Limits page for `max` blocks of MAXIMUM and OPTIMAL
+/// TRANSFER LENGTH: LIO fileio's page without thin provisioning, which
+/// stops after MAXIMUM PREFETCH LENGTH, with MAXIMUM COMPARE AND WRITE
+/// LENGTH 0 where LIO says 1 (no COMPARE AND WRITE here).
+#[rustfmt::skip]
+fn golden_b0(max: u32) -> Vec<u8> {
+    let m = max.to_be_bytes();
+    vec![
+        0x00, 0xb0, 0x00, 0x10, // PDT 00h, PAGE CODE B0h, PAGE LENGTH 16
+        0x01,                   // WSNZ
+        0x00,                   // MAXIMUM COMPARE AND WRITE LENGTH 0
+        0x00, 0x01,             // OPTIMAL TRANSFER LENGTH GRANULARITY 1
+        m[0], m[1], m[2], m[3], // MAXIMUM TRANSFER LENGTH: 8 MiB in blocks
+        m[0], m[1], m[2], m[3], // OPTIMAL TRANSFER LENGTH: the same
+        0x00, 0x00, 0x00, 0x00, // MAXIMUM PREFETCH LENGTH 0
+    ]
+}
+
+#[test]
+fn vpd_pages_of_a_disk_byte_for_byte() {
+    for (bl, max) in [(512u32, 16384u32), (4096, 2048)] {
+        let t = disk("d", bl, 1 << 16, vec![]);
+        assert_eq!(vpd(&t, 0x86), golden_86());
+        assert_eq!(vpd(&t, 0xb0), golden_b0(max));
+        // Block Device Characteristics: MEDIUM ROTATION RATE 0 (not
+        // reported), PRODUCT TYPE 0, NOMINAL FORM FACTOR 0, as LIO on a file.
+        let mut b1 = vec![0u8; 64];
+        b1[1] = 0xb1; // PAGE CODE B1h
+        b1[3] = 0x3c; // PAGE LENGTH 60; bytes 4-63 zero
+        assert_eq!(vpd(&t, 0xb1), b1);
+        #[rustfmt::skip]
+        let b2 = [
+            0x00, 0xb2, 0x00, 0x04, // PDT 00h, PAGE CODE B2h, PAGE LENGTH 4
+            0x00,                   // THRESHOLD EXPONENT 0
+            0x00,                   // LBPU, LBPWS, LBPWS10, LBPRZ, ANC_SUP, DP: 0
+            0x00,                   // PROVISIONING TYPE 0
+            0x00,                   // reserved
+        ];
+        assert_eq!(vpd(&t, 0xb2), b2);
+        // And they decode to what they say.
+        let bl_page = BlockLimits::parse(&vpd(&t, 0xb0)).unwrap();
+        assert_eq!(bl_page.maximum_transfer_length * bl, 8 << 20);
+        assert_eq!(bl_page.maximum_unmap_lba_count, 0);
+        assert_eq!(bl_page.maximum_write_same_length, 0);
+        let x = ExtendedInquiryData::parse(&vpd(&t, 0x86)).unwrap();
+        assert!(!x.grd_chk && !x.app_chk && !x.ref_chk && x.spt == 0);
+        assert_eq!(
+            BlockDeviceCharacteristics::parse(&vpd(&t, 0xb1))
+                .unwrap()
+                .medium_rotation_rate,
+            0
+        );
+        let p = LogicalBlockProvisioning::parse(&vpd(&t, 0xb2)).unwrap();
+        assert!(!p.lbpu && !p.lbpws && !p.lbpws10 && p.provisioning_group.is_none());
+        // Every page 00h lists is answered, as libiscsi's SupportedVPD
+        // test asks; one it does not list is INVALID FIELD IN CDB.
+        let pages = SupportedPages::parse(&vpd(&t, 0x00)).unwrap();
+        for &p in &pages.pages {
+            vpd(&t, p);
+        }
+        let (c, _) = data_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0xb3)), 255);
+        sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+    }
+}
+
+#[test]
+fn vpd_pages_are_cut_by_the_allocation_length() {
+    let t = disk("d", 512, 64, vec![]);
+    // libiscsi asks for 64 bytes of B0h first: all 20 come, the rest is
+    // residual.
+    let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(64).vpd_page(0xb0)), 64);
+    good(&c);
+    assert_eq!((c.transferred, c.resid), (20, 44));
+    assert_eq!(buf[..20], golden_b0(16384)[..]);
+    // An allocation length of 8: the first eight bytes.
+    let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(8).vpd_page(0x86)), 8);
+    good(&c);
+    assert_eq!(c.transferred, 8);
+    assert_eq!(buf, golden_86()[..8]);
+}
+
+#[test]
+fn a_copy_manager_on_a_disk_lists_the_disk_pages_in_order() {
+    // LIO's profile has no Third-party Copy page, as LIO has none: the
+    // list is LIO's own but for B3h (Referrals), which is not simulated.
+    // The standard profile puts 8Fh between 86h and B0h.
+    for (profile, want) in [
+        (
+            Profile::lio(),
+            &[0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2][..],
+        ),
+        (
+            Profile::standard(),
+            &[0x00, 0x80, 0x83, 0x86, 0x8f, 0xb0, 0xb1, 0xb2][..],
+        ),
+    ] {
+        let d = SimDisk::new("lu", 512, 1 << 16, Backing::Memory).unwrap();
+        let id = d.identity().clone();
+        let mut f = Fabric::new();
+        f.add(CopyManager::on_disk(d, id, profile)).unwrap();
+        let t = Arc::new(f).transport("lu").unwrap();
+        let pages = SupportedPages::parse(&vpd(&t, 0x00)).unwrap();
+        assert_eq!(pages.pages, want);
+        assert_eq!(vpd(&t, 0xb0), golden_b0(16384));
+        assert_eq!(vpd(&t, 0x86), golden_86());
+    }
+    // A copy manager alone (peripheral device type 03h) is no disk: no
+    // 86h and no B0h-B2h, as before.
+    let mut f = Fabric::new();
+    f.add(CopyManager::standalone("cm", Profile::standard()))
+        .unwrap();
+    let t = Arc::new(f).transport("cm").unwrap();
+    let pages = SupportedPages::parse(&vpd(&t, 0x00)).unwrap();
+    assert_eq!(pages.pages, [0x00, 0x80, 0x83, 0x8f]);
+    let (c, _) = data_in(&t, &cdb(&InquiryCdb::new(255).vpd_page(0xb0)), 255);
+    sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+}
+
+/// LIO's sense for a READ or WRITE with RDPROTECT/WRPROTECT on a LUN
+/// without protection information (`sbc_check_prot` → TCM_INVALID_CDB_FIELD,
+/// as captured for other INVALID FIELD IN CDB answers in
+/// fixtures/lio/behaviour.tsv): fixed format, no field pointer.
+#[rustfmt::skip]
+const LIO_INVALID_FIELD_IN_CDB: [u8; 18] = [
+    0x70, 0x00,             // current, fixed format; obsolete
+    0x05,                   // ILLEGAL REQUEST
+    0x00, 0x00, 0x00, 0x00, // INFORMATION
+    0x0a,                   // ADDITIONAL SENSE LENGTH 10
+    0x00, 0x00, 0x00, 0x00, // COMMAND-SPECIFIC INFORMATION
+    0x24, 0x00,             // INVALID FIELD IN CDB
+    0x00,                   // FIELD REPLACEABLE UNIT CODE
+    0x00, 0x00, 0x00,       // SKSV 0: no field pointer
+];
+
+#[test]
+fn rdprotect_and_wrprotect_are_refused_without_protection_information() {
+    for bl in [512usize, 4096] {
+        let t = disk("d", bl as u32, 64, vec![]);
+        // What libiscsi looks at before expecting the refusal: PROTECT 0 in
+        // the standard INQUIRY data, PROT_EN 0 in READ CAPACITY (16).
+        let (c, buf) = data_in(&t, &cdb(&InquiryCdb::new(96)), 96);
+        good(&c);
+        assert!(
+            !StandardInquiry::parse(&buf[..c.transferred])
+                .unwrap()
+                .protect
+        );
+        let (c, buf) = data_in(&t, &cdb(&ReadCapacity16Cdb::new(32)), 32);
+        good(&c);
+        assert_eq!(buf[12] & 1, 0, "PROT_EN");
+        let data = pattern(bl, 0x3c);
+        for protect in 1u8..8 {
+            let mut r10 = Read10Cdb::new(0, 1);
+            r10.rdprotect = protect;
+            let mut r16 = Read16Cdb::new(0, 1);
+            r16.rdprotect = protect;
+            let mut w10 = Write10Cdb::new(0, 1);
+            w10.wrprotect = protect;
+            let mut w16 = Write16Cdb::new(0, 1);
+            w16.wrprotect = protect;
+            for r in [cdb(&r10), cdb(&r16)] {
+                assert_eq!(r[1] >> 5, protect);
+                let (c, buf) = data_in(&t, &r, bl);
+                sense(&c, SenseKey::IllegalRequest, 0x24, 0x00);
+                assert_eq!(c.sense, LIO_INVALID_FIELD_IN_CDB);
+                assert_eq!(c.transferred, 0);
+                assert!(buf.iter().all(|&b| b == 0xa5));
+            }
+            for w in [cdb(&w10), cdb(&w16)] {
+                let c = data_out(&t, &w, &data);
+                assert_eq!(c.sense, LIO_INVALID_FIELD_IN_CDB);
+            }
+        }
+        // Nothing was written; RDPROTECT 0 reads as before.
+        let (c, back) = read10(&t, 0, 1, bl);
+        good(&c);
+        assert!(back.iter().all(|&b| b == 0));
+        // Checked before the LBA range, as LIO checks it.
+        let mut past = Read16Cdb::new(64, 1);
+        past.rdprotect = 3;
+        let (c, _) = data_in(&t, &cdb(&past), bl);
+        assert_eq!(c.sense, LIO_INVALID_FIELD_IN_CDB);
+        let mut past = Write10Cdb::new(64, 1);
+        past.wrprotect = 3;
+        assert_eq!(
+            data_out(&t, &cdb(&past), &data).sense,
+            LIO_INVALID_FIELD_IN_CDB
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! What every simulated logical unit answers the same way: its identity
-//! (standard INQUIRY, VPD 00h, 80h, 83h), TEST UNIT READY, REQUEST SENSE,
-//! and the CHECK CONDITION replies with the sense SPC-4 gives for a bad
-//! opcode or a bad CDB field.
+//! (standard INQUIRY, VPD 00h, 80h, 83h, and 8Fh or a disk's 86h, B0h, B1h
+//! and B2h when it has them), TEST UNIT READY, REQUEST SENSE, and the CHECK
+//! CONDITION replies with the sense SPC-4 gives for a bad opcode or a bad
+//! CDB field.
 
 use crate::transport::fault::mix64;
 use crate::transport::{Completion, DataDirection};
@@ -9,7 +10,8 @@ use crate::wire::inquiry::{InquiryCdb, PeripheralDeviceType, StandardInquiry};
 use crate::wire::sense::{FieldPointer, SenseData, SenseKey, SenseKeySpecific};
 use crate::wire::vpd::{Association, CodeSet, Designator, DesignatorType};
 use crate::wire::vpd::{
-    DeviceIdentification, PageHeader, SupportedPages, ThirdPartyCopy, UnitSerialNumber,
+    BlockDeviceCharacteristics, BlockLimits, DeviceIdentification, ExtendedInquiryData,
+    LogicalBlockProvisioning, PageHeader, SupportedPages, ThirdPartyCopy, UnitSerialNumber,
 };
 use crate::wire::Repr;
 
@@ -39,6 +41,26 @@ pub struct Identity {
     pub removable: bool,
     /// The Third-party Copy VPD page, if it has one.
     pub tpc_page: Option<ThirdPartyCopy>,
+    /// The VPD pages of a direct-access block device, if it is one (a
+    /// [`crate::sim::disk::SimDisk`] sets them; a copy manager in front of
+    /// a disk answers with the disk's identity, and so with them too).
+    pub block_pages: Option<BlockPages>,
+}
+
+/// The VPD pages a simulated disk answers besides 00h, 80h and 83h: 86h
+/// (an SPC-4 page, but among the simulated units only disks are modelled
+/// on LIO, which answers it), B0h, B1h and B2h (SBC-3). Their peripheral
+/// fields come from the [`Identity`] answering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockPages {
+    /// Extended INQUIRY Data (86h).
+    pub extended_inquiry: ExtendedInquiryData,
+    /// Block Limits (B0h).
+    pub block_limits: BlockLimits,
+    /// Block Device Characteristics (B1h).
+    pub characteristics: BlockDeviceCharacteristics,
+    /// Logical Block Provisioning (B2h).
+    pub provisioning: LogicalBlockProvisioning,
 }
 
 /// A 16-byte NAA 6 (IEEE Registered Extended) designator derived from a
@@ -76,6 +98,7 @@ impl Identity {
             third_party_copy: false,
             removable: false,
             tpc_page: None,
+            block_pages: None,
         }
     }
 
@@ -123,9 +146,20 @@ impl Identity {
     pub fn vpd(&self, page: u8) -> Option<Vec<u8>> {
         match page {
             0x00 => {
+                // In ascending order, as SPC-4 asks.
                 let mut pages = vec![0x00, 0x80, 0x83];
+                if self.block_pages.is_some() {
+                    pages.push(ExtendedInquiryData::PAGE);
+                }
                 if self.tpc_page.is_some() {
-                    pages.push(0x8f);
+                    pages.push(ThirdPartyCopy::PAGE);
+                }
+                if self.block_pages.is_some() {
+                    pages.extend([
+                        BlockLimits::PAGE,
+                        BlockDeviceCharacteristics::PAGE,
+                        LogicalBlockProvisioning::PAGE,
+                    ]);
                 }
                 SupportedPages {
                     header: self.header(),
@@ -151,8 +185,39 @@ impl Identity {
                 p.header = self.header();
                 p.to_vec().ok()
             }),
+            0x86 | 0xb0 | 0xb1 | 0xb2 => self.block_page(page),
             _ => None,
         }
+    }
+
+    /// One of the [`BlockPages`], with this identity's peripheral fields.
+    fn block_page(&self, page: u8) -> Option<Vec<u8>> {
+        let b = self.block_pages.as_ref()?;
+        let header = self.header();
+        match page {
+            ExtendedInquiryData::PAGE => ExtendedInquiryData {
+                header,
+                ..b.extended_inquiry
+            }
+            .to_vec(),
+            BlockLimits::PAGE => BlockLimits {
+                header,
+                ..b.block_limits
+            }
+            .to_vec(),
+            BlockDeviceCharacteristics::PAGE => BlockDeviceCharacteristics {
+                header,
+                ..b.characteristics
+            }
+            .to_vec(),
+            LogicalBlockProvisioning::PAGE => LogicalBlockProvisioning {
+                header,
+                ..b.provisioning.clone()
+            }
+            .to_vec(),
+            _ => return None,
+        }
+        .ok()
     }
 }
 
@@ -259,6 +324,34 @@ mod tests {
         assert_eq!(d[0].cscd_preference(), Some(10));
         let page = DeviceIdentification::parse(&id.vpd(0x83).unwrap()).unwrap();
         assert_eq!(page.best_for_cscd(), Some(&d[0]));
+    }
+
+    #[test]
+    fn block_pages_are_listed_in_ascending_order_with_the_lu_header() {
+        let pages = BlockPages {
+            extended_inquiry: ExtendedInquiryData::default(),
+            block_limits: BlockLimits::default(),
+            characteristics: BlockDeviceCharacteristics::default(),
+            provisioning: LogicalBlockProvisioning::default(),
+        };
+        let mut id = Identity::new("d", PeripheralDeviceType::DirectAccessBlock, "SIMDISK");
+        id.block_pages = Some(pages.clone());
+        let list = SupportedPages::parse(&id.vpd(0x00).unwrap()).unwrap();
+        assert_eq!(list.pages, [0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2]);
+        id.tpc_page = Some(ThirdPartyCopy::default());
+        let list = SupportedPages::parse(&id.vpd(0x00).unwrap()).unwrap();
+        assert_eq!(list.pages, [0x00, 0x80, 0x83, 0x86, 0x8f, 0xb0, 0xb1, 0xb2]);
+        // The pages carry the answering LU's peripheral fields, whatever
+        // the stored ones say.
+        let mut odd = pages;
+        odd.block_limits.header.peripheral_device_type = 0x1f;
+        let mut id = Identity::new("x", PeripheralDeviceType::SequentialAccess, "SIMTAPE");
+        assert_eq!(id.vpd(0xb0), None, "a tape has no Block Limits page");
+        id.block_pages = Some(odd);
+        for page in [0x86, 0xb0, 0xb1, 0xb2] {
+            let b = id.vpd(page).unwrap();
+            assert_eq!((b[0], b[1]), (0x01, page));
+        }
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! A simulated disk: an SBC-3 (r36) direct-access block device of 512- or
 //! 4096-byte logical blocks, held in memory or in a sparse file.
 //!
-//! Commands (through [`Lu::command`]): INQUIRY with VPD pages 00h, 80h and
-//! 83h (and 8Fh when its [`Identity`] has one), TEST UNIT READY and REQUEST
-//! SENSE ([`handle_common`]); READ CAPACITY (10) and (16); READ (10) and
-//! (16), WRITE (10) and (16); SYNCHRONIZE CACHE (10) and (16); MODE SENSE
-//! (6) and (10) for the Caching (08h) and Control (0Ah) mode pages. Any
-//! other opcode is INVALID COMMAND OPERATION CODE (20/00); another SERVICE
-//! ACTION IN (16) action is INVALID FIELD IN CDB (24/00, the SPC-4 answer
-//! for an unsupported service action, as LIO gives).
+//! Commands (through [`Lu::command`]): INQUIRY with VPD pages 00h, 80h,
+//! 83h, 86h, B0h, B1h and B2h (and 8Fh when its [`Identity`] has one), TEST
+//! UNIT READY and REQUEST SENSE ([`handle_common`]); READ CAPACITY (10)
+//! and (16); READ (10) and (16), WRITE (10) and (16); SYNCHRONIZE CACHE
+//! (10) and (16); MODE SENSE (6) and (10) for the Caching (08h) and
+//! Control (0Ah) mode pages. Any other opcode is INVALID COMMAND OPERATION
+//! CODE (20/00); another SERVICE ACTION IN (16) action is INVALID FIELD IN
+//! CDB (24/00, the SPC-4 answer for an unsupported service action, as LIO
+//! gives).
 //!
 //! The ten-byte CDBs are widened into their sixteen-byte forms and take the
 //! same path: same checks, same sense, same data handling. Linux `sd`
@@ -17,6 +18,11 @@
 //! and flushes with SYNCHRONIZE CACHE when it sees a write cache.
 //!
 //! Rules, with the standard they follow:
+//! - a READ or WRITE with RDPROTECT/WRPROTECT other than zero is ILLEGAL
+//!   REQUEST, INVALID FIELD IN CDB (24/00): the disk has no protection
+//!   information (SBC-3, READ (10) "RDPROTECT field"). Checked first, before
+//!   the LBA range, with LIO's sense byte for byte (`sbc_check_prot` answers
+//!   TCM_INVALID_CDB_FIELD, which carries no field pointer);
 //! - an LBA range that ends past the capacity, or whose sum overflows, is
 //!   ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00) (SBC-3,
 //!   READ / WRITE / SYNCHRONIZE CACHE); a TRANSFER LENGTH of zero moves
@@ -56,10 +62,10 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use super::common::Identity;
 use super::common::{
     check, check_sense, data_in, handle_common, invalid_cdb_field, invalid_opcode,
 };
+use super::common::{BlockPages, Identity};
 use super::{open_state_file, state_error, BlockTarget, Fabric, Lu, SimError, TargetError};
 use crate::transport::fault::block_medium_error;
 use crate::transport::{Completion, DataDirection};
@@ -74,7 +80,10 @@ use crate::wire::sbc::{
     SynchronizeCache16Cdb, Write10Cdb, Write16Cdb,
 };
 use crate::wire::sense::{SenseData, SenseKey};
-use crate::wire::vpd::Designator;
+use crate::wire::vpd::{
+    BlockDeviceCharacteristics, BlockLimits, Designator, ExtendedInquiryData,
+    LogicalBlockProvisioning,
+};
 use crate::wire::{Repr, WireError};
 
 /// Bytes per chunk of a memory-backed disk.
@@ -88,6 +97,10 @@ const SERVICE_ACTION_IN_16: u8 = ReadCapacity16Cdb::OPCODE;
 const MODE_SENSE_PAGE_CODE: (u16, u8) = (2, 5);
 /// The MODE SENSE CDB's SUBPAGE CODE: byte 3.
 const MODE_SENSE_SUBPAGE_CODE: u16 = 3;
+/// The most bytes LIO's fileio backstore moves in one READ or WRITE
+/// (`FD_MAX_BYTES`, 8 MiB; more is refused): its MAXIMUM TRANSFER LENGTH
+/// is this many bytes in blocks.
+const LIO_FD_MAX_BYTES: u32 = 8 << 20;
 
 /// Which mode parameter header a MODE SENSE answer carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +235,15 @@ impl MemStore {
     }
 }
 
+/// ILLEGAL REQUEST, INVALID FIELD IN CDB (24/00) for a READ or WRITE whose
+/// RDPROTECT or WRPROTECT is not zero: this disk has no protection
+/// information. LIO's answer byte for byte: fixed format, and no
+/// sense-key specific field pointer (its TCM_INVALID_CDB_FIELD has none),
+/// where SPC-4 would point at byte 1 bit 7.
+fn protect_refused() -> Completion {
+    check(SenseKey::IllegalRequest, 0x24, 0x00)
+}
+
 /// ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE (21/00).
 fn lba_out_of_range() -> SenseData {
     SenseData::fixed(SenseKey::IllegalRequest, 0x21, 0x00).into()
@@ -248,9 +270,10 @@ impl SimDisk {
     }
 
     /// A disk as [`SimDisk::new`] makes it, answering INQUIRY as
-    /// `identity` (its device type should be direct-access block).
+    /// `identity` (its device type should be direct-access block), with the
+    /// disk's VPD pages 86h, B0h, B1h and B2h added to it.
     pub fn with_identity(
-        identity: Identity,
+        mut identity: Identity,
         block_length: u32,
         capacity_blocks: u64,
         backing: Backing,
@@ -285,6 +308,7 @@ impl SimDisk {
                 path,
             },
         };
+        identity.block_pages = Some(block_pages(block_length));
         Ok(Arc::new(SimDisk {
             identity,
             block_length,
@@ -391,6 +415,9 @@ impl SimDisk {
 
     /// READ (16), or READ (10) widened into one.
     fn read(&self, c: &Read16Cdb, data: DataDirection<'_>) -> Completion {
+        if c.rdprotect != 0 {
+            return protect_refused();
+        }
         let blocks = u64::from(c.transfer_length);
         let (off, len) = match self.range(c.lba, blocks) {
             Ok(r) => r,
@@ -415,6 +442,9 @@ impl SimDisk {
 
     /// WRITE (16), or WRITE (10) widened into one.
     fn write(&self, c: &Write16Cdb, data: DataDirection<'_>) -> Completion {
+        if c.wrprotect != 0 {
+            return protect_refused();
+        }
         let blocks = u64::from(c.transfer_length);
         let (off, len) = match self.range(c.lba, blocks) {
             Ok(r) => r,
@@ -662,6 +692,54 @@ struct ModeValues {
     descriptor: ShortLbaBlockDescriptor,
     caching: CachingModePage,
     control: ControlModePage,
+}
+
+/// The disk's VPD pages 86h, B0h, B1h and B2h: what LIO's fileio
+/// backstore (kernel 6.1, a regular file, default attributes) answers for
+/// a disk of `block_length`-byte blocks, departures said where they are.
+/// The peripheral fields are set by the [`Identity`] answering.
+fn block_pages(block_length: u32) -> BlockPages {
+    // What LIO answers; 8 MiB is no limit of this disk (a READ or WRITE
+    // moves whatever its CDB and buffer agree on), but a host that reads
+    // the page should see LIO's numbers: 16384 blocks of 512 bytes, 2048
+    // of 4096.
+    let max_transfer = LIO_FD_MAX_BYTES / block_length;
+    BlockPages {
+        // HEADSUP, ORDSUP, SIMPSUP as LIO (its core handles task
+        // attributes). No protection information: SPT, GRD_CHK, APP_CHK,
+        // REF_CHK zero. V_SUP zero: there is no volatile cache to report
+        // (MODE SENSE says WCE 0, and LIO sets V_SUP only with WCE).
+        extended_inquiry: ExtendedInquiryData {
+            headsup: true,
+            ordsup: true,
+            simpsup: true,
+            ..ExtendedInquiryData::default()
+        },
+        block_limits: BlockLimits {
+            // LIO stops the page after MAXIMUM PREFETCH LENGTH when it
+            // emulates neither UNMAP nor WRITE SAME with UNMAP; this disk
+            // has neither, so the unmap and write-same fields are absent
+            // (zero) as there.
+            page_length: BlockLimits::LIO_NO_THIN_PROVISIONING_PAGE_LENGTH,
+            wsnz: true,
+            // LIO says 1 (emulate_caw); this disk has no COMPARE AND WRITE.
+            maximum_compare_and_write_length: 0,
+            optimal_transfer_length_granularity: 1,
+            maximum_transfer_length: max_transfer,
+            // LIO's OPTIMAL TRANSFER LENGTH is hw_max_sectors as it was at
+            // enable, in 512-byte blocks (16384); with 4096-byte blocks,
+            // set after enable, that is more than its MAXIMUM TRANSFER
+            // LENGTH (2048). Here it is the maximum for both sizes.
+            optimal_transfer_length: max_transfer,
+            ..BlockLimits::default()
+        },
+        // MEDIUM ROTATION RATE 0 (not reported) and NOMINAL FORM FACTOR 0,
+        // as LIO on a regular file (is_nonrot 0).
+        characteristics: BlockDeviceCharacteristics::default(),
+        // No UNMAP, no WRITE SAME: LBPU, LBPWS, LBPWS10, LBPRZ zero, PAGE
+        // LENGTH 4 (no provisioning group), PROVISIONING TYPE 0.
+        provisioning: LogicalBlockProvisioning::default(),
+    }
 }
 
 /// HARDWARE ERROR, INTERNAL TARGET FAILURE (44/00): an answer that does
