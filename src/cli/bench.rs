@@ -184,22 +184,12 @@ fn load_tape(drive: &str, barcode: &str) -> Result<(), Failed> {
             format!("--tape {barcode}: loading a cartridge needs the site file (--site) that names the library of {drive}"),
         )
     })?;
-    let (lib, number) = loaded
-        .site
-        .library
-        .iter()
-        .find_map(|l| {
-            loaded
-                .site
-                .drive_number(l.name.get_ref(), drive)
-                .map(|n| (l.name.get_ref().clone(), n))
-        })
-        .ok_or_else(|| {
-            Failed::new(
-                exit::SYNTAX,
-                format!("--tape {barcode}: no library of the site has the drive {drive}"),
-            )
-        })?;
+    let (lib, number) = loaded.site.library_of_drive(drive).ok_or_else(|| {
+        Failed::new(
+            exit::SYNTAX,
+            format!("--tape {barcode}: no library of the site has the drive {drive}"),
+        )
+    })?;
     let library = open_device(&lib)?;
     segcopy::engine::media::load(library.as_ref(), number, barcode)
         .map_err(|e| Failed::new(exit::NOT_READY, e.to_string()))?;

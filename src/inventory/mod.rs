@@ -218,6 +218,7 @@ impl Inventory {
                 RealKind::Disk => Kind::Disk,
                 RealKind::Drive => Kind::Drive,
                 RealKind::CopyManager => Kind::CopyManager,
+                RealKind::Library => Kind::Library,
             };
             let mut res = Resource::new(r.name.get_ref(), kind, false);
             res.copy_manager = r
@@ -247,7 +248,7 @@ impl Inventory {
             inv.push(Resource::new(d.name.get_ref(), Kind::Drive, true));
             cabled.push((d.name.get_ref(), &d.links));
         }
-        for l in &site.library {
+        for l in site.libraries() {
             let lib = l.name.get_ref();
             let mut drives: Vec<String> = l.drives.iter().map(|d| d.get_ref().clone()).collect();
             drives.sort();
@@ -258,11 +259,11 @@ impl Inventory {
             }
             inv.drives.insert(lib.clone(), drives);
             let mut tapes = Vec::new();
-            for c in &l.cartridges {
-                let mut r = Resource::new(c.barcode.get_ref(), Kind::Tape, true);
+            for (barcode, slot) in &l.tapes {
+                let mut r = Resource::new(barcode.get_ref(), Kind::Tape, !l.real);
                 r.library = Some(lib.clone());
-                r.slot = Some(*c.slot.get_ref());
-                tapes.push(c.barcode.get_ref().clone());
+                r.slot = *slot;
+                tapes.push(barcode.get_ref().clone());
                 inv.push(r);
             }
             tapes.sort();

@@ -112,12 +112,7 @@ pub fn from_tapes(
         maps.extend(read_maps(open(drive)?.as_ref())?);
     } else {
         let (library, number) = site
-            .library
-            .iter()
-            .find_map(|l| {
-                let lib = l.name.get_ref();
-                site.drive_number(lib, drive).map(|n| (lib.clone(), n))
-            })
+            .library_of_drive(drive)
             .ok_or_else(|| LoadError::NotInLibrary(drive.to_string()))?;
         let lib = open(&library)?;
         for b in barcodes {

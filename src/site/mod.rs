@@ -49,8 +49,15 @@
 //! [[real]]
 //! name = "lio-src"
 //! path = "/dev/sg0"
-//! kind = "disk"                  # or "drive", "copy_manager"
+//! kind = "disk"                  # or "drive", "copy_manager", "library"
 //! copy_manager = "lio"           # a real disk that is also a copy manager
+//!
+//! [[real]]                       # a real library (SMC medium changer)
+//! name = "rlib"
+//! naa = "0x6001405a1b2c3d4e"
+//! kind = "library"
+//! drives = ["rdrive0"]           # [[real]] drives, in element address order
+//! tapes = ["SRV001L6"]           # the barcodes segcopy may use
 //!
 //! [[fault]]
 //! device = "cm0"
@@ -340,6 +347,8 @@ pub enum RealKind {
     Drive,
     /// A stand-alone copy manager.
     CopyManager,
+    /// A tape library (a medium changer, SMC).
+    Library,
 }
 
 /// `[[real]]`: a real device, by path or by NAA designator.
@@ -354,9 +363,20 @@ pub struct RealSpec {
     /// An NAA designator in hex (`0x6001405…`), looked up among /dev/sg*.
     #[serde(default)]
     pub naa: Option<Spanned<String>>,
-    /// `disk` (default), `drive` or `copy_manager`.
+    /// `disk` (default), `drive`, `copy_manager` or `library`.
     #[serde(default)]
     pub kind: Option<Spanned<String>>,
+    /// For a library: its drives (each a `[[real]]` of kind `drive`), in
+    /// the order of their data transfer element addresses (as `segcopy
+    /// changer NAME status` lists them), which is how segcopy numbers them
+    /// for MOVE MEDIUM.
+    #[serde(default)]
+    pub drives: Vec<Spanned<String>>,
+    /// For a library: the barcodes of the cartridges segcopy may write
+    /// (its pool; others in the library are left alone). Where each one
+    /// is comes from READ ELEMENT STATUS when it is loaded.
+    #[serde(default)]
+    pub tapes: Vec<Spanned<String>>,
     /// For a disk: it is also a copy manager of this profile (`lio` or
     /// `standard`), as LIO LUNs with `emulate_3pc` are; for a copy
     /// manager: its profile.
@@ -377,6 +397,7 @@ impl RealSpec {
         match self.kind.as_ref().map(|k| k.get_ref().as_str()) {
             Some("drive") => RealKind::Drive,
             Some("copy_manager") => RealKind::CopyManager,
+            Some("library") => RealKind::Library,
             _ => RealKind::Disk,
         }
     }
@@ -437,6 +458,23 @@ pub struct FaultSpec {
     /// How many times it fires (default 1; 0 = every time).
     #[serde(default)]
     pub times: Option<u32>,
+}
+
+/// A library of the site, simulated or real, as the inventory and the
+/// engine see it ([`Site::libraries`]).
+#[derive(Debug, Clone)]
+pub struct LibraryView<'a> {
+    /// Its name.
+    pub name: &'a Spanned<String>,
+    /// Its drives, in element address order.
+    pub drives: &'a [Spanned<String>],
+    /// Its cartridges: barcode, and home slot where the site file gives
+    /// one (a real library's are found by READ ELEMENT STATUS).
+    pub tapes: Vec<(&'a Spanned<String>, Option<u32>)>,
+    /// Switches it is cabled to.
+    pub links: &'a [Spanned<String>],
+    /// A `[[real]]` library.
+    pub real: bool,
 }
 
 /// A parsed, checked site file.
@@ -811,16 +849,46 @@ impl Site {
                         format!("two cartridges in slot {s}"),
                     );
                 }
-                let b = c.barcode.get_ref();
-                if b.is_empty() || b.len() > 32 || !b.chars().all(|ch| ch.is_ascii_graphic()) {
+                self.check_barcode_text(&c.barcode, "library.cartridges.barcode")?;
+            }
+        }
+        for l in self.real.iter().filter(|r| r.kind() == RealKind::Library) {
+            if l.drives.is_empty() {
+                return self.err(
+                    l.name.span(),
+                    "real.drives".into(),
+                    format!(
+                        "library {:?} has no drives: add drives = [\"…\"], its [[real]] drives in element address order (see `segcopy changer {} status`)",
+                        l.name.get_ref(),
+                        l.name.get_ref()
+                    ),
+                );
+            }
+            for dr in &l.drives {
+                let real_drive = self
+                    .real
+                    .iter()
+                    .any(|r| r.name.get_ref() == dr.get_ref() && r.kind() == RealKind::Drive);
+                if !real_drive {
                     return self.err(
-                        c.barcode.span(),
-                        "library.cartridges.barcode".into(),
+                        dr.span(),
+                        "real.drives".into(),
                         format!(
-                            "{b:?} is not a barcode: 1 to 32 printable characters without spaces"
+                            "{:?} is not a [[real]] with kind = \"drive\" of this site; a real library's drives are real drives",
+                            dr.get_ref()
                         ),
                     );
                 }
+                if !owned.insert(dr.get_ref().clone()) {
+                    return self.err(
+                        dr.span(),
+                        "real.drives".into(),
+                        format!("drive {:?} is in two libraries", dr.get_ref()),
+                    );
+                }
+            }
+            for b in &l.tapes {
+                self.check_barcode_text(b, "real.tapes")?;
             }
         }
         self.check_barcodes()?;
@@ -923,24 +991,43 @@ impl Site {
     /// other name.
     fn check_barcodes(&self) -> Result<(), SiteError> {
         let mut codes = HashSet::new();
-        for l in &self.library {
-            for c in &l.cartridges {
-                let b = c.barcode.get_ref();
+        for l in self.libraries() {
+            let field = if l.real {
+                "real.tapes"
+            } else {
+                "library.cartridges.barcode"
+            };
+            for (c, _) in &l.tapes {
+                let b = c.get_ref();
                 if self.kind_of(b).is_some() {
                     return self.err(
-                        c.barcode.span(),
-                        "library.cartridges.barcode".into(),
+                        c.span(),
+                        field.into(),
                         format!("barcode {b:?} is also the name of a device or switch; a tape's barcode names it, so rename one"),
                     );
                 }
                 if !codes.insert(b.clone()) {
                     return self.err(
-                        c.barcode.span(),
-                        "library.cartridges.barcode".into(),
+                        c.span(),
+                        field.into(),
                         format!("barcode {b:?} appears twice"),
                     );
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A barcode (volume tag) is 1 to 32 printable characters, no spaces
+    /// (SMC-3's PRIMARY VOLUME TAG field).
+    fn check_barcode_text(&self, b: &Spanned<String>, field: &str) -> Result<(), SiteError> {
+        let t = b.get_ref();
+        if t.is_empty() || t.len() > 32 || !t.chars().all(|ch| ch.is_ascii_graphic()) {
+            return self.err(
+                b.span(),
+                field.into(),
+                format!("{t:?} is not a barcode: 1 to 32 printable characters without spaces"),
+            );
         }
         Ok(())
     }
@@ -1000,27 +1087,69 @@ impl Site {
         Some(argv.get_ref().iter().map(|a| a.get_ref().clone()).collect())
     }
 
+    /// Every library of the site, simulated (`[[library]]`) and real
+    /// (`[[real]]` of kind `library`), in file order.
+    pub fn libraries(&self) -> Vec<LibraryView<'_>> {
+        let sim = self.library.iter().map(|l| LibraryView {
+            name: &l.name,
+            drives: &l.drives,
+            tapes: l
+                .cartridges
+                .iter()
+                .map(|c| (&c.barcode, Some(*c.slot.get_ref())))
+                .collect(),
+            links: &l.links,
+            real: false,
+        });
+        let real = self
+            .real
+            .iter()
+            .filter(|r| r.kind() == RealKind::Library)
+            .map(|r| LibraryView {
+                name: &r.name,
+                drives: &r.drives,
+                tapes: r.tapes.iter().map(|b| (b, None)).collect(),
+                links: &r.links,
+                real: true,
+            });
+        sim.chain(real).collect()
+    }
+
     /// The number of `drive` in `library`: its place in the library's
     /// `drives` list, from 0 — the drives' data transfer elements in
     /// element address order (the simulator numbers them so; list a real
     /// library's drives in that order).
     pub fn drive_number(&self, library: &str, drive: &str) -> Option<u32> {
-        let l = self.library.iter().find(|l| l.name.get_ref() == library)?;
-        l.drives
+        self.libraries()
+            .into_iter()
+            .find(|l| l.name.get_ref() == library)?
+            .drives
             .iter()
             .position(|d| d.get_ref() == drive)
             .and_then(|i| u32::try_from(i).ok())
     }
 
+    /// The library holding `drive`, and the drive's number in it (see
+    /// [`Site::drive_number`]).
+    pub fn library_of_drive(&self, drive: &str) -> Option<(String, u32)> {
+        self.libraries().into_iter().find_map(|l| {
+            let lib = l.name.get_ref();
+            self.drive_number(lib, drive).map(|n| (lib.clone(), n))
+        })
+    }
+
     /// `kind` and `copy_manager` of a `[[real]]`.
     fn check_real(&self, r: &RealSpec) -> Result<(), SiteError> {
         if let Some(k) = &r.kind {
-            if !matches!(k.get_ref().as_str(), "disk" | "drive" | "copy_manager") {
+            if !matches!(
+                k.get_ref().as_str(),
+                "disk" | "drive" | "copy_manager" | "library"
+            ) {
                 return self.err(
                     k.span(),
                     "real.kind".into(),
                     format!(
-                        "{:?} is not a kind of real device: use \"disk\", \"drive\" or \"copy_manager\"",
+                        "{:?} is not a kind of real device: use \"disk\", \"drive\", \"copy_manager\" or \"library\"",
                         k.get_ref()
                     ),
                 );
@@ -1037,12 +1166,34 @@ impl Site {
                     ),
                 );
             }
-            if r.kind() == RealKind::Drive {
+            if matches!(r.kind(), RealKind::Drive | RealKind::Library) {
                 return self.err(
                     c.span(),
                     "real.copy_manager".into(),
                     format!(
-                        "{:?} is a drive; only a disk or a copy manager takes copy_manager = …",
+                        "{:?} is a {}; only a disk or a copy manager takes copy_manager = …",
+                        r.name.get_ref(),
+                        if r.kind() == RealKind::Drive {
+                            "drive"
+                        } else {
+                            "library"
+                        }
+                    ),
+                );
+            }
+        }
+        if r.kind() != RealKind::Library {
+            let stray = r
+                .drives
+                .first()
+                .map(|d| (d, "drives"))
+                .or_else(|| r.tapes.first().map(|t| (t, "tapes")));
+            if let Some((v, field)) = stray {
+                return self.err(
+                    v.span(),
+                    format!("real.{field}"),
+                    format!(
+                        "{:?} is not a library; only kind = \"library\" takes {field} = […]",
                         r.name.get_ref()
                     ),
                 );
@@ -1208,6 +1359,101 @@ drives = ["tape0"]
             .map(|a| a.get_ref().as_str())
             .collect();
         assert_eq!(z, ["/usr/local/bin/zone", "--fabric", "a"]);
+    }
+
+    #[test]
+    fn a_real_library_parses_with_its_drives_and_pool() {
+        let s = parse(
+            r#"
+[[real]]
+name = "rd0"
+path = "/dev/sg3"
+kind = "drive"
+[[real]]
+name = "rd1"
+naa = "0x6001405bbbbbbbbb"
+kind = "drive"
+[[real]]
+name = "rlib"
+path = "/dev/sg2"
+kind = "library"
+drives = ["rd0", "rd1"]
+tapes = ["SRV001L6", "SRV002L6"]
+[[drive]]
+name = "sd0"
+[[library]]
+name = "slib"
+slots = 2
+drives = ["sd0"]
+cartridges = [{ barcode = "SIM001L6", slot = 2 }]
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.real[2].kind(), RealKind::Library);
+        assert_eq!(s.real[2].profile(), None);
+        type Row = (String, bool, Vec<String>, Vec<(String, Option<u32>)>);
+        let libs: Vec<Row> = s
+            .libraries()
+            .iter()
+            .map(|l| {
+                (
+                    l.name.get_ref().clone(),
+                    l.real,
+                    l.drives.iter().map(|d| d.get_ref().clone()).collect(),
+                    l.tapes
+                        .iter()
+                        .map(|(b, slot)| (b.get_ref().clone(), *slot))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            libs,
+            vec![
+                (
+                    "slib".into(),
+                    false,
+                    vec!["sd0".into()],
+                    vec![("SIM001L6".into(), Some(2))]
+                ),
+                (
+                    "rlib".into(),
+                    true,
+                    vec!["rd0".into(), "rd1".into()],
+                    vec![("SRV001L6".into(), None), ("SRV002L6".into(), None)]
+                ),
+            ]
+        );
+        assert_eq!(s.drive_number("rlib", "rd1"), Some(1));
+        assert_eq!(s.library_of_drive("rd0"), Some(("rlib".into(), 0)));
+        assert_eq!(s.library_of_drive("sd0"), Some(("slib".into(), 0)));
+        assert_eq!(s.library_of_drive("rlib"), None);
+    }
+
+    #[test]
+    fn real_library_mistakes_name_line_and_field() {
+        let drive = "[[real]]\nname = \"rd\"\npath = \"/dev/sg3\"\nkind = \"drive\"\n";
+        let cases: Vec<(String, usize, &str, &str)> = vec![
+            // no drives at all
+            ("[[real]]\nname = \"l\"\npath = \"/dev/sg2\"\nkind = \"library\"\n".into(), 2, "real.drives", "has no drives"),
+            // a drive that is not a real drive
+            ("[[drive]]\nname = \"sd\"\n[[real]]\nname = \"l\"\npath = \"/dev/sg2\"\nkind = \"library\"\ndrives = [\"sd\"]\n".into(), 7, "real.drives", "real library's drives are real drives"),
+            // a drive in two libraries
+            (format!("{drive}[[real]]\nname = \"l\"\npath = \"/dev/sg2\"\nkind = \"library\"\ndrives = [\"rd\"]\n[[real]]\nname = \"m\"\npath = \"/dev/sg4\"\nkind = \"library\"\ndrives = [\"rd\"]\n"), 14, "real.drives", "in two libraries"),
+            // a barcode with a space, and one twice across libraries
+            (format!("{drive}[[real]]\nname = \"l\"\npath = \"/dev/sg2\"\nkind = \"library\"\ndrives = [\"rd\"]\ntapes = [\"A B\"]\n"), 10, "real.tapes", "not a barcode"),
+            (format!("{drive}[[library]]\nname = \"s\"\nslots = 1\ndrives = []\ncartridges = [{{ barcode = \"T1\", slot = 1 }}]\n[[real]]\nname = \"l\"\npath = \"/dev/sg2\"\nkind = \"library\"\ndrives = [\"rd\"]\ntapes = [\"T1\"]\n"), 15, "real.tapes", "appears twice"),
+            // drives or tapes on what is not a library
+            (format!("{drive}drives = [\"rd\"]\n"), 5, "real.drives", "only kind = \"library\""),
+            ("[[real]]\nname = \"d\"\npath = \"/dev/sg1\"\ntapes = [\"T1\"]\n".into(), 4, "real.tapes", "only kind = \"library\""),
+            // a library is no copy manager
+            (format!("{drive}[[real]]\nname = \"l\"\npath = \"/dev/sg2\"\nkind = \"library\"\ndrives = [\"rd\"]\ncopy_manager = \"lio\"\n"), 10, "real.copy_manager", "is a library"),
+        ];
+        for (text, line, field, says) in &cases {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.line, e.field.as_str()), (*line, *field), "{text}: {e}");
+            assert!(e.to_string().contains(says), "{text}: {e}");
+        }
     }
 
     #[test]
