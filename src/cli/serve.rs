@@ -125,12 +125,15 @@ pub fn run(a: Args) -> Result<(), Failed> {
                     h.map_or("-".into(), |h| h.hctl.clone()),
                     h.and_then(|h| h.sg.clone()).unwrap_or_else(|| "-".into()),
                     h.and_then(|h| h.node.clone()).unwrap_or_else(|| "-".into()),
+                    d.designator.clone().unwrap_or_else(|| "-".into()),
                     d.uio.clone(),
                 ]
             })
             .collect();
         text.push_str(&columns(
-            &["device", "type", "lun", "address", "sg", "node", "ring"],
+            &[
+                "device", "type", "lun", "address", "sg", "node", "naa", "ring",
+            ],
             rows,
             2,
         ));

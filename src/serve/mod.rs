@@ -111,6 +111,10 @@ pub struct Served {
     pub name: String,
     /// The peripheral device type it answers INQUIRY with.
     pub peripheral_type: u8,
+    /// Its NAA designator (VPD 83h), `0x…` as a site file's `naa = …`
+    /// takes it; the same through every fabric.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub designator: Option<String>,
     /// The backstore (`core/user_0/cm0`).
     pub backstore: String,
     /// The UIO device serving it.
@@ -157,7 +161,7 @@ fn modprobe(module: &'static str, hint: &'static str) -> Result<(), ServeError> 
 
 /// What a simulated device says it is: its peripheral type and, for a
 /// block device, its size and block length.
-fn identify(name: &str, t: &dyn Transport) -> Result<(u8, u64, u32), ServeError> {
+fn identify(name: &str, t: &dyn Transport) -> Result<(u8, u64, u32, Option<String>), ServeError> {
     let scsi = Scsi::new(t);
     let bad = |why: String| ServeError::Device {
         device: name.to_string(),
@@ -165,17 +169,23 @@ fn identify(name: &str, t: &dyn Transport) -> Result<(u8, u64, u32), ServeError>
     };
     let (inq, _) = scsi.inquiry().map_err(|e| bad(e.to_string()))?;
     let pdt = inq.device_type.bits();
+    // The designator a site file names the device by (`naa = …`), the
+    // one a copy manager's CSCD descriptor carries.
+    let designator = crate::transport::discover::Identity::probe(&scsi)
+        .map_err(|e| bad(e.to_string()))?
+        .cscd_designator()
+        .map(|d| format!("0x{}", hex::encode(&d.value)));
     if inq.device_type == PeripheralDeviceType::DirectAccessBlock {
         let cap = scsi.read_capacity16().map_err(|e| bad(e.to_string()))?;
         let bytes = cap
             .returned_lba
             .saturating_add(1)
             .saturating_mul(u64::from(cap.block_length));
-        return Ok((pdt, bytes, cap.block_length));
+        return Ok((pdt, bytes, cap.block_length, designator));
     }
     // LIO wants a size; a tape, a library or a copy manager without
     // blocks answers READ CAPACITY itself (or refuses it).
-    Ok((pdt, 1 << 20, 512))
+    Ok((pdt, 1 << 20, 512, designator))
 }
 
 /// Serves `opts` until SIGINT or SIGTERM; `ready` is told what was set up
@@ -252,7 +262,7 @@ pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<T
             device: name.clone(),
             why: e.to_string(),
         })?;
-        let (pdt, bytes, block) = identify(name, t.as_ref())?;
+        let (pdt, bytes, block, designator) = identify(name, t.as_ref())?;
         let dir = format!("core/{hba}/{name}");
         backstores.mkdir(&dir)?;
         backstores.write(
@@ -304,6 +314,7 @@ pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<T
         devices.push(Served {
             name: name.clone(),
             peripheral_type: pdt,
+            designator,
             backstore: dir,
             uio: uio.display().to_string(),
             lun: devices.len() as u32,
