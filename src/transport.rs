@@ -53,6 +53,16 @@ pub enum TransportError {
         /// Why.
         reason: &'static str,
     },
+    /// The kernel refused a data phase longer than the node's limit.
+    #[error("{device}: the kernel refused a transfer of {bytes} bytes in one command; this node takes {max} for certain (the queue's max_sectors, and sg's scatter-gather table in pages); segcopy splits its own block reads and writes, so this was one tape record that large: use smaller records")]
+    TooLong {
+        /// The device's name.
+        device: String,
+        /// The transfer asked for.
+        bytes: usize,
+        /// The most the node takes.
+        max: usize,
+    },
 }
 
 impl TransportError {
@@ -88,6 +98,26 @@ pub trait Transport: Send + Sync {
         data: DataDirection<'_>,
         timeout: Duration,
     ) -> Result<Completion, TransportError>;
+
+    /// The longest data phase one command may have, where the transport
+    /// has a limit (a kernel node's; see [`SgDevice::max_transfer`]).
+    /// Reads and writes longer than this are split by the callers that
+    /// can split them (READ/WRITE of blocks, fixed-block tape reads).
+    fn max_transfer(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// How many bytes of a `total`-byte transfer of `block_length` blocks one
+/// command to `t` moves: all of them, or as many whole blocks as `t` takes
+/// in one command (at least one block: a node that cannot take one
+/// refuses it in words, [`TransportError::TooLong`]).
+pub fn bytes_per_command(t: &dyn Transport, block_length: u32, total: usize) -> usize {
+    let bl = block_length.max(1) as usize;
+    match t.max_transfer() {
+        Some(max) if max < total => (max / bl).max(1) * bl,
+        _ => total.max(1),
+    }
 }
 
 /// Why a device could not be opened by name: one sentence.
@@ -114,14 +144,19 @@ pub trait Opener: Send + Sync {
 pub struct SgTransport {
     device: SgDevice,
     name: String,
+    max_transfer: Option<usize>,
 }
 
 impl SgTransport {
     /// Opens `path` (see [`SgDevice::open`]).
     pub fn open(path: &str) -> Result<Self, TransportError> {
+        let device = SgDevice::open(path)?;
+        let max_transfer = device.max_transfer();
+        log::debug!("{path}: the kernel takes at most {max_transfer:?} bytes in one command");
         Ok(SgTransport {
-            device: SgDevice::open(path)?,
+            device,
             name: path.to_string(),
+            max_transfer,
         })
     }
 
@@ -142,7 +177,32 @@ impl Transport for SgTransport {
         data: DataDirection<'_>,
         timeout: Duration,
     ) -> Result<Completion, TransportError> {
-        Ok(self.device.execute(cdb, data, timeout)?)
+        let bytes = data.len();
+        match self.device.execute(cdb, data, timeout) {
+            Ok(c) => Ok(c),
+            // The kernel refuses a transfer it cannot map with EINVAL or
+            // ENOMEM and nothing more; where the transfer was longer than
+            // the node's limit, that is the reason, said in words. (Not
+            // refused beforehand: the limit is a safe bound, and a node
+            // may take more.)
+            Err(sg::SgError::Ioctl { source, .. })
+                if matches!(
+                    source.raw_os_error(),
+                    Some(libc::EINVAL) | Some(libc::ENOMEM)
+                ) && self.max_transfer.is_some_and(|m| bytes > m) =>
+            {
+                Err(TransportError::TooLong {
+                    device: self.name.clone(),
+                    bytes,
+                    max: self.max_transfer.unwrap_or(0),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn max_transfer(&self) -> Option<usize> {
+        self.max_transfer
     }
 }
 
@@ -160,6 +220,9 @@ macro_rules! forward_transport {
                 timeout: Duration,
             ) -> Result<Completion, TransportError> {
                 (**self).execute(cdb, data, timeout)
+            }
+            fn max_transfer(&self) -> Option<usize> {
+                (**self).max_transfer()
             }
         }
     };

@@ -85,6 +85,42 @@ mod ioctls {
     // SG_IO and SG_GET_VERSION_NUM predate the _IOC encoding: "bad" numbers.
     nix::ioctl_readwrite_bad!(sg_io, 0x2285, super::SgIoHdr);
     nix::ioctl_read_bad!(sg_get_version_num, 0x2282, libc::c_int);
+    nix::ioctl_read_bad!(sg_get_sg_tablesize, 0x227f, libc::c_int);
+    // BLKSECTGET is _IO(0x12, 103), yet it writes through its argument:
+    // an int of bytes on an sg node (sg.c), an unsigned short of sectors
+    // on a block device (blkdev_ioctl).
+    nix::ioctl_read_bad!(blksectget_int, 0x1267, libc::c_int);
+    nix::ioctl_read_bad!(blksectget_ushort, 0x1267, libc::c_ushort);
+}
+
+/// `SG_GET_SG_TABLESIZE` (sg nodes): the most scatter-gather elements one
+/// command may have.
+pub(crate) fn get_sg_tablesize(fd: BorrowedFd<'_>) -> nix::Result<i32> {
+    let mut v: libc::c_int = 0;
+    // SAFETY: `fd` is an open descriptor borrowed for the call and `v` is a
+    // valid, writable c_int that outlives it; sg writes one int.
+    unsafe { ioctls::sg_get_sg_tablesize(fd.as_raw_fd(), &mut v) }?;
+    Ok(v)
+}
+
+/// `BLKSECTGET` on an sg node: the queue's max_sectors, in bytes.
+pub(crate) fn blksectget_sg(fd: BorrowedFd<'_>) -> nix::Result<i32> {
+    let mut v: libc::c_int = 0;
+    // SAFETY: `fd` is an open sg descriptor borrowed for the call and `v`
+    // a valid, writable c_int that outlives it; sg.c writes one int.
+    unsafe { ioctls::blksectget_int(fd.as_raw_fd(), &mut v) }?;
+    Ok(v)
+}
+
+/// `BLKSECTGET` on a block device: the queue's max_sectors, in 512-byte
+/// sectors (capped at 65535).
+pub(crate) fn blksectget_block(fd: BorrowedFd<'_>) -> nix::Result<u16> {
+    let mut v: libc::c_ushort = 0;
+    // SAFETY: `fd` is an open block-device descriptor borrowed for the
+    // call and `v` a valid, writable c_ushort that outlives it; the block
+    // layer writes one unsigned short.
+    unsafe { ioctls::blksectget_ushort(fd.as_raw_fd(), &mut v) }?;
+    Ok(v)
 }
 
 /// `SG_GET_VERSION_NUM`: succeeds only on nodes that speak SG_IO.

@@ -64,7 +64,7 @@ pub fn for_transport(e: &TransportError) -> u8 {
         TransportError::Sg(sg::SgError::ImpossibleReply { .. }) => MALFORMED,
         TransportError::Sg(_) => FILE_ERROR,
         TransportError::Gone { .. } => OTHER,
-        TransportError::Rejected { .. } => SYNTAX,
+        TransportError::Rejected { .. } | TransportError::TooLong { .. } => SYNTAX,
         TransportError::Injected { .. } => OTHER,
     }
 }

@@ -627,16 +627,26 @@ impl Stream {
                 let tape = Tape::new(t.as_ref());
                 tape.locate(*first)
                     .map_err(|e| stop(format!("positioning the tape to read back: {e}")))?;
-                let r = tape
-                    .read(
-                        &mut dst,
-                        crate::transport::tape::BlockMode::Fixed(*block_length),
-                    )
-                    .map_err(|e| stop(format!("reading the tape back: {e}")))?;
-                if r.bytes != dst.len() {
+                // Whole blocks, in as many READs as the path needs.
+                let step =
+                    crate::transport::bytes_per_command(t.as_ref(), *block_length, dst.len());
+                let mut got = 0;
+                for part in dst.chunks_mut(step) {
+                    let want = part.len();
+                    let r = tape
+                        .read(
+                            part,
+                            crate::transport::tape::BlockMode::Fixed(*block_length),
+                        )
+                        .map_err(|e| stop(format!("reading the tape back: {e}")))?;
+                    got += r.bytes;
+                    if r.bytes != want {
+                        break;
+                    }
+                }
+                if got != dst.len() {
                     return Err(stop(format!(
-                        "the tape gave {} of the segment's {bytes} bytes back",
-                        r.bytes
+                        "the tape gave {got} of the segment's {bytes} bytes back"
                     )));
                 }
             }

@@ -82,6 +82,11 @@ fn transport(e: &TransportError) -> Verdict {
         // EIO and friends from SG_IO: the path to the device failed.
         TransportError::Sg(_) => v(Action::Failover, "the path to the device failed"),
         TransportError::Gone { .. } => v(Action::Failover, "the device is gone"),
+        // This node's limit, not the device's: another path may take it.
+        TransportError::TooLong { .. } => v(
+            Action::Failover,
+            "the path cannot carry a transfer this long in one command",
+        ),
     }
 }
 

@@ -81,7 +81,14 @@ pub fn scan(drive: &dyn Transport) -> Result<Contents, ScanError> {
             why: e.to_string(),
         })?;
     let mut out = Contents::default();
-    let mut buf = vec![0u8; MAX_RECORD];
+    // One record per READ: as long as a record may be, or as the path
+    // takes in one command.
+    let mut buf = vec![
+        0u8;
+        drive
+            .max_transfer()
+            .map_or(MAX_RECORD, |m| m.min(MAX_RECORD))
+    ];
     let mut file = 0u64;
     loop {
         let r = tape.read(&mut buf, BlockMode::Variable)?;

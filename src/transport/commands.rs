@@ -704,22 +704,57 @@ impl<'t> Scsi<'t> {
 
     /// READ (16) of `buf.len() / block_length` blocks from `lba` into `buf`;
     /// a device that moves fewer bytes than asked is a [`ScsiError::BadResponse`].
+    /// Longer than the transport takes in one command
+    /// ([`Transport::max_transfer`]), it is several READs of whole blocks.
     pub fn read16(&self, lba: u64, block_length: u32, buf: &mut [u8]) -> Result<(), ScsiError> {
         const CMD: &str = "READ (16)";
-        let blocks = self.block_count(CMD, buf.len(), block_length)?;
-        let cdb = self.encode(CMD, &Read16Cdb::new(lba, blocks))?;
-        let want = buf.len();
-        let c = self.run(CMD, &cdb, Data::In(buf), RW16_TIMEOUT)?;
-        self.whole(CMD, c.transferred, want)
+        self.block_count(CMD, buf.len(), block_length)?;
+        let step = self.step(block_length, buf.len());
+        let mut at = lba;
+        // (An empty buffer is still one command: READ of 0 blocks.)
+        let parts: Vec<&mut [u8]> = if buf.is_empty() {
+            vec![buf]
+        } else {
+            buf.chunks_mut(step).collect()
+        };
+        for part in parts {
+            let blocks = self.block_count(CMD, part.len(), block_length)?;
+            let cdb = self.encode(CMD, &Read16Cdb::new(at, blocks))?;
+            let want = part.len();
+            let c = self.run(CMD, &cdb, Data::In(part), RW16_TIMEOUT)?;
+            self.whole(CMD, c.transferred, want)?;
+            at += u64::from(blocks);
+        }
+        Ok(())
     }
 
-    /// WRITE (16) of `data` (whole blocks of `block_length`) at `lba`.
+    /// WRITE (16) of `data` (whole blocks of `block_length`) at `lba`; in
+    /// several commands of whole blocks where the transport takes less in
+    /// one.
     pub fn write16(&self, lba: u64, block_length: u32, data: &[u8]) -> Result<(), ScsiError> {
         const CMD: &str = "WRITE (16)";
-        let blocks = self.block_count(CMD, data.len(), block_length)?;
-        let cdb = self.encode(CMD, &Write16Cdb::new(lba, blocks))?;
-        self.run(CMD, &cdb, Data::Out(data), RW16_TIMEOUT)?;
+        self.block_count(CMD, data.len(), block_length)?;
+        let step = self.step(block_length, data.len());
+        let mut at = lba;
+        let parts: Vec<&[u8]> = if data.is_empty() {
+            vec![data]
+        } else {
+            data.chunks(step).collect()
+        };
+        for part in parts {
+            let blocks = self.block_count(CMD, part.len(), block_length)?;
+            let cdb = self.encode(CMD, &Write16Cdb::new(at, blocks))?;
+            self.run(CMD, &cdb, Data::Out(part), RW16_TIMEOUT)?;
+            at += u64::from(blocks);
+        }
         Ok(())
+    }
+
+    /// How many bytes of `total` one READ or WRITE moves: all of them, or
+    /// as many whole blocks as the transport takes in one command (at
+    /// least one block: a node that cannot take one refuses it in words).
+    fn step(&self, block_length: u32, total: usize) -> usize {
+        crate::transport::bytes_per_command(self.t, block_length, total)
     }
 
     fn block_count(&self, command: &'static str, bytes: usize, bl: u32) -> Result<u32, ScsiError> {
@@ -808,6 +843,94 @@ mod tests {
     use super::*;
     use crate::transport::HostStatus;
     use std::sync::Mutex;
+
+    /// A path that takes at most `max` bytes in one command (as a kernel
+    /// node does), over a simulated disk; it records the longest it saw.
+    struct Narrow {
+        inner: Box<dyn Transport>,
+        max: usize,
+        longest: Mutex<usize>,
+        commands: Mutex<usize>,
+    }
+
+    impl Narrow {
+        fn over_disk(max: usize) -> Narrow {
+            let site = crate::site::Site::parse(
+                std::path::Path::new("t.toml"),
+                "[site]\nstate_dir = \"memory\"\n[[disk]]\nname = \"d\"\ncapacity = \"1 MiB\"\n",
+            )
+            .unwrap();
+            let fabric = site.build_fabric().unwrap();
+            Narrow {
+                inner: Box::new(fabric.transport("d").unwrap()),
+                max,
+                longest: Mutex::new(0),
+                commands: Mutex::new(0),
+            }
+        }
+    }
+
+    impl Transport for Narrow {
+        fn name(&self) -> &str {
+            "narrow"
+        }
+        fn execute(
+            &self,
+            cdb: &[u8],
+            data: DataDirection<'_>,
+            timeout: Duration,
+        ) -> Result<Completion, TransportError> {
+            if data.len() > self.max {
+                return Err(TransportError::TooLong {
+                    device: "narrow".into(),
+                    bytes: data.len(),
+                    max: self.max,
+                });
+            }
+            let mut l = self.longest.lock().unwrap();
+            *l = (*l).max(data.len());
+            *self.commands.lock().unwrap() += 1;
+            self.inner.execute(cdb, data, timeout)
+        }
+        fn max_transfer(&self) -> Option<usize> {
+            Some(self.max)
+        }
+    }
+
+    #[test]
+    fn reads_and_writes_longer_than_the_path_takes_go_in_whole_blocks() {
+        // 3 blocks and a bit per command: 20 blocks take 7 commands each way.
+        let t = Narrow::over_disk(3 * 512 + 100);
+        let scsi = Scsi::new(&t);
+        let data: Vec<u8> = (0..20 * 512).map(|i| (i * 7 % 251) as u8).collect();
+        scsi.write16(8, 512, &data).unwrap();
+        let mut back = vec![0u8; data.len()];
+        scsi.read16(8, 512, &mut back).unwrap();
+        assert_eq!(back, data);
+        assert_eq!(*t.longest.lock().unwrap(), 3 * 512);
+        assert_eq!(*t.commands.lock().unwrap(), 14);
+        // Where they went: block 8 + 19 is the last, block 7 untouched.
+        let mut one = vec![0u8; 512];
+        scsi.read16(27, 512, &mut one).unwrap();
+        assert_eq!(one, data[19 * 512..]);
+        scsi.read16(7, 512, &mut one).unwrap();
+        assert_eq!(one, vec![0u8; 512]);
+        // Within the limit: one command.
+        *t.commands.lock().unwrap() = 0;
+        scsi.read16(0, 512, &mut back[..1024]).unwrap();
+        assert_eq!(*t.commands.lock().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_path_that_cannot_take_one_block_says_so() {
+        let t = Narrow::over_disk(100);
+        let e = Scsi::new(&t).read16(0, 512, &mut [0u8; 1024]).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("refused a transfer of 512 bytes in one command"),
+            "{text}"
+        );
+    }
 
     /// A transport that answers from a script and records CDBs.
     struct Scripted {

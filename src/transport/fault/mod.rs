@@ -900,6 +900,10 @@ impl<T: Transport> Transport for FaultInjector<T> {
         &self.device
     }
 
+    fn max_transfer(&self) -> Option<usize> {
+        self.inner.max_transfer()
+    }
+
     fn execute(
         &self,
         cdb: &[u8],
