@@ -8,6 +8,8 @@
 # with drive0.  Checked with the kernel's own tools:
 #   - every LUN appears with its sg node; INQUIRY's peripheral type is the
 #     simulator's, so sd binds the disks and st the drive;
+#   - sg_vpd: every LUN's designator (VPD 83h) is the one serve reports;
+#     a disk's supported pages and Block Limits, cm0's Third-party Copy;
 #   - sg_readcap, and dd through /dev/sdX (the page cache dropped), byte
 #     for byte;
 #   - sg_xcopy from prod0 to restore0 (the EXTENDED COPY goes to restore0,
@@ -135,6 +137,32 @@ if [ -z "$why" ]; then
 else
     fail serve-inquiry "$why"
 fi
+
+# ---------------------------------------------------------------- VPD
+# sg_vpd reads each LUN's designator (VPD 83h) as serve reports it (the
+# one a site file's naa = … names), the disk's supported pages and Block
+# Limits, and the copy manager's Third-party Copy page.
+why=
+for n in prod0 restore0 lib0 drive0 cm0; do
+    got=$(lab_naa "$(dev "$n" sg)")
+    want=$(dev "$n" designator)
+    want=${want#0x}
+    { [ -n "$got" ] && [ "$got" = "$want" ]; } || why="$why $n: sg_vpd -p di gives '$got', serve reports '$want';"
+done
+sv=$($SG_VPD -p sv "$PROD" 2>&1) || why="$why sg_vpd -p sv $PROD failed: $(printf '%s' "$sv" | head -2 | tr '\n' ' ');"
+for p in di tpc bl; do
+    printf '%s' "$sv" | grep -q "\\[$p\\]" || why="$why sg_vpd -p sv $PROD does not list [$p];"
+done
+bl=$($SG_VPD -p bl "$PROD" 2>&1) || why="$why sg_vpd -p bl $PROD failed;"
+printf '%s' "$bl" | grep -q 'Maximum transfer length' || why="$why sg_vpd -p bl $PROD: $(printf '%s' "$bl" | head -3 | tr '\n' ' ');"
+tpc=$($SG_VPD -p tpc "$CM" 2>&1) || why="$why sg_vpd -p tpc $CM failed: $(printf '%s' "$tpc" | head -3 | tr '\n' ' ');"
+if [ -z "$why" ]; then
+    pass serve-vpd "sg_vpd: designators of all 5 LUNs equal serve's; prod0 lists $(printf '%s' "$sv" | grep -c '\[[a-z]*\]') pages, Block Limits: $(printf '%s' "$bl" | grep 'Maximum transfer length' | tr -s ' '); cm0's Third-party Copy page decodes ($(printf '%s' "$tpc" | wc -l) lines)"
+else
+    fail serve-vpd "$why"
+fi
+lab_log "sg_vpd -p tpc $CM:"
+printf '%s\n' "$tpc" | head -30 | sed 's/^/      /'
 
 # ---------------------------------------------------------------- disks
 out=$($SG_READCAP "$PROD" 2>&1)
