@@ -406,8 +406,18 @@ impl Mover for XcopyMover {
 
     fn takes_inline(&self, bytes: u64) -> bool {
         let granule = u64::from(self.limits.inline_granularity.max(1));
+        let inline = bytes.div_ceil(granule) * granule;
+        // The whole parameter list (header, the drive's CSCD, one 04h
+        // segment descriptor, the inline data) must also go through the
+        // node in one command: an sg node refuses longer transfers.
+        let list = (crate::wire::xcopy::HEADER_LEN
+            + crate::wire::cscd::CSCD_LEN
+            + segment::INLINE_STREAM_LEN) as u64
+            + inline;
+        let node_takes = self.cm.max_transfer().is_none_or(|max| list <= max as u64);
         self.limits.implements(segment::code::INLINE_TO_STREAM)
-            && bytes.div_ceil(granule) * granule <= u64::from(self.limits.max_inline)
+            && inline <= u64::from(self.limits.max_inline)
+            && node_takes
     }
 
     fn inline_to_tape(
@@ -656,6 +666,57 @@ mod tests {
         assert_eq!(m.list_id(), 3);
         m.give_back(200);
         assert_eq!(m.list_id(), 200);
+    }
+
+    #[test]
+    fn inline_data_must_fit_the_node_as_well_as_the_copy_manager() {
+        /// A copy manager behind a node that takes `max` bytes a command.
+        struct Node(Option<usize>);
+        impl Transport for Node {
+            fn name(&self) -> &str {
+                "cm"
+            }
+            fn execute(
+                &self,
+                _: &[u8],
+                _: crate::transport::DataDirection<'_>,
+                _: Duration,
+            ) -> Result<crate::transport::Completion, crate::transport::TransportError>
+            {
+                unreachable!("no command is sent")
+            }
+            fn max_transfer(&self) -> Option<usize> {
+                self.0
+            }
+        }
+        let limits = Limits {
+            copy_manager: "cm".into(),
+            max_segment_descriptors: 1,
+            max_cscd_descriptors: 2,
+            max_descriptor_list_length: 1024,
+            max_segment_length: 1 << 20,
+            granularity: 512,
+            implemented: vec![segment::code::INLINE_TO_STREAM],
+            max_stream_transfer: 0,
+            max_inline: 4 << 20,
+            inline_granularity: 4,
+        };
+        let mover =
+            |node| XcopyMover::new(Box::new(Node(node)), limits.clone(), Timeouts::default());
+        // No node limit: the copy manager's own bound decides.
+        assert!(mover(None).takes_inline(4 << 20));
+        assert!(!mover(None).takes_inline((4 << 20) + 1));
+        // A 1 MiB node: the list is 16 + 32 + 20 bytes besides the data.
+        let mib = mover(Some(1 << 20));
+        assert!(mib.takes_inline((1 << 20) - 68));
+        assert!(
+            !mib.takes_inline((1 << 20) - 67),
+            "rounded up to 4, 1 byte too long"
+        );
+        assert!(!mib.takes_inline(2 << 20));
+        assert!(mib
+            .inline_to_tape(&Designator::naa(vec![0x60; 16]), 512, &[0; 2 << 20])
+            .is_none());
     }
 
     #[test]

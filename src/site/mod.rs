@@ -1133,8 +1133,8 @@ impl Site {
     /// [`Site::drive_number`]).
     pub fn library_of_drive(&self, drive: &str) -> Option<(String, u32)> {
         self.libraries().into_iter().find_map(|l| {
-            let lib = l.name.get_ref();
-            self.drive_number(lib, drive).map(|n| (lib.clone(), n))
+            let n = l.drives.iter().position(|d| d.get_ref() == drive)?;
+            Some((l.name.get_ref().clone(), u32::try_from(n).ok()?))
         })
     }
 

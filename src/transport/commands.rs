@@ -707,47 +707,54 @@ impl<'t> Scsi<'t> {
     /// Longer than the transport takes in one command
     /// ([`Transport::max_transfer`]), it is several READs of whole blocks.
     pub fn read16(&self, lba: u64, block_length: u32, buf: &mut [u8]) -> Result<(), ScsiError> {
-        const CMD: &str = "READ (16)";
-        self.block_count(CMD, buf.len(), block_length)?;
+        self.block_count("READ (16)", buf.len(), block_length)?;
+        if buf.is_empty() {
+            // Still one command: a READ of 0 blocks.
+            return self.read16_once(lba, block_length, buf).map(drop);
+        }
         let step = self.step(block_length, buf.len());
         let mut at = lba;
-        // (An empty buffer is still one command: READ of 0 blocks.)
-        let parts: Vec<&mut [u8]> = if buf.is_empty() {
-            vec![buf]
-        } else {
-            buf.chunks_mut(step).collect()
-        };
-        for part in parts {
-            let blocks = self.block_count(CMD, part.len(), block_length)?;
-            let cdb = self.encode(CMD, &Read16Cdb::new(at, blocks))?;
-            let want = part.len();
-            let c = self.run(CMD, &cdb, Data::In(part), RW16_TIMEOUT)?;
-            self.whole(CMD, c.transferred, want)?;
-            at += u64::from(blocks);
+        for part in buf.chunks_mut(step) {
+            at += u64::from(self.read16_once(at, block_length, part)?);
         }
         Ok(())
+    }
+
+    /// One READ (16) of all of `buf`; the blocks it read.
+    fn read16_once(&self, lba: u64, block_length: u32, buf: &mut [u8]) -> Result<u32, ScsiError> {
+        const CMD: &str = "READ (16)";
+        let blocks = self.block_count(CMD, buf.len(), block_length)?;
+        let cdb = self.encode(CMD, &Read16Cdb::new(lba, blocks))?;
+        let want = buf.len();
+        let c = self.run(CMD, &cdb, Data::In(buf), RW16_TIMEOUT)?;
+        self.whole(CMD, c.transferred, want)?;
+        Ok(blocks)
     }
 
     /// WRITE (16) of `data` (whole blocks of `block_length`) at `lba`; in
     /// several commands of whole blocks where the transport takes less in
     /// one.
     pub fn write16(&self, lba: u64, block_length: u32, data: &[u8]) -> Result<(), ScsiError> {
-        const CMD: &str = "WRITE (16)";
-        self.block_count(CMD, data.len(), block_length)?;
+        self.block_count("WRITE (16)", data.len(), block_length)?;
+        if data.is_empty() {
+            // Still one command: a WRITE of 0 blocks.
+            return self.write16_once(lba, block_length, data).map(drop);
+        }
         let step = self.step(block_length, data.len());
         let mut at = lba;
-        let parts: Vec<&[u8]> = if data.is_empty() {
-            vec![data]
-        } else {
-            data.chunks(step).collect()
-        };
-        for part in parts {
-            let blocks = self.block_count(CMD, part.len(), block_length)?;
-            let cdb = self.encode(CMD, &Write16Cdb::new(at, blocks))?;
-            self.run(CMD, &cdb, Data::Out(part), RW16_TIMEOUT)?;
-            at += u64::from(blocks);
+        for part in data.chunks(step) {
+            at += u64::from(self.write16_once(at, block_length, part)?);
         }
         Ok(())
+    }
+
+    /// One WRITE (16) of all of `data`; the blocks it wrote.
+    fn write16_once(&self, lba: u64, block_length: u32, data: &[u8]) -> Result<u32, ScsiError> {
+        const CMD: &str = "WRITE (16)";
+        let blocks = self.block_count(CMD, data.len(), block_length)?;
+        let cdb = self.encode(CMD, &Write16Cdb::new(lba, blocks))?;
+        self.run(CMD, &cdb, Data::Out(data), RW16_TIMEOUT)?;
+        Ok(blocks)
     }
 
     /// How many bytes of `total` one READ or WRITE moves: all of them, or

@@ -477,7 +477,8 @@ fn header<const N: usize>(type_code: u8, flags: SegmentFlags, length: u16) -> [u
 const BLOCK_STREAM_LEN: usize = field::HEADER + BLOCK_STREAM_DESCRIPTOR_LENGTH as usize;
 const BLOCK_BLOCK_LEN: usize = field::HEADER + BLOCK_BLOCK_DESCRIPTOR_LENGTH as usize;
 const STREAM_STREAM_LEN: usize = field::HEADER + STREAM_STREAM_DESCRIPTOR_LENGTH as usize;
-const INLINE_STREAM_LEN: usize = field::HEADER + INLINE_STREAM_DESCRIPTOR_LENGTH as usize;
+/// Length of an inline-data-to-stream (04h) segment descriptor.
+pub const INLINE_STREAM_LEN: usize = field::HEADER + INLINE_STREAM_DESCRIPTOR_LENGTH as usize;
 
 impl BlockStream {
     /// The 00h or 01h descriptor, built whole in a fixed-size array (no
