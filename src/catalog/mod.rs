@@ -9,10 +9,11 @@
 //! for which stream) and [`Store::set_unusable`] (unusable); a resource
 //! neither leased nor marked is usable.
 //!
-//! One backend is embedded: SQLite ([`sqlite`]), in WAL mode, one file per
-//! catalog. A second one (PostgreSQL, for several backup servers sharing a
-//! catalog) will sit behind the same trait: nothing SQLite-specific leaves
-//! this module. [`open`] picks the backend from a URL (`sqlite:PATH`).
+//! Two backends: SQLite ([`sqlite`], embedded, in WAL mode, one file per
+//! catalog, the default) and PostgreSQL ([`postgres`], one database that
+//! several backup servers share). Nothing backend-specific leaves them.
+//! [`open`] picks the backend from a URL (`sqlite:PATH`,
+//! `postgres://USER@HOST/DATABASE`).
 //!
 //! Every write is its own transaction and is durable when the call
 //! returns: a segment record is on disk before the next segment starts,
@@ -25,9 +26,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub mod job;
+pub mod pg_server;
+pub mod postgres;
 pub mod process;
 pub mod sqlite;
 pub mod tape_map;
+#[cfg(test)]
+mod store_tests;
 #[cfg(test)]
 mod testing;
 
@@ -124,11 +129,7 @@ pub enum StoreError {
 
 /// Why a URL is not a catalog, in one sentence.
 fn bad_url(url: &str) -> String {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        format!("{url:?} is a PostgreSQL catalog, and PostgreSQL is not built into segcopy yet; use sqlite:PATH")
-    } else {
-        format!("{url:?} is not a catalog segcopy can open: use sqlite:PATH")
-    }
+    format!("{url:?} is not a catalog segcopy can open: use sqlite:PATH or postgres://USER@HOST/DATABASE")
 }
 
 /// Opens the catalog a URL names: `sqlite:PATH` (`sqlite://PATH` too;
@@ -136,6 +137,9 @@ fn bad_url(url: &str) -> String {
 /// `sqlite::memory:` (a catalog gone when dropped). Anything else is
 /// [`StoreError::BadUrl`].
 pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(postgres::PgStore::connect(url)?));
+    }
     let bad = || StoreError::BadUrl { url: url.into() };
     let rest = url.strip_prefix("sqlite:").ok_or_else(bad)?;
     if rest == ":memory:" {
@@ -555,6 +559,43 @@ pub struct BackupDetail {
     pub streams: Vec<StreamEvent>,
 }
 
+/// Checks a segment record before it is written (a caller's bug is
+/// reported, not stored).
+pub(crate) fn check_segment(s: &SegmentRecord) -> Result<(), StoreError> {
+    if let Place::Tape {
+        first_block,
+        last_block,
+        ..
+    } = &s.place
+    {
+        match (first_block, last_block) {
+            (Some(first), Some(last)) if last < first => {
+                return Err(StoreError::Invalid(format!(
+                    "segment {} of copy {} of backup {} ends (block {last}) before it starts (block {first})",
+                    s.index, s.copy, s.backup
+                )));
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(StoreError::Invalid(format!(
+                    "segment {} of copy {} of backup {} has one end of its tape blocks known and not the other",
+                    s.index, s.copy, s.backup
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A detail in the order [`Store::backup`] returns it, to compare.
+pub(crate) fn normalized(d: &BackupDetail) -> BackupDetail {
+    let mut d = d.clone();
+    // Who ran it is this catalog's own business: a map never carries it.
+    d.backup.holder = None;
+    d.segments.sort_by_key(|s| (s.copy, s.index));
+    d
+}
+
 /// The storage interface: everything the inventory, the engine and restore
 /// keep. Implementations synchronise inside (`&self`), so one store serves
 /// several threads, and several processes share one catalog.
@@ -697,9 +738,14 @@ mod tests {
             assert!(matches!(e, StoreError::BadUrl { .. }), "{bad}: {e}");
             assert!(e.to_string().contains("use sqlite:PATH"), "{e}");
         }
-        let e = open("postgres://db/segcopy").err().expect("refused");
-        assert!(matches!(e, StoreError::BadUrl { .. }));
-        assert!(e.to_string().contains("PostgreSQL is not built"), "{e}");
+        // A PostgreSQL URL is the other backend: nothing listens on port 1.
+        let e = open("postgres://seg:pw@127.0.0.1:1/segcopy")
+            .err()
+            .expect("refused");
+        assert!(matches!(e, StoreError::Backend { .. }), "{e}");
+        let text = e.to_string();
+        assert!(text.contains("postgres://seg@127.0.0.1:1/segcopy"), "{text}");
+        assert!(!text.contains("pw"), "{text}");
     }
 
     #[test]

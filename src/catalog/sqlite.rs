@@ -25,7 +25,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::{
-    now, Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,
+    check_segment, normalized, now, Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,
     LeaseEvent, Mode, MoverKind, Object, Place, Schedule, SegmentRecord, Store, StoreError,
     StreamEvent, Target, Timestamp,
 };
@@ -783,43 +783,6 @@ fn insert_stream(tx: &Connection, e: &StreamEvent) -> rusqlite::Result<()> {
         ],
     )?;
     Ok(())
-}
-
-/// Checks a segment record before it is written (a caller's bug is
-/// reported, not stored).
-fn check_segment(s: &SegmentRecord) -> Result<(), StoreError> {
-    if let Place::Tape {
-        first_block,
-        last_block,
-        ..
-    } = &s.place
-    {
-        match (first_block, last_block) {
-            (Some(first), Some(last)) if last < first => {
-                return Err(StoreError::Invalid(format!(
-                    "segment {} of copy {} of backup {} ends (block {last}) before it starts (block {first})",
-                    s.index, s.copy, s.backup
-                )));
-            }
-            (Some(_), None) | (None, Some(_)) => {
-                return Err(StoreError::Invalid(format!(
-                    "segment {} of copy {} of backup {} has one end of its tape blocks known and not the other",
-                    s.index, s.copy, s.backup
-                )));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// A detail in the order [`Store::backup`] returns it, to compare.
-fn normalized(d: &BackupDetail) -> BackupDetail {
-    let mut d = d.clone();
-    // Who ran it is this catalog's own business: a map never carries it.
-    d.backup.holder = None;
-    d.segments.sort_by_key(|s| (s.copy, s.index));
-    d
 }
 
 impl Store for SqliteStore {
