@@ -189,6 +189,7 @@ fn dead_holder(host: &str) -> Holder {
         pid_start: start,
         since: 0,
         purpose: "backup 3".into(),
+        heartbeat: 0,
     }
 }
 

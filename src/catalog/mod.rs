@@ -30,9 +30,9 @@ pub mod pg_server;
 pub mod postgres;
 pub mod process;
 pub mod sqlite;
-pub mod tape_map;
 #[cfg(test)]
 mod store_tests;
+pub mod tape_map;
 #[cfg(test)]
 mod testing;
 
@@ -114,6 +114,15 @@ pub enum StoreError {
         id: BackupId,
         /// Why, in words.
         why: String,
+    },
+    /// A holder whose leases were taken back (judged dead: its host did
+    /// not beat for too long) must not go on with what they were for.
+    #[error("{holder} is no longer registered in the catalog ({how}): what it held was given to others, so it stops here")]
+    Released {
+        /// The holder, as the catalog has it.
+        holder: Box<Holder>,
+        /// How it ended (`died`: reaped by another process).
+        how: String,
     },
     /// No such job.
     #[error("there is no job {0:?} in the catalog (see `segcopy job list`)")]
@@ -223,6 +232,11 @@ pub struct Holder {
     pub since: Timestamp,
     /// What it does, in words ("backup 12 of prod0", "restore 12").
     pub purpose: String,
+    /// When its process last said it lives ([`Store::heartbeat`]; its
+    /// registration at first): how a holder on another host is judged
+    /// ([`process::alive`]).
+    #[serde(default)]
+    pub heartbeat: Timestamp,
 }
 
 impl fmt::Display for Holder {
@@ -633,6 +647,10 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<(Holder, Vec<String>)>, StoreError>;
     /// Every lease taken and released, in order.
     fn lease_history(&self) -> Result<Vec<LeaseEvent>, StoreError>;
+    /// Says `holder` lives: its heartbeat is now. A holder the catalog
+    /// ended meanwhile (reaped as dead by another host) is
+    /// [`StoreError::Released`]: its process must stop using what it held.
+    fn heartbeat(&self, holder: HolderId) -> Result<(), StoreError>;
 
     // ---- jobs
 
@@ -744,7 +762,10 @@ mod tests {
             .expect("refused");
         assert!(matches!(e, StoreError::Backend { .. }), "{e}");
         let text = e.to_string();
-        assert!(text.contains("postgres://seg@127.0.0.1:1/segcopy"), "{text}");
+        assert!(
+            text.contains("postgres://seg@127.0.0.1:1/segcopy"),
+            "{text}"
+        );
         assert!(!text.contains("pw"), "{text}");
     }
 

@@ -104,7 +104,9 @@ impl TestServer {
                 nix::unistd::User::from_name("postgres")
                     .ok()
                     .flatten()
-                    .ok_or("running as root, and there is no user \"postgres\" to run the server as")?,
+                    .ok_or(
+                        "running as root, and there is no user \"postgres\" to run the server as",
+                    )?,
             )
         } else {
             None
@@ -163,7 +165,9 @@ impl TestServer {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        watchdog.spawn().map_err(|e| format!("starting postgres: {e}"))?;
+        watchdog
+            .spawn()
+            .map_err(|e| format!("starting postgres: {e}"))?;
         let server = TestServer {
             port,
             dir,

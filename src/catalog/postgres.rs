@@ -31,9 +31,9 @@ use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row, Transaction};
 
 use super::{
-    check_segment, now, Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,
-    LeaseEvent, Mode, MoverKind, Object, Place, Schedule, SegmentRecord, Store, StoreError,
-    StreamEvent, Target, Timestamp,
+    check_segment, now, Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job,
+    JobId, Lease, LeaseEvent, Mode, MoverKind, Object, Place, Schedule, SegmentRecord, Store,
+    StoreError, StreamEvent, Target, Timestamp,
 };
 
 /// The schema, one step per version: `MIGRATIONS[n]` takes a catalog from
@@ -46,7 +46,7 @@ pub fn schema_version() -> i64 {
 }
 
 /// The advisory lock key migrations run under ("segcopy" in ASCII).
-const MIGRATION_LOCK: i64 = 0x7365_6763_6f70_79;
+const MIGRATION_LOCK: i64 = 0x0073_6567_636f_7079;
 
 /// How many times a transaction PostgreSQL aborted (deadlock, serialization
 /// failure) is run again before the error is returned.
@@ -171,7 +171,9 @@ fn mode_of(s: &str) -> R<Mode> {
     match s {
         "failover" => Ok(Mode::Failover),
         "mirror" => Ok(Mode::Mirror),
-        _ => Err(Fail::Store(StoreError::Invalid(format!("unknown mode {s:?}")))),
+        _ => Err(Fail::Store(StoreError::Invalid(format!(
+            "unknown mode {s:?}"
+        )))),
     }
 }
 
@@ -190,7 +192,9 @@ fn status_of(s: &str) -> R<BackupStatus> {
         "completed" => Ok(BackupStatus::Completed),
         "partial" => Ok(BackupStatus::Partial),
         "failed" => Ok(BackupStatus::Failed),
-        _ => Err(Fail::Store(StoreError::Invalid(format!("unknown status {s:?}")))),
+        _ => Err(Fail::Store(StoreError::Invalid(format!(
+            "unknown status {s:?}"
+        )))),
     }
 }
 
@@ -205,13 +209,15 @@ fn mover_of(s: &str) -> R<MoverKind> {
     match s {
         "xcopy" => Ok(MoverKind::Xcopy),
         "host" => Ok(MoverKind::Host),
-        _ => Err(Fail::Store(StoreError::Invalid(format!("unknown mover {s:?}")))),
+        _ => Err(Fail::Store(StoreError::Invalid(format!(
+            "unknown mover {s:?}"
+        )))),
     }
 }
 
 // ---- rows
 
-const HOLDER_COLS: &str = "id, host, pid, pid_start, since, purpose";
+const HOLDER_COLS: &str = "id, host, pid, pid_start, since, purpose, heartbeat";
 
 fn holder_row(row: &Row) -> R<Holder> {
     Ok(Holder {
@@ -221,6 +227,7 @@ fn holder_row(row: &Row) -> R<Holder> {
         pid_start: col(row, "pid_start")?,
         since: row.try_get("since")?,
         purpose: row.try_get("purpose")?,
+        heartbeat: row.try_get("heartbeat")?,
     })
 }
 
@@ -234,9 +241,8 @@ fn job_row(row: &Row) -> R<Job> {
         _ => {
             let disks: Option<String> = row.try_get("target_disks")?;
             let disks = required("target_disks", disks)?;
-            let disks: Vec<String> = serde_json::from_str(&disks).map_err(|e| {
-                Fail::Store(StoreError::Invalid(format!("target_disks: {e}")))
-            })?;
+            let disks: Vec<String> = serde_json::from_str(&disks)
+                .map_err(|e| Fail::Store(StoreError::Invalid(format!("target_disks: {e}"))))?;
             Target::Disk {
                 disks,
                 lba: required("target_lba", col_opt(row, "target_lba")?)?,
@@ -655,7 +661,10 @@ impl PgStore {
                      applied BIGINT NOT NULL)",
             )?;
             let found: i64 = tx
-                .query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM segcopy_schema", &[])?
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0)::BIGINT FROM segcopy_schema",
+                    &[],
+                )?
                 .try_get(0)?;
             if found > supported {
                 return Err(StoreError::TooNew {
@@ -758,7 +767,10 @@ impl Store for PgStore {
 
     fn unusable(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.read(|tx| {
-            let rows = tx.query("SELECT resource, reason FROM unusable ORDER BY resource", &[])?;
+            let rows = tx.query(
+                "SELECT resource, reason FROM unusable ORDER BY resource",
+                &[],
+            )?;
             rows.iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect()
@@ -782,6 +794,7 @@ impl Store for PgStore {
     fn register(&self, holder: &Holder) -> Result<Holder, StoreError> {
         let pid = i64::from(holder.pid);
         let pid_start = big(holder.pid_start, "pid start")?;
+        let beat = now();
         self.write(|tx| {
             let row = tx.query_one(
                 "INSERT INTO holders (host, pid, pid_start, since, purpose, heartbeat) \
@@ -792,11 +805,12 @@ impl Store for PgStore {
                     &pid_start,
                     &holder.since,
                     &holder.purpose,
-                    &now(),
+                    &beat,
                 ],
             )?;
             Ok(Holder {
                 id: row.try_get(0)?,
+                heartbeat: beat,
                 ..holder.clone()
             })
         })
@@ -806,7 +820,7 @@ impl Store for PgStore {
         self.read(|tx| {
             let rows = tx.query(
                 "SELECT l.resource, l.stream, l.exclusive, l.since AS lease_since, \
-                 h.id, h.host, h.pid, h.pid_start, h.since, h.purpose \
+                 h.id, h.host, h.pid, h.pid_start, h.since, h.purpose, h.heartbeat \
                  FROM leases l JOIN holders h ON h.id = l.holder \
                  ORDER BY l.resource, h.id, l.stream",
                 &[],
@@ -998,6 +1012,36 @@ impl Store for PgStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn heartbeat(&self, holder: HolderId) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE holders SET heartbeat = $2 WHERE id = $1 AND ended IS NULL",
+                &[&holder, &now()],
+            )?;
+            if n == 1 {
+                return Ok(());
+            }
+            let row = tx.query_opt(
+                &format!("SELECT {HOLDER_COLS}, ended_how FROM holders WHERE id = $1"),
+                &[&holder],
+            )?;
+            match row {
+                Some(r) => {
+                    let how: Option<String> = r.try_get("ended_how")?;
+                    Err(StoreError::Released {
+                        holder: Box::new(holder_row(&r)?),
+                        how: how.unwrap_or_else(|| "ended".into()),
+                    }
+                    .into())
+                }
+                None => Err(StoreError::Invalid(format!(
+                    "there is no holder {holder} to beat for"
+                ))
+                .into()),
+            }
         })
     }
 
@@ -1459,7 +1503,10 @@ mod tests {
             redact("postgresql://seg@db/catalog?password=x&sslmode=prefer"),
             "postgresql://seg@db/catalog?sslmode=prefer"
         );
-        assert_eq!(redact("postgres://db/catalog?Password=x"), "postgres://db/catalog");
+        assert_eq!(
+            redact("postgres://db/catalog?Password=x"),
+            "postgres://db/catalog"
+        );
         assert_eq!(redact("postgres://a:b@c"), "postgres://a@c");
     }
 }

@@ -4,8 +4,10 @@
 //! A holder on this host is alive while `/proc/PID/stat` exists with the
 //! start time it registered (field 22, `starttime`, in clock ticks after
 //! boot: proc(5)), so a pid the kernel gave to another process since does
-//! not keep a dead holder's leases. A holder on another host is taken as
-//! alive: this host cannot see its processes (heartbeats will judge those).
+//! not keep a dead holder's leases. A holder on another host cannot be
+//! seen from here: it is alive while its heartbeat is recent enough
+//! ([`alive`]; [`local_alive`] takes it as alive, for a catalog only one
+//! host uses).
 
 use super::{now, Holder};
 
@@ -21,6 +23,7 @@ pub fn this_process(purpose: &str, host_id: Option<&str>) -> Holder {
         pid_start: start_time(pid).unwrap_or(0),
         since: now(),
         purpose: purpose.to_string(),
+        heartbeat: now(),
     }
 }
 
@@ -51,6 +54,16 @@ pub fn local_alive(holder: &Holder, this_host: &str) -> bool {
         Some(start) => holder.pid_start == 0 || holder.pid_start == start,
         None => false,
     }
+}
+
+/// Whether `holder` is alive, judged from host `this_host` at time `now`:
+/// on this host as [`local_alive`] says; on another host, while its last
+/// heartbeat is at most `limit` seconds old.
+pub fn alive(holder: &Holder, this_host: &str, now: super::Timestamp, limit: i64) -> bool {
+    if holder.host == this_host {
+        return local_alive(holder, this_host);
+    }
+    now.saturating_sub(holder.heartbeat) <= limit
 }
 
 /// Field 22 (`starttime`) of `/proc/PID/stat`, `None` if there is no such
@@ -120,6 +133,24 @@ mod tests {
             ..this_process("test", Some("host-a"))
         };
         assert!(local_alive(&other, "host-a"));
+    }
+
+    #[test]
+    fn another_hosts_holder_lives_by_its_heartbeat() {
+        let other = Holder {
+            host: "host-b".into(),
+            pid: u32::MAX,
+            heartbeat: 1000,
+            ..this_process("test", Some("host-a"))
+        };
+        assert!(alive(&other, "host-a", 1030, 30));
+        assert!(!alive(&other, "host-a", 1031, 30));
+        // This host's own holders are judged by their process, not a beat.
+        let me = Holder {
+            heartbeat: 0,
+            ..this_process("test", Some("host-a"))
+        };
+        assert!(alive(&me, "host-a", i64::MAX, 30));
     }
 
     #[test]

@@ -25,9 +25,9 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::{
-    check_segment, normalized, now, Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,
-    LeaseEvent, Mode, MoverKind, Object, Place, Schedule, SegmentRecord, Store, StoreError,
-    StreamEvent, Target, Timestamp,
+    check_segment, normalized, now, Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder,
+    HolderId, Job, JobId, Lease, LeaseEvent, Mode, MoverKind, Object, Place, Schedule,
+    SegmentRecord, Store, StoreError, StreamEvent, Target, Timestamp,
 };
 
 /// How long a process waits for another's write before giving up. Writes
@@ -169,6 +169,12 @@ pub const MIGRATIONS: &[&str] = &[
         value   TEXT NOT NULL
     );
     INSERT INTO catalog_meta (key, value) VALUES ('id', lower(hex(randomblob(16))));
+    "#,
+    // 3: heartbeats, as PostgreSQL's catalog has them (a holder judged by
+    // its heartbeat where its process cannot be seen).
+    r#"
+    ALTER TABLE holders ADD COLUMN heartbeat INTEGER NOT NULL DEFAULT 0;
+    UPDATE holders SET heartbeat = since;
     "#,
 ];
 
@@ -437,7 +443,7 @@ fn required<T>(col: &str, v: Option<T>) -> rusqlite::Result<T> {
 
 // ---- rows
 
-const HOLDER_COLS: &str = "id, host, pid, pid_start, since, purpose";
+const HOLDER_COLS: &str = "id, host, pid, pid_start, since, purpose, heartbeat";
 
 fn holder_row(row: &Row<'_>) -> rusqlite::Result<Holder> {
     Ok(Holder {
@@ -447,6 +453,7 @@ fn holder_row(row: &Row<'_>) -> rusqlite::Result<Holder> {
         pid_start: row.get("pid_start")?,
         since: row.get("since")?,
         purpose: row.get("purpose")?,
+        heartbeat: row.get("heartbeat")?,
     })
 }
 
@@ -819,21 +826,24 @@ impl Store for SqliteStore {
 
     fn register(&self, holder: &Holder) -> Result<Holder, StoreError> {
         let loc = &self.location;
+        let beat = now();
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO holders (host, pid, pid_start, since, purpose) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO holders (host, pid, pid_start, since, purpose, heartbeat) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     holder.host,
                     holder.pid,
                     holder.pid_start,
                     holder.since,
-                    holder.purpose
+                    holder.purpose,
+                    beat
                 ],
             )
             .at(loc)?;
             Ok(Holder {
                 id: tx.last_insert_rowid(),
+                heartbeat: beat,
                 ..holder.clone()
             })
         })
@@ -845,7 +855,7 @@ impl Store for SqliteStore {
             let mut st = tx
                 .prepare(
                     "SELECT l.resource, l.stream, l.exclusive, l.since AS lease_since, \
-                     h.id, h.host, h.pid, h.pid_start, h.since, h.purpose \
+                     h.id, h.host, h.pid, h.pid_start, h.since, h.purpose, h.heartbeat \
                      FROM leases l JOIN holders h ON h.id = l.holder \
                      ORDER BY l.resource, h.id, l.stream",
                 )
@@ -1049,6 +1059,38 @@ impl Store for SqliteStore {
                 })
                 .at(loc)?;
             rows.collect::<rusqlite::Result<_>>().at(loc)
+        })
+    }
+
+    fn heartbeat(&self, holder: HolderId) -> Result<(), StoreError> {
+        let loc = &self.location;
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE holders SET heartbeat = ?2 WHERE id = ?1 AND ended IS NULL",
+                    params![holder, now()],
+                )
+                .at(loc)?;
+            if n == 1 {
+                return Ok(());
+            }
+            let ended = tx
+                .query_row(
+                    &format!("SELECT {HOLDER_COLS}, ended_how FROM holders WHERE id = ?1"),
+                    [holder],
+                    |r| Ok((holder_row(r)?, r.get::<_, Option<String>>("ended_how")?)),
+                )
+                .optional()
+                .at(loc)?;
+            match ended {
+                Some((h, how)) => Err(StoreError::Released {
+                    holder: Box::new(h),
+                    how: how.unwrap_or_else(|| "ended".into()),
+                }),
+                None => Err(StoreError::Invalid(format!(
+                    "there is no holder {holder} to beat for"
+                ))),
+            }
         })
     }
 

@@ -46,6 +46,7 @@ fn holder(purpose: &str, pid: u32) -> Holder {
         pid_start: 1000 + u64::from(pid),
         since: T0,
         purpose: purpose.into(),
+        heartbeat: T0,
     }
 }
 
@@ -137,6 +138,7 @@ on_both!(register_assigns_ids, |store| {
         a,
         Holder {
             id: a.id,
+            heartbeat: a.heartbeat,
             ..holder("backup 1", 100)
         }
     );
@@ -687,4 +689,47 @@ on_both!(tapes_in_use_are_the_barcodes_of_kept_segments, |store| {
         store.tapes_in_use().expect("tapes"),
         ["SEG001L6", "SEG002L6"]
     );
+});
+
+on_both!(heartbeats_and_a_holder_reaped_for_want_of_them, |store| {
+    let a = store.register(&holder("backup 1", 100)).expect("register");
+    assert!(a.heartbeat >= now() - 60, "registering is a heartbeat");
+    store.claim(a.id, &[excl("drive0", 0)]).expect("claim");
+    store.heartbeat(a.id).expect("beat");
+    let beat = store.leases().expect("leases")[0].holder.heartbeat;
+    assert!(beat >= a.heartbeat);
+    // Judged from another host, 100 s later, with a 30 s limit: dead.
+    let later = now() + 100;
+    let reaped = store
+        .reap(&|h| crate::catalog::process::alive(h, "host-b", later, 30))
+        .expect("reap");
+    assert_eq!(reaped.len(), 1);
+    assert_eq!(
+        (reaped[0].0.id, reaped[0].1.clone()),
+        (a.id, vec!["drive0".to_string()])
+    );
+    assert!(store.leases().expect("leases").is_empty());
+    // The holder learns it at its next beat, and claims no more.
+    match store.heartbeat(a.id) {
+        Err(StoreError::Released { holder, how }) => {
+            assert_eq!((holder.id, how.as_str()), (a.id, "died"));
+        }
+        other => panic!("a reaped holder's beat: {other:?}"),
+    }
+    assert!(store.claim(a.id, &[excl("drive0", 0)]).is_err());
+    assert!(matches!(
+        store.heartbeat(a.id + 1000),
+        Err(StoreError::Invalid(_))
+    ));
+    // A recent beat is alive from anywhere.
+    let b = store.register(&holder("backup 2", 101)).expect("register");
+    let none = store
+        .reap(&|h| crate::catalog::process::alive(h, "host-b", now(), 30))
+        .expect("reap");
+    assert!(none.is_empty(), "{none:?}");
+    store.unregister(b.id).expect("unregister");
+    match store.heartbeat(b.id) {
+        Err(StoreError::Released { how, .. }) => assert_eq!(how, "unregistered"),
+        other => panic!("an unregistered holder's beat: {other:?}"),
+    }
 });

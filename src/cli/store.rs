@@ -27,7 +27,9 @@ pub fn failed(e: StoreError) -> Failed {
 pub fn code(e: &StoreError) -> u8 {
     match e {
         StoreError::Backend { .. } | StoreError::TooNew { .. } => exit::FILE_ERROR,
-        StoreError::Taken { .. } | StoreError::InProgress { .. } => exit::BUSY,
+        StoreError::Taken { .. } | StoreError::InProgress { .. } | StoreError::Released { .. } => {
+            exit::BUSY
+        }
         StoreError::BadUrl { .. }
         | StoreError::NoSuchBackup { .. }
         | StoreError::NoSuchJob(_)

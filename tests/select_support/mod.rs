@@ -140,6 +140,16 @@ impl Store for MemStore {
         Ok(self.inner.lock().unwrap().leases.clone())
     }
 
+    fn heartbeat(&self, holder: HolderId) -> Result<(), StoreError> {
+        let mut i = self.inner.lock().unwrap();
+        let h = i
+            .holders
+            .get_mut(&holder)
+            .ok_or_else(|| StoreError::Invalid(format!("holder {holder} is not registered")))?;
+        h.heartbeat = segcopy::catalog::now();
+        Ok(())
+    }
+
     fn claim(&self, holder: HolderId, claims: &[Claim]) -> Result<(), StoreError> {
         let ambush = {
             let mut i = self.inner.lock().unwrap();

@@ -20,6 +20,7 @@ fn holder(purpose: &str, pid: u32) -> Holder {
         pid_start: 1000 + u64::from(pid),
         since: T0,
         purpose: purpose.into(),
+        heartbeat: T0,
     }
 }
 
@@ -134,25 +135,11 @@ fn a_file_that_is_not_sqlite_is_a_backend_error() {
 
 // ---- inventory state
 
-
 // ---- leases
-
-
-
-
-
-
-
-
-
 
 // ---- jobs
 
-
 // ---- backups
-
-
-
 
 #[test]
 fn a_segment_record_survives_a_reopen() {
@@ -178,10 +165,6 @@ fn a_segment_record_survives_a_reopen() {
     let store = SqliteStore::open(&path).expect("reopen");
     assert_eq!(store.backup(id).expect("detail").segments, [record]);
 }
-
-
-
-
 
 #[test]
 fn places_and_enums_are_readable_columns() {
