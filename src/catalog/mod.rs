@@ -161,10 +161,14 @@ pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
     Ok(Box::new(sqlite::SqliteStore::open(Path::new(path))?))
 }
 
-/// The catalog used when none is named: `catalog.sqlite` in the site's
-/// state directory when `site` keeps one, else in
-/// `$XDG_STATE_HOME/segcopy/`, else in `~/.local/state/segcopy/`.
+/// The catalog used when none is named: the site's `catalog = …`, else
+/// `catalog.sqlite` in the site's state directory when `site` keeps one,
+/// else in `$XDG_STATE_HOME/segcopy/`, else in `~/.local/state/segcopy/`.
 pub fn default_url(site: Option<&crate::site::Site>) -> Result<String, StoreError> {
+    // The site's own catalog (`catalog = "postgres://…"` in [site]) first.
+    if let Some(url) = site.and_then(|s| s.site.catalog.as_ref()) {
+        return Ok(url.get_ref().clone());
+    }
     let env = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())
@@ -805,6 +809,22 @@ mod tests {
             default_url(Some(&memory)).ok(),
             Some("sqlite:/srv/catalog.sqlite".to_string())
         );
+        let shared = crate::site::Site::parse(
+            Path::new("/srv/p.toml"),
+            "[site]\ncatalog = \"postgres://seg@db/cat\"\n",
+        )
+        .expect("site");
+        assert_eq!(
+            default_url(Some(&shared)).expect("url"),
+            "postgres://seg@db/cat"
+        );
+        let e = crate::site::Site::parse(
+            Path::new("/srv/q.toml"),
+            "[site]\ncatalog = \"mysql://x\"\n",
+        )
+        .err()
+        .expect("refused");
+        assert_eq!((e.line, e.field.as_str()), (2, "site.catalog"), "{e}");
     }
 
     #[test]

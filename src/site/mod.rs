@@ -14,6 +14,7 @@
 //! name = "two-path"
 //! state_dir = "state"            # relative to the file; "memory": nothing kept
 //! failures_per_tib = 0.5         # what `segcopy bench --recommend` assumes
+//! catalog = "postgres://segcopy@db.example/segcopy"   # default: sqlite in state_dir
 //!
 //! [[switch]]
 //! name = "sw0"
@@ -162,6 +163,12 @@ pub struct SiteSection {
     /// when not told (a rate the site has seen; 1 if absent).
     #[serde(default)]
     pub failures_per_tib: Option<Spanned<f64>>,
+    /// The catalog every command of this site uses unless `--catalog`
+    /// says otherwise: `sqlite:PATH` or `postgres://USER@HOST/DATABASE`
+    /// (several backup servers sharing one). Absent: `catalog.sqlite` in
+    /// the state directory.
+    #[serde(default)]
+    pub catalog: Option<Spanned<String>>,
 }
 
 /// How a simulated disk keeps its blocks.
@@ -715,6 +722,19 @@ impl Site {
     }
 
     fn check(&self) -> Result<(), SiteError> {
+        if let Some(c) = &self.site.catalog {
+            let u = c.get_ref();
+            let known = ["sqlite:", "postgres://", "postgresql://"]
+                .iter()
+                .any(|p| u.starts_with(p) && u.len() > p.len());
+            if !known {
+                return self.err(
+                    c.span(),
+                    "site.catalog".into(),
+                    format!("{u:?} is not a catalog segcopy can open: use \"sqlite:PATH\" or \"postgres://USER@HOST/DATABASE\""),
+                );
+            }
+        }
         if let Some(r) = &self.site.failures_per_tib {
             let v = *r.get_ref();
             if !v.is_finite() || v < 0.0 {
