@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub mod heartbeat;
 pub mod job;
 pub mod pg_server;
 pub mod postgres;
