@@ -823,8 +823,7 @@ mod tests {
             Path::new("/srv/q.toml"),
             "[site]\ncatalog = \"mysql://x\"\n",
         )
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         assert_eq!((e.line, e.field.as_str()), (2, "site.catalog"), "{e}");
     }
 
