@@ -11,6 +11,13 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// How often a working holder beats.
+pub const EVERY: Duration = Duration::from_secs(10);
+
+/// How long a holder on another host may go without a beat before the
+/// next securing run takes back what it holds (six beats missed).
+pub const LIMIT: Duration = Duration::from_secs(60);
+
 use super::{
     Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,
     LeaseEvent, SegmentRecord, Store, StoreError, StreamEvent, Timestamp,

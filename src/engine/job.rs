@@ -199,33 +199,26 @@ fn run_or_resume(
         warn!("{s}");
     }
     let streams = streams(site, &secured);
-    let result = match resume {
-        None => backup::run_checked(
-            opener,
-            store,
-            req,
-            checked,
-            &streams,
-            Begin::New {
-                holder: Some(secured.holder.id),
-            },
-            observer,
-        ),
-        Some(id) => store
-            .resume_backup(id, secured.holder.id)
-            .map_err(BackupError::from)
-            .and_then(|d| {
-                backup::run_checked(
-                    opener,
-                    store,
-                    req,
-                    checked,
-                    &streams,
-                    Begin::Resume(&d),
-                    observer,
-                )
-            }),
-    };
+    // The holder beats while the backup runs: another host sharing the
+    // catalog judges it by that, and a holder released meanwhile records
+    // nothing more.
+    let result = crate::catalog::heartbeat::beating(
+        store,
+        secured.holder.id,
+        crate::catalog::heartbeat::EVERY,
+        |store| {
+            run_streams(
+                opener,
+                store,
+                req,
+                checked,
+                &streams,
+                resume,
+                secured.holder.id,
+                observer,
+            )
+        },
+    );
     let released = select::release(inventory, store, &secured);
     if let Err(e) = store.unregister(secured.holder.id) {
         warn!(
@@ -236,4 +229,45 @@ fn run_or_resume(
     let outcome = result?;
     released?;
     Ok(Ran { secured, outcome })
+}
+
+/// The backup itself, on secured streams: begun anew, or resumed.
+#[allow(clippy::too_many_arguments)]
+fn run_streams(
+    opener: &dyn Opener,
+    store: &dyn Store,
+    req: &BackupRequest,
+    checked: backup::Checked,
+    streams: &[backup::StreamSpec],
+    resume: Option<BackupId>,
+    holder: crate::catalog::HolderId,
+    observer: &dyn Observer,
+) -> Result<BackupOutcome, BackupError> {
+    match resume {
+        None => backup::run_checked(
+            opener,
+            store,
+            req,
+            checked,
+            streams,
+            Begin::New {
+                holder: Some(holder),
+            },
+            observer,
+        ),
+        Some(id) => store
+            .resume_backup(id, holder)
+            .map_err(BackupError::from)
+            .and_then(|d| {
+                backup::run_checked(
+                    opener,
+                    store,
+                    req,
+                    checked,
+                    streams,
+                    Begin::Resume(&d),
+                    observer,
+                )
+            }),
+    }
 }

@@ -298,19 +298,27 @@ pub fn run(
         verified: 0,
         missing,
     };
-    let ctx = Ctx {
-        site,
-        inventory,
-        opener,
+    // The holder beats while the restore runs (see catalog::heartbeat).
+    let result = crate::catalog::heartbeat::beating(
         store,
-        req,
-        observer,
-        holder: &holder,
-        object: &object,
-        target_t: t.as_ref(),
-        target: &target,
-    };
-    let result = ctx.restore_runs(&segs, &mut outcome);
+        holder.id,
+        crate::catalog::heartbeat::EVERY,
+        |store| {
+            let ctx = Ctx {
+                site,
+                inventory,
+                opener,
+                store,
+                req,
+                observer,
+                holder: &holder,
+                object: &object,
+                target_t: t.as_ref(),
+                target: &target,
+            };
+            ctx.restore_runs(&segs, &mut outcome)
+        },
+    );
     if let Err(e) = store.unregister(holder.id) {
         warn!("the catalog could not forget holder {}: {e}", holder.id);
     }

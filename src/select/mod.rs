@@ -233,15 +233,28 @@ impl SelectError {
     }
 }
 
-/// Releases the leases of holders on `holder`'s host whose process died.
+/// Releases the leases of dead holders: on `holder`'s host, those whose
+/// process is gone; on other hosts (a shared catalog), those that have not
+/// beaten for [`crate::catalog::heartbeat::LIMIT`].
 fn reap(store: &dyn Store, holder: &Holder) -> Result<(), StoreError> {
     let host = holder.host.clone();
-    let gone = store.reap(&|h: &Holder| crate::catalog::local_alive(h, &host))?;
+    let now = crate::catalog::now();
+    let limit = crate::catalog::heartbeat::LIMIT.as_secs() as i64;
+    let gone = store.reap(&|h: &Holder| crate::catalog::process::alive(h, &host, now, limit))?;
     for (h, held) in gone {
-        log::warn!(
-            "released what {h} held ({}): its process is gone",
-            held.join(", ")
-        );
+        if h.host == host {
+            log::warn!(
+                "released what {h} held ({}): its process is gone",
+                held.join(", ")
+            );
+        } else {
+            log::warn!(
+                "released what {h} held ({}): host {} has not said it lives for {} s (the limit is {limit} s)",
+                held.join(", "),
+                h.host,
+                now.saturating_sub(h.heartbeat)
+            );
+        }
     }
     Ok(())
 }
