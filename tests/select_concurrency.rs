@@ -208,7 +208,8 @@ fn a_dead_holders_leases_are_reaped_on_the_next_run() {
         store
             .claim(dead.id, &[claim("cm0"), claim("drive0"), claim("SEG001L6")])
             .unwrap();
-        // A holder on another host cannot be checked from here: it stays.
+        // A holder on another host cannot be checked from here: it is
+        // judged by its heartbeat, and it registered (beat) just now.
         store.claim(elsewhere.id, &[claim("SEG004L6")]).unwrap();
         assert!(!process::local_alive(&dead, &here));
         assert!(process::local_alive(&elsewhere, &here));

@@ -128,8 +128,10 @@ impl Store for MemStore {
     fn register(&self, holder: &Holder) -> Result<Holder, StoreError> {
         let mut i = self.inner.lock().unwrap();
         i.next += 1;
+        // Registering is a heartbeat, as in the real stores.
         let h = Holder {
             id: i.next,
+            heartbeat: segcopy::catalog::now(),
             ..holder.clone()
         };
         i.holders.insert(h.id, h.clone());
