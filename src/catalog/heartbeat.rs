@@ -11,12 +11,17 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// How often a working holder beats.
-pub const EVERY: Duration = Duration::from_secs(10);
-
 /// How long a holder on another host may go without a beat before the
-/// next securing run takes back what it holds (six beats missed).
+/// next securing run takes back what it holds, unless the site says
+/// otherwise (`[site] lease_limit`).
 pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// How often a working holder beats when a silent one loses its leases
+/// after `limit`: six times in that time, so that a slow catalog or a
+/// busy host misses several beats before it counts as dead.
+pub fn every(limit: Duration) -> Duration {
+    limit / 6
+}
 
 use super::{
     Backup, BackupDetail, BackupId, BackupStatus, Claim, Holder, HolderId, Job, JobId, Lease,

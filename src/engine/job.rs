@@ -205,7 +205,7 @@ fn run_or_resume(
     let result = crate::catalog::heartbeat::beating(
         store,
         secured.holder.id,
-        crate::catalog::heartbeat::EVERY,
+        crate::catalog::heartbeat::every(inventory.lease_limit()),
         |store| {
             run_streams(
                 opener,

@@ -193,6 +193,9 @@ pub struct Inventory {
     drives: BTreeMap<String, Vec<String>>,
     /// Library → its cartridges' barcodes, sorted.
     tapes: BTreeMap<String, Vec<String>>,
+    /// How long a holder on another host keeps its leases without a
+    /// heartbeat (`[site] lease_limit`).
+    lease_limit: std::time::Duration,
 }
 
 impl Inventory {
@@ -205,6 +208,13 @@ impl Inventory {
             graph: BTreeMap::new(),
             drives: BTreeMap::new(),
             tapes: BTreeMap::new(),
+            lease_limit: site
+                .site
+                .lease_limit
+                .as_ref()
+                .map_or(crate::catalog::heartbeat::LIMIT, |l| {
+                    std::time::Duration::from_secs(*l.get_ref())
+                }),
         };
         let mut cabled: Vec<(&str, &[toml::Spanned<String>])> = Vec::new();
         for d in &site.disk {
@@ -352,6 +362,13 @@ impl Inventory {
     /// The resource of that name.
     pub fn get(&self, name: &str) -> Option<&Resource> {
         self.index.get(name).map(|&i| &self.resources[i])
+    }
+
+    /// How long a holder on another host keeps its leases without a
+    /// heartbeat before securing takes them back (`[site] lease_limit`,
+    /// default [`crate::catalog::heartbeat::LIMIT`]).
+    pub fn lease_limit(&self) -> std::time::Duration {
+        self.lease_limit
     }
 
     /// Every resource's name, in [`Inventory::resources`] order.

@@ -302,7 +302,7 @@ pub fn run(
     let result = crate::catalog::heartbeat::beating(
         store,
         holder.id,
-        crate::catalog::heartbeat::EVERY,
+        crate::catalog::heartbeat::every(inventory.lease_limit()),
         |store| {
             let ctx = Ctx {
                 site,

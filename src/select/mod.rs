@@ -235,11 +235,11 @@ impl SelectError {
 
 /// Releases the leases of dead holders: on `holder`'s host, those whose
 /// process is gone; on other hosts (a shared catalog), those that have not
-/// beaten for [`crate::catalog::heartbeat::LIMIT`].
-fn reap(store: &dyn Store, holder: &Holder) -> Result<(), StoreError> {
+/// beaten for the site's lease limit ([`Inventory::lease_limit`]).
+fn reap(inv: &Inventory, store: &dyn Store, holder: &Holder) -> Result<(), StoreError> {
     let host = holder.host.clone();
     let now = crate::catalog::now();
-    let limit = crate::catalog::heartbeat::LIMIT.as_secs() as i64;
+    let limit = inv.lease_limit().as_secs() as i64;
     let gone = store.reap(&|h: &Holder| crate::catalog::process::alive(h, &host, now, limit))?;
     for (h, held) in gone {
         if h.host == host {
@@ -589,11 +589,12 @@ fn secure_with(
 /// Runs `f` for a holder registered if need be; if `f` fails, a holder
 /// registered here is unregistered again.
 fn as_holder(
+    inv: &Inventory,
     store: &dyn Store,
     holder: &Holder,
     f: impl FnOnce(&Holder) -> Result<Secured, SelectError>,
 ) -> Result<Secured, SelectError> {
-    reap(store, holder)?;
+    reap(inv, store, holder)?;
     let (holder, registered) = register(store, holder)?;
     let result = f(&holder);
     if result.is_err() && registered {
@@ -619,7 +620,7 @@ pub fn secure(
     if req.streams == 0 {
         return Err(SelectError::NoStreams);
     }
-    as_holder(store, holder, |h| {
+    as_holder(inv, store, holder, |h| {
         secure_with(inv, store, h, &req.source, false, &|now, kept| {
             plan_backup(now, h.id, req, kept)
         })
@@ -637,7 +638,7 @@ pub fn secure_restore(
     holder: &Holder,
     req: &RestoreRequest,
 ) -> Result<Secured, SelectError> {
-    as_holder(store, holder, |h| {
+    as_holder(inv, store, holder, |h| {
         secure_with(inv, store, h, &req.target, true, &|now, _| {
             plan_restore(now, h.id, req)
         })

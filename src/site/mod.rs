@@ -15,6 +15,7 @@
 //! state_dir = "state"            # relative to the file; "memory": nothing kept
 //! failures_per_tib = 0.5         # what `segcopy bench --recommend` assumes
 //! catalog = "postgres://segcopy@db.example/segcopy"   # default: sqlite in state_dir
+//! lease_limit = 60               # s a silent host keeps its leases (shared catalog)
 //!
 //! [[switch]]
 //! name = "sw0"
@@ -169,6 +170,11 @@ pub struct SiteSection {
     /// the state directory.
     #[serde(default)]
     pub catalog: Option<Spanned<String>>,
+    /// Seconds a holder on another host may go without a heartbeat before
+    /// the next securing run takes back what it holds (a shared catalog);
+    /// a working holder beats six times in that time. Default 60.
+    #[serde(default)]
+    pub lease_limit: Option<Spanned<u64>>,
 }
 
 /// How a simulated disk keeps its blocks.
@@ -735,6 +741,16 @@ impl Site {
                 );
             }
         }
+        if let Some(l) = &self.site.lease_limit {
+            let v = *l.get_ref();
+            if !(2..=86_400).contains(&v) {
+                return self.err(
+                    l.span(),
+                    "site.lease_limit".into(),
+                    format!("{v} is not a lease limit: give the seconds a silent host keeps its leases, 2 to 86400 (the default is 60)"),
+                );
+            }
+        }
         if let Some(r) = &self.site.failures_per_tib {
             let v = *r.get_ref();
             if !v.is_finite() || v < 0.0 {
@@ -1269,6 +1285,26 @@ mod tests {
             crate::units::parse_size("8 MiB"),
             Ok(with("\"8 MiB\"").unwrap())
         );
+    }
+
+    #[test]
+    fn the_lease_limit_is_seconds_within_reason() {
+        let with = |v: &str| {
+            Site::parse(
+                Path::new("l.toml"),
+                &format!("[site]\nstate_dir = \"memory\"\nlease_limit = {v}\n"),
+            )
+        };
+        let inv = |s: &Site| crate::inventory::Inventory::from_site(s).lease_limit();
+        assert_eq!(inv(&with("5").unwrap()), std::time::Duration::from_secs(5));
+        let default = Site::parse(Path::new("l.toml"), "[site]\nstate_dir = \"memory\"\n").unwrap();
+        assert_eq!(inv(&default), crate::catalog::heartbeat::LIMIT);
+        for bad in ["0", "1", "86401"] {
+            let e = with(bad).unwrap_err();
+            assert_eq!((e.line, e.field.as_str()), (3, "site.lease_limit"), "{e}");
+            assert!(e.message.contains("is not a lease limit"), "{e}");
+        }
+        assert_eq!(with("\"60 s\"").unwrap_err().line, 3);
     }
 
     #[test]
