@@ -19,6 +19,7 @@ pub mod commands;
 pub mod discover;
 pub mod fault;
 pub mod in_use;
+pub mod san;
 pub mod tape;
 
 /// Why a command got no SCSI answer.
@@ -52,6 +53,15 @@ pub enum TransportError {
         device: String,
         /// Why.
         reason: &'static str,
+    },
+    /// The shared simulated SAN's server could not be reached or could
+    /// not run the command ([`san`]).
+    #[error("{device}: {why}")]
+    San {
+        /// The device's name.
+        device: String,
+        /// Why, in words.
+        why: String,
     },
     /// The kernel refused a data phase longer than the node's limit.
     #[error("{device}: the kernel refused a transfer of {bytes} bytes in one command; this node takes {max} for certain (the queue's max_sectors, and sg's scatter-gather table in pages); segcopy splits its own block reads and writes, so this was one tape record that large: use smaller records")]

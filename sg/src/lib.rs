@@ -210,6 +210,35 @@ impl HostStatus {
         }
     }
 
+    /// The raw `host_status` value ([`HostStatus::from_raw`] inverted).
+    pub fn to_raw(self) -> u16 {
+        use HostStatus::*;
+        match self {
+            Ok => 0x00,
+            NoConnect => 0x01,
+            BusBusy => 0x02,
+            TimeOut => 0x03,
+            BadTarget => 0x04,
+            Abort => 0x05,
+            Parity => 0x06,
+            Error => 0x07,
+            Reset => 0x08,
+            BadIntr => 0x09,
+            Passthrough => 0x0a,
+            SoftError => 0x0b,
+            ImmRetry => 0x0c,
+            Requeue => 0x0d,
+            TransportDisrupted => 0x0e,
+            TransportFailfast => 0x0f,
+            TargetFailure => 0x10,
+            NexusFailure => 0x11,
+            AllocFailure => 0x12,
+            MediumError => 0x13,
+            TransportMarginal => 0x14,
+            Unknown(v) => v,
+        }
+    }
+
     /// The kernel's name for the status.
     pub fn name(self) -> &'static str {
         use HostStatus::*;
@@ -280,6 +309,23 @@ impl DriverStatus {
             7 => Hard,
             8 => Sense,
             other => Unknown(other),
+        }
+    }
+
+    /// The raw low nibble ([`DriverStatus::from_raw`] inverted).
+    pub fn to_raw(self) -> u16 {
+        use DriverStatus::*;
+        match self {
+            Ok => 0,
+            Busy => 1,
+            Soft => 2,
+            Media => 3,
+            Error => 4,
+            Invalid => 5,
+            Timeout => 6,
+            Hard => 7,
+            Sense => 8,
+            Unknown(v) => u16::from(v),
         }
     }
 
@@ -680,6 +726,16 @@ fn page_size() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_and_driver_statuses_round_trip_through_their_raw_values() {
+        for v in 0..=0x20u16 {
+            assert_eq!(HostStatus::from_raw(v).to_raw(), v);
+        }
+        for v in 0..=0x0fu16 {
+            assert_eq!(DriverStatus::from_raw(v).to_raw(), v);
+        }
+    }
 
     #[test]
     fn page_size_is_a_power_of_two() {

@@ -116,6 +116,9 @@ pub struct Outcome {
     segments: Vec<SegmentOut>,
     maps: Vec<segcopy::engine::backup::MapWritten>,
     sharing: Vec<String>,
+    /// How long securing the streams took, in ms, and in how many claims.
+    secure_ms: u128,
+    secure_attempts: u32,
 }
 
 /// The outcome of a run, for JSON; `d` is the backup as the catalog
@@ -170,6 +173,8 @@ pub fn outcome(ran: &Ran, d: &BackupDetail) -> Outcome {
             .collect(),
         maps: ran.outcome.maps.clone(),
         sharing: ran.secured.sharing.clone(),
+        secure_ms: ran.secured.took.as_millis(),
+        secure_attempts: ran.secured.attempts,
     }
 }
 
@@ -323,6 +328,14 @@ pub fn summary(ran: &Ran, d: &BackupDetail) -> String {
         d.backup.object.source,
         d.backup.object.lba,
         d.backup.object.blocks
+    );
+    let n = ran.secured.subsystems.len();
+    s += &format!(
+        "  secured {n} stream{} in {} ms ({} claim{})\n",
+        if n == 1 { "" } else { "s" },
+        ran.secured.took.as_millis(),
+        ran.secured.attempts,
+        if ran.secured.attempts == 1 { "" } else { "s" }
     );
     for f in &o.failovers {
         s += &match (d.backup.mode, f.to_stream) {

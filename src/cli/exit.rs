@@ -64,6 +64,7 @@ pub fn for_transport(e: &TransportError) -> u8 {
         TransportError::Sg(sg::SgError::ImpossibleReply { .. }) => MALFORMED,
         TransportError::Sg(_) => FILE_ERROR,
         TransportError::Gone { .. } => OTHER,
+        TransportError::San { .. } => FILE_ERROR,
         TransportError::Rejected { .. } | TransportError::TooLong { .. } => SYNTAX,
         TransportError::Injected { .. } => OTHER,
     }

@@ -46,6 +46,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     catalog: Option<String>,
 
+    /// Reach the site's simulated devices through the server on this Unix
+    /// socket (`segcopy --site FILE serve --fabric unix --socket PATH`),
+    /// as one of several hosts sharing one simulated SAN.
+    #[arg(long, global = true, value_name = "PATH", requires = "site")]
+    san: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -208,7 +214,7 @@ pub fn main() -> ExitCode {
         .format_target(false)
         .init();
     if let Some(path) = &cli.site {
-        match site::load(path) {
+        match site::load(path, cli.san.as_deref()) {
             Ok(loaded) => site::set(loaded),
             Err(f) => {
                 eprintln!("segcopy: {}", f.message);

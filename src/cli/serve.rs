@@ -16,6 +16,10 @@ pub enum FabricArg {
     Loop,
     /// LIO's iSCSI target, for initiators elsewhere (or on this host).
     Iscsi,
+    /// A Unix socket (--socket), for segcopy processes of this host that
+    /// share the simulated SAN (`segcopy --san PATH …`), each posing as a
+    /// backup server; needs no root and no kernel module.
+    Unix,
 }
 
 /// Arguments of `serve`.
@@ -27,6 +31,9 @@ pub struct Args {
     /// The iSCSI portal (address:port) to listen on.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:3260")]
     iscsi_portal: String,
+    /// The socket of `--fabric unix`.
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
     /// Let the iSCSI portal listen on an address other than loopback: any
     /// initiator that reaches it may then read and write the devices (no
     /// authentication).
@@ -69,7 +76,14 @@ pub fn run(a: Args) -> Result<(), Failed> {
             "segcopy serve needs --site FILE: it serves that site's simulated devices",
         ));
     };
+    if a.socket.is_some() && a.fabric != FabricArg::Unix {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            "--socket is the socket of --fabric unix; give --fabric unix with it",
+        ));
+    }
     let fabric = match a.fabric {
+        FabricArg::Unix => return serve_unix(a, loaded),
         FabricArg::Loop => Fabric::Loop,
         FabricArg::Iscsi => {
             if a.iscsi_portal.parse::<std::net::SocketAddr>().is_err() {
@@ -145,6 +159,34 @@ pub fn run(a: Args) -> Result<(), Failed> {
         "segcopy: stopped; {} commands served, at most {} in flight at once on one device",
         t.completed, t.most_in_flight
     );
+    Ok(())
+}
+
+/// `serve --fabric unix`.
+fn serve_unix(a: Args, loaded: &segcopy::site::Loaded) -> Result<(), Failed> {
+    let Some(socket) = a.socket else {
+        return Err(Failed::new(
+            exit::SYNTAX,
+            "--fabric unix needs --socket PATH: the socket the other segcopy processes reach the SAN on (--san PATH)",
+        ));
+    };
+    let json = a.json;
+    let shown = socket.clone();
+    let ready = move |names: &[String]| {
+        if json {
+            let _ = out_json(&serde_json::json!({ "socket": shown, "devices": names }));
+        } else {
+            out(&format!(
+                "serving {} on {}: {}\nother segcopy processes reach them with --san {}; Ctrl-C (or SIGTERM) stops serving.\n",
+                if names.len() == 1 { "1 device".to_string() } else { format!("{} devices", names.len()) },
+                shown.display(),
+                names.join(", "),
+                shown.display()
+            ));
+        }
+    };
+    let n = serve::san::run(loaded, &socket, &a.only, &ready).map_err(serve_failed)?;
+    eprintln!("segcopy: stopped; {n} commands served");
     Ok(())
 }
 

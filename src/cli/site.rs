@@ -10,9 +10,14 @@ use super::{exit, Failed};
 
 static SITE: OnceLock<Loaded> = OnceLock::new();
 
-/// Loads and builds a site file.
-pub fn load(path: &Path) -> Result<Loaded, Failed> {
-    Loaded::load(path).map_err(|e| Failed::new(exit::SYNTAX, e.to_string()))
+/// Loads and builds a site file; with `san`, its simulated devices are
+/// those the server on that socket serves.
+pub fn load(path: &Path, san: Option<&Path>) -> Result<Loaded, Failed> {
+    match san {
+        Some(socket) => Loaded::through_san(path, socket),
+        None => Loaded::load(path),
+    }
+    .map_err(|e| Failed::new(exit::SYNTAX, e.to_string()))
 }
 
 /// Makes `site` the site of this run.

@@ -82,6 +82,8 @@ fn transport(e: &TransportError) -> Verdict {
         // EIO and friends from SG_IO: the path to the device failed.
         TransportError::Sg(_) => v(Action::Failover, "the path to the device failed"),
         TransportError::Gone { .. } => v(Action::Failover, "the device is gone"),
+        // The shared SAN's server is out of reach: the path failed.
+        TransportError::San { .. } => v(Action::Failover, "the path to the SAN's server failed"),
         // This node's limit, not the device's: another path may take it.
         TransportError::TooLong { .. } => v(
             Action::Failover,

@@ -133,6 +133,12 @@ pub struct Secured {
     pub sharing: Vec<String>,
     /// Every resource claimed, for [`release`].
     pub resources: Vec<String>,
+    /// How long securing took, from its first look at the catalog to the
+    /// claim that held (under contention: lost races, other hosts' row
+    /// locks).
+    pub took: std::time::Duration,
+    /// Claims tried: 1, or more after races lost to other holders.
+    pub attempts: u32,
 }
 
 /// Where a restore reads from.
@@ -541,6 +547,7 @@ fn secure_with(
     restore: bool,
     plan: Planner<'_>,
 ) -> Result<Secured, SelectError> {
+    let began = std::time::Instant::now();
     for attempt in 1..=ATTEMPTS {
         let mut now = inv.clone();
         now.load_state(store)?;
@@ -568,6 +575,8 @@ fn secure_with(
             sharing: plan::sharing(&now, &subsystems),
             subsystems,
             resources,
+            took: began.elapsed(),
+            attempts: attempt,
         };
         let hooks = zoning::hooks(&now, &secured.subsystems);
         for (i, h) in hooks.iter().enumerate() {

@@ -18,6 +18,7 @@
 pub mod configfs;
 pub mod handler;
 pub mod nodes;
+pub mod san;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -17,8 +17,12 @@ use crate::transport::{OpenFailed, Opener, SgTransport, Transport, TransportErro
 pub struct Loaded {
     /// The description.
     pub site: Site,
-    /// The simulated devices, and the fault plan.
+    /// The simulated devices, and the fault plan (empty when they are
+    /// reached through a SAN server: see [`Loaded::through_san`]).
     pub fabric: Arc<Fabric>,
+    /// The socket of the server that holds the simulated devices, when
+    /// this process is one of several hosts sharing them.
+    pub san: Option<std::path::PathBuf>,
 }
 
 /// Why a device of a site cannot be opened.
@@ -85,7 +89,28 @@ impl Loaded {
     pub fn load(path: &std::path::Path) -> Result<Loaded, SiteError> {
         let site = Site::load(path)?;
         let fabric = site.build_fabric()?;
-        Ok(Loaded { site, fabric })
+        Ok(Loaded {
+            site,
+            fabric,
+            san: None,
+        })
+    }
+
+    /// Reads and checks a site file whose simulated devices another
+    /// process serves on the Unix socket `socket` (`segcopy serve --fabric
+    /// unix`): they are opened through it, and nothing of their state is
+    /// touched here ([`crate::transport::san`]). Real devices are opened
+    /// as always.
+    pub fn through_san(
+        path: &std::path::Path,
+        socket: &std::path::Path,
+    ) -> Result<Loaded, SiteError> {
+        let site = Site::load(path)?;
+        Ok(Loaded {
+            site,
+            fabric: Arc::new(Fabric::new()),
+            san: Some(socket.to_path_buf()),
+        })
     }
 
     /// Opens `name`, a device of the site or a `/dev` path, behind the
@@ -104,9 +129,12 @@ impl Loaded {
                 self.check_designator(name, &path, &t)?;
                 Ok(Box::new(FaultInjector::new(t, plan, name)))
             }
-            Some(_) => match self.fabric.transport(name) {
-                Some(t) => Ok(Box::new(t)),
-                None => Err(OpenError::Unknown {
+            Some(_) => match (&self.san, self.fabric.transport(name)) {
+                (Some(socket), _) => Ok(Box::new(crate::transport::san::SanTransport::open(
+                    socket, name,
+                )?)),
+                (None, Some(t)) => Ok(Box::new(t)),
+                (None, None) => Err(OpenError::Unknown {
                     name: name.to_string(),
                     file: self.site.path.clone(),
                     known: self.site.device_names(),
