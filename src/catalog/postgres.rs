@@ -45,6 +45,8 @@ pub fn schema_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
+mod passfile;
+
 /// The advisory lock key migrations run under ("segcopy" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0073_6567_636f_7079;
 
@@ -626,10 +628,26 @@ impl PgStore {
     /// and brings its schema up to date.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         let location = redact(url);
-        let config: postgres::Config = url.parse().map_err(|e| StoreError::Backend {
+        let mut config: postgres::Config = url.parse().map_err(|e| StoreError::Backend {
             location: location.clone(),
             message: format!("not a PostgreSQL URL segcopy can use: {e}"),
         })?;
+        if config.get_password().is_none() {
+            let host = match config.get_hosts().first() {
+                Some(postgres::config::Host::Tcp(h)) => h.clone(),
+                _ => "localhost".to_string(),
+            };
+            let user = config.get_user().unwrap_or_default().to_string();
+            let wanted = passfile::Wanted {
+                host: &host,
+                port: config.get_ports().first().copied().unwrap_or(5432),
+                database: config.get_dbname().unwrap_or(&user),
+                user: &user,
+            };
+            if let Some(p) = passfile::lookup(&wanted) {
+                config.password(p);
+            }
+        }
         let client = config.connect(NoTls).map_err(|e| StoreError::Backend {
             location: location.clone(),
             message: format!("cannot connect: {}", pg_message(&e)),
