@@ -150,7 +150,7 @@ impl Shared {
     fn pattern(seed: u64, at: u64, len: usize) -> Vec<u8> {
         (0..len as u64)
             .map(|j| {
-                let x = (seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (at + j) / 8;
+                let x = (seed + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ ((at + j) / 8);
                 (x.wrapping_mul(0xbf58_476d_1ce4_e5b9) >> ((j % 8) * 8)) as u8
             })
             .collect()
@@ -225,8 +225,7 @@ impl Shared {
             .backups()
             .ok()?
             .into_iter()
-            .filter(|b| b.object.source == source)
-            .last()?;
+            .rfind(|b| b.object.source == source)?;
         Some((b.id, self.store.backup(b.id).ok()?.segments.len()))
     }
 }
@@ -468,7 +467,7 @@ fn a_host_that_loses_the_database_stops_and_another_host_resumes() {
         .spawn()
         .unwrap();
     let t0 = Instant::now();
-    while !san.recorded("big").is_some_and(|(_, n)| n >= 3) {
+    while san.recorded("big").is_none_or(|(_, n)| n < 3) {
         assert!(c.try_wait().unwrap().is_none(), "the backup ended too soon");
         assert!(
             t0.elapsed() < Duration::from_secs(120),
@@ -524,4 +523,61 @@ fn a_host_that_loses_the_database_stops_and_another_host_resumes() {
     assert!(out.contains(&format!("from segment {recorded}")), "{out}");
     assert!(san.restores_identical(id, "big", "bigr", BIG));
     no_resource_held_twice(&store, &san.inventory);
+}
+
+#[test]
+fn a_sqlite_catalog_migrated_to_postgres_restores_byte_identical() {
+    let Some(pg) =
+        TestServer::or_skip("a_sqlite_catalog_migrated_to_postgres_restores_byte_identical")
+    else {
+        return;
+    };
+    let san = Shared::start("multi-host-migrate", pg);
+    let sqlite = format!("sqlite:{}", san.dir.join("old.sqlite").display());
+    let old = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_segcopy"));
+        c.arg("--site")
+            .arg(&san.site)
+            .arg("--san")
+            .arg(&san.socket)
+            .args(args)
+            .stdin(Stdio::null());
+        words(&c.output().unwrap())
+    };
+    let (code, out) = old(&[
+        "--catalog",
+        &sqlite,
+        "backup",
+        "prod0",
+        "--to",
+        "tape",
+        "--streams",
+        "2",
+        "--segment-size",
+        "256KiB",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (id, _, _) = completed(&out).unwrap();
+    let (code, out) = old(&["catalog", "migrate", "--from", &sqlite, "--to", &san.url]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("moved 1 backup(s) (8 segment records"),
+        "{out}"
+    );
+    let before = segcopy::catalog::open(&sqlite).unwrap().backup(id).unwrap();
+    let after = san.store.backup(id).unwrap();
+    assert_eq!(before.segments, after.segments);
+    assert_eq!(
+        san.store.catalog_id().unwrap(),
+        segcopy::catalog::open(&sqlite)
+            .unwrap()
+            .catalog_id()
+            .unwrap()
+    );
+    // Restored through the PostgreSQL catalog, by another host.
+    assert!(san.restores_identical(id, "prod0", "restore0", SMALL));
+    // Once only: the new catalog is no longer empty.
+    let (code, out) = old(&["catalog", "migrate", "--from", &sqlite, "--to", &san.url]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("migrate into an empty catalog"), "{out}");
 }

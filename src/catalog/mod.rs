@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod heartbeat;
 pub mod job;
+pub mod migrate;
 pub mod pg_server;
 pub mod postgres;
 pub mod process;
@@ -740,6 +741,26 @@ pub trait Store: Send + Sync {
     /// created): written in every tape map, so a tape written through
     /// another catalog is told apart from one of this catalog.
     fn catalog_id(&self) -> Result<String, StoreError>;
+    /// Takes `id` as this catalog's identity, for a catalog that continues
+    /// another ([`migrate`]): refused unless this catalog holds no backup.
+    fn set_catalog_id(&self, id: &str) -> Result<(), StoreError> {
+        let _ = id;
+        Err(StoreError::Invalid(format!(
+            "{} cannot take another catalog's identity",
+            self.location()
+        )))
+    }
+}
+
+/// Whether `id` can be a catalog's identity (what [`Store::catalog_id`]
+/// makes: hex digits, at most 64).
+pub(crate) fn check_catalog_id(id: &str) -> Result<(), StoreError> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(StoreError::Invalid(format!(
+            "{id:?} is not a catalog identity (1 to 64 hex digits)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

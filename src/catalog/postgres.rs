@@ -1516,6 +1516,28 @@ impl Store for PgStore {
                 .try_get(0)?)
         })
     }
+
+    fn set_catalog_id(&self, id: &str) -> Result<(), StoreError> {
+        super::check_catalog_id(id)?;
+        let loc = self.location.clone();
+        self.write(|tx| {
+            tx.execute("LOCK TABLE backups IN SHARE MODE", &[])?;
+            let backups: i64 = tx
+                .query_one("SELECT COUNT(*) FROM backups", &[])?
+                .try_get(0)?;
+            if backups > 0 {
+                return Err(StoreError::Invalid(format!(
+                    "{loc} holds backups already: it cannot take another catalog's identity"
+                ))
+                .into());
+            }
+            tx.execute(
+                "UPDATE catalog_meta SET value = $1 WHERE key = 'id'",
+                &[&id],
+            )?;
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]

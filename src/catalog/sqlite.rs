@@ -1579,6 +1579,24 @@ impl Store for SqliteStore {
             .at(loc)
         })
     }
+
+    fn set_catalog_id(&self, id: &str) -> Result<(), StoreError> {
+        super::check_catalog_id(id)?;
+        let loc = &self.location;
+        self.write(|tx| {
+            let backups: i64 = tx
+                .query_row("SELECT COUNT(*) FROM backups", [], |r| r.get(0))
+                .at(loc)?;
+            if backups > 0 {
+                return Err(StoreError::Invalid(format!(
+                    "{loc} holds backups already: it cannot take another catalog's identity"
+                )));
+            }
+            tx.execute("UPDATE catalog_meta SET value = ?1 WHERE key = 'id'", [id])
+                .at(loc)?;
+            Ok(())
+        })
+    }
 }
 
 /// Whether `holder` is registered and has not ended.

@@ -733,3 +733,86 @@ on_both!(heartbeats_and_a_holder_reaped_for_want_of_them, |store| {
         other => panic!("an unregistered holder's beat: {other:?}"),
     }
 });
+
+on_both!(a_catalog_migrates_whole_into_an_empty_one, |store| {
+    let from = crate::catalog::sqlite::SqliteStore::memory().expect("memory");
+    // Two jobs, the second the one the sample backup ran for.
+    let unused = from.add_job(&job("weekly")).expect("job");
+    let nightly = from.add_job(&job("nightly")).expect("job");
+    let mut failover = failover_detail();
+    failover.backup.job = Some(nightly);
+    from.import(&failover).expect("import");
+    from.import(&mirror_detail()).expect("import");
+    from.job_ran(nightly, Some(7), Some(T0 + 86_400))
+        .expect("ran");
+    from.set_unusable("drive1", Some("cleaning")).expect("mark");
+
+    let moved = crate::catalog::migrate::migrate(&from, store).expect("migrate");
+    assert_eq!(
+        (moved.backups, moved.segments, moved.jobs, moved.unusable),
+        (
+            2,
+            failover.segments.len() + mirror_detail().segments.len(),
+            2,
+            1
+        )
+    );
+    assert_eq!(
+        store.catalog_id().expect("id"),
+        from.catalog_id().expect("id")
+    );
+    for id in [7, 8] {
+        let (mut a, b) = (
+            from.backup(id).expect("from"),
+            store.backup(id).expect("to"),
+        );
+        // The jobs are renumbered; backup 8 (read from a tape) names a job
+        // this catalog never had, and that name is not carried over.
+        a.backup.job = match a.backup.job {
+            Some(j) if j == nightly => b.backup.job,
+            _ => None,
+        };
+        assert_eq!(normalized(&a), normalized(&b), "backup {id}");
+    }
+    assert_eq!(store.backup(8).expect("8").backup.job, None);
+    let jobs = |s: &dyn Store| {
+        let mut v: Vec<(String, Option<BackupId>, Option<Timestamp>)> = s
+            .jobs()
+            .expect("jobs")
+            .into_iter()
+            .map(|j| (j.name, j.last_backup, j.next_due))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(jobs(store), jobs(&from));
+    let to_nightly = store
+        .jobs()
+        .expect("jobs")
+        .into_iter()
+        .find(|j| j.name == "nightly")
+        .expect("nightly")
+        .id;
+    assert_eq!(store.backup(7).expect("7").backup.job, Some(to_nightly));
+    assert_ne!(unused, nightly);
+    assert_eq!(
+        store.unusable().expect("unusable"),
+        from.unusable().expect("unusable")
+    );
+    // The next backup gets a number after the migrated ones.
+    assert!(store.begin_backup(&fresh()).expect("begin") > 8);
+
+    // Not into a catalog that holds something, nor while something runs.
+    let e = crate::catalog::migrate::migrate(&from, store).expect_err("not empty");
+    assert!(
+        e.to_string().contains("migrate into an empty catalog"),
+        "{e}"
+    );
+    let busy = crate::catalog::sqlite::SqliteStore::memory().expect("memory");
+    let h = busy.register(&holder("backup 1", 100)).expect("register");
+    busy.claim(h.id, &[excl("drive0", 0)]).expect("claim");
+    let empty = crate::catalog::sqlite::SqliteStore::memory().expect("memory");
+    let e = crate::catalog::migrate::migrate(&busy, &empty).expect_err("running");
+    assert!(e.to_string().contains("has resources held"), "{e}");
+    assert!(store.set_catalog_id("not hex!").is_err());
+});

@@ -1,4 +1,4 @@
-//! `segcopy catalog list|show|rebuild`: the backups the catalog keeps,
+//! `segcopy catalog list|show|rebuild|migrate`: the backups the catalog keeps,
 //! where every segment of one of them is, and the catalog read back from
 //! tapes alone.
 
@@ -42,6 +42,21 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// Move this catalog (--from, default the one --catalog or the site
+    /// names) into another, empty one (--to): every backup under its own
+    /// number, the jobs, the unusable marks and the catalog's identity,
+    /// then check the copy. Nothing may be running through it.
+    Migrate {
+        /// The catalog to move (sqlite:PATH or postgres://…).
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
+        /// The empty catalog to move it into.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Print what was moved as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// One backup: what each stream did, and where each segment is.
     Show {
         /// The backup's number (see `segcopy catalog list`).
@@ -54,6 +69,9 @@ enum Sub {
 
 /// Runs `catalog`, on the catalog `url` names (the default one if `None`).
 pub fn run(a: Args, url: Option<&str>) -> Result<(), Failed> {
+    if let Sub::Migrate { from, to, json } = &a.command {
+        return migrate(from.as_deref().or(url), to, *json);
+    }
     let store = store::open(url)?;
     match a.command {
         Sub::List { json } => list(store.as_ref(), json),
@@ -63,7 +81,40 @@ pub fn run(a: Args, url: Option<&str>) -> Result<(), Failed> {
             tapes,
             json,
         } => rebuild(store.as_ref(), &from_tape, &tapes, json),
+        Sub::Migrate { .. } => unreachable!("handled above"),
     }
+}
+
+fn migrate(from: Option<&str>, to: &str, json: bool) -> Result<(), Failed> {
+    let source = store::open(from)?;
+    let target = store::open(Some(to))?;
+    if source.location() == target.location() {
+        return Err(Failed::new(
+            super::exit::SYNTAX,
+            format!(
+                "--from and --to are both {}: give another catalog to move it into",
+                source.location()
+            ),
+        ));
+    }
+    let moved = segcopy::catalog::migrate::migrate(source.as_ref(), target.as_ref())
+        .map_err(store::failed)?;
+    if json {
+        return super::out_json(&moved);
+    }
+    out(&format!(
+        "moved {} backup(s) ({} segment records, {} stream events), {} job(s) and {} unusable mark(s) \
+         from {} to {}; every backup reads back the same and the counts agree; the catalog's identity {} goes with it\n",
+        moved.backups,
+        moved.segments,
+        moved.stream_events,
+        moved.jobs,
+        moved.unusable,
+        source.location(),
+        target.location(),
+        moved.catalog_id
+    ));
+    Ok(())
 }
 
 fn rebuild(store: &dyn Store, drive: &str, tapes: &[String], json: bool) -> Result<(), Failed> {
