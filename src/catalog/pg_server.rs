@@ -86,6 +86,11 @@ impl TestServer {
         &self.dir
     }
 
+    /// The CA (PEM) that signed the server's TLS certificate.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
     fn start() -> Result<TestServer, String> {
         let bin = match find_bin() {
             Some(b) => b,
@@ -145,11 +150,22 @@ impl TestServer {
         }
         let port = free_port()?;
         let log = dir.join("server.log");
+        // TLS offered, with a CA of the test's own (`ca.pem`) that signed
+        // the server's certificate for 127.0.0.1.
+        certificates(&dir)?;
+        if let Some(u) = &run_as {
+            for f in ["server.key", "server.crt"] {
+                nix::unistd::chown(&dir.join(f), Some(u.uid), Some(u.gid))
+                    .map_err(|e| format!("chown {f}: {e}"))?;
+            }
+        }
         // The watchdog: starts the server, waits for this process to end,
         // then stops the server and removes the directory.
         let script = format!(
             "{postgres} -D {data} -p {port} -k {dir} -c listen_addresses=127.0.0.1 \
-             -c max_connections=200 -c fsync=off >{log} 2>&1 & pg=$!; \
+             -c max_connections=200 -c fsync=off -c ssl=on \
+             -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key \
+             >{log} 2>&1 & pg=$!; \
              while [ -d /proc/{parent} ] && kill -0 $pg 2>/dev/null; do sleep 1; done; \
              kill -INT $pg 2>/dev/null; wait $pg; rm -rf {dir}",
             postgres = bin.join("postgres").display(),
@@ -192,6 +208,82 @@ impl TestServer {
             }
         }
     }
+}
+
+/// Makes `ca.pem` (a CA), and `server.crt` and `server.key` (0600) that it
+/// signed for 127.0.0.1, in `dir`, with openssl (which Debian's
+/// postgresql brings, through ssl-cert).
+fn certificates(dir: &Path) -> Result<(), String> {
+    let openssl = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("openssl (for the test server's TLS certificates): {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "openssl {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    };
+    let ext = dir.join("san.ext");
+    std::fs::write(&ext, "subjectAltName = IP:127.0.0.1\n")
+        .map_err(|e| format!("{}: {e}", ext.display()))?;
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=segcopy test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ])?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    ])?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .map_err(|e| format!("chmod server.key: {e}"))
 }
 
 /// The newest `/usr/lib/postgresql/N/bin` with initdb and postgres.

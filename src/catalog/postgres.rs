@@ -25,6 +25,7 @@
 //! this driver, and the URL's password is never written in a message
 //! ([`PgStore::location`] shows it without).
 
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use postgres::error::SqlState;
@@ -46,6 +47,7 @@ pub fn schema_version() -> i64 {
 }
 
 mod passfile;
+mod tls;
 
 /// The advisory lock key migrations run under ("segcopy" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0073_6567_636f_7079;
@@ -628,6 +630,7 @@ impl PgStore {
     /// and brings its schema up to date.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         let location = redact(url);
+        let (url, root) = tls::take_root(url);
         let mut config: postgres::Config = url.parse().map_err(|e| StoreError::Backend {
             location: location.clone(),
             message: format!("not a PostgreSQL URL segcopy can use: {e}"),
@@ -648,9 +651,26 @@ impl PgStore {
                 config.password(p);
             }
         }
-        let client = config.connect(NoTls).map_err(|e| StoreError::Backend {
+        let failed = |message: String| StoreError::Backend {
             location: location.clone(),
-            message: format!("cannot connect: {}", pg_message(&e)),
+            message,
+        };
+        let client = match config.get_ssl_mode() {
+            postgres::config::SslMode::Disable => config.connect(NoTls),
+            _ => {
+                let tls = tls::connector(root.as_deref().map(Path::new)).map_err(failed)?;
+                config.connect(tls)
+            }
+        }
+        .map_err(|e| {
+            let mut m = format!("cannot connect: {}", pg_message(&e));
+            if m.contains("certificate") {
+                m.push_str(&format!(
+                    " (the server's certificate is not signed by a CA of {} for this host)",
+                    tls::ROOT_PARAM
+                ));
+            }
+            failed(m)
         })?;
         let store = PgStore {
             client: Mutex::new(client),
@@ -1559,5 +1579,83 @@ mod tests {
             "postgres://db/catalog"
         );
         assert_eq!(redact("postgres://a:b@c"), "postgres://a@c");
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+    use crate::catalog::pg_server::TestServer;
+
+    /// Whether `store`'s connection is encrypted, as the server sees it.
+    fn encrypted(store: &PgStore) -> bool {
+        store
+            .lock()
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .expect("pg_stat_ssl")
+            .get(0)
+    }
+
+    #[test]
+    fn tls_when_the_server_offers_it_and_its_certificate_checked_when_asked() {
+        let Some(server) = TestServer::or_skip(
+            "catalog::postgres::tls_tests::tls_when_the_server_offers_it_and_its_certificate_checked_when_asked",
+        ) else {
+            return;
+        };
+        let url = server.fresh_database().expect("a database");
+        // prefer (the default): encrypted, as the server offers TLS.
+        assert!(encrypted(&PgStore::connect(&url).expect("prefer")));
+        assert!(!encrypted(
+            &PgStore::connect(&format!("{url}?sslmode=disable")).expect("disable")
+        ));
+        let ca = server.ca();
+        let checked = format!("{url}?sslmode=require&sslrootcert={}", ca.display());
+        assert!(encrypted(&PgStore::connect(&checked).expect("checked")));
+        // Another CA: refused, saying why.
+        let other = std::env::temp_dir().join(format!("segcopy-other-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&other).expect("dir");
+        let made = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=another CA",
+                "-keyout",
+                "k.pem",
+                "-out",
+                "ca.pem",
+            ])
+            .current_dir(&other)
+            .output()
+            .expect("openssl");
+        assert!(made.status.success());
+        let e = PgStore::connect(&format!(
+            "{url}?sslrootcert={}",
+            other.join("ca.pem").display()
+        ))
+        .err()
+        .expect("another CA");
+        let m = e.to_string();
+        assert!(
+            m.contains("certificate") && m.contains("sslrootcert"),
+            "{m}"
+        );
+        // The right CA, but another name than the certificate's (it names
+        // 127.0.0.1 only).
+        let by_name = checked.replace("127.0.0.1", "localhost");
+        assert!(
+            PgStore::connect(&by_name).is_err(),
+            "the host name is checked"
+        );
+        std::fs::remove_dir_all(&other).expect("rm");
     }
 }
