@@ -355,35 +355,27 @@ fn two_then_eight_hosts_share_one_san_and_one_catalog() {
     }
 }
 
-/// Starts a backup of `big` as `host` and kills it (SIGKILL) once `at_least`
-/// segments are recorded; the backup's number and what was recorded.
-fn kill_mid_backup(san: &Shared, host: &str, at_least: usize) -> (i64, usize) {
-    let mut c = san
-        .segcopy(
-            host,
-            &[
-                "backup",
-                "big",
-                "--to",
-                "tape",
-                "--streams",
-                "2",
-                "--segment-size",
-                "1MiB",
-            ],
-        )
-        .spawn()
-        .unwrap();
+/// Starts a backup of `big` as `host` and returns it once `at_least` of
+/// its segments are recorded (it must not have ended before).
+fn big_backup_under_way(san: &Shared, host: &str, at_least: usize) -> Child {
+    let args = [
+        "backup",
+        "big",
+        "--to",
+        "tape",
+        "--streams",
+        "2",
+        "--segment-size",
+        "1MiB",
+    ];
+    let mut c = san.segcopy(host, &args).spawn().unwrap();
     let t0 = Instant::now();
-    loop {
+    while san.recorded("big").is_none_or(|(_, n)| n < at_least) {
         if let Some(s) = c.try_wait().unwrap() {
             panic!(
-                "the backup ended ({s}) before it could be killed: {:?}",
+                "the backup ended ({s}) before {at_least} segments were recorded: {:?}",
                 words(&c.wait_with_output().unwrap())
             );
-        }
-        if san.recorded("big").is_some_and(|(_, n)| n >= at_least) {
-            break;
         }
         assert!(
             t0.elapsed() < Duration::from_secs(120),
@@ -391,6 +383,13 @@ fn kill_mid_backup(san: &Shared, host: &str, at_least: usize) -> (i64, usize) {
         );
         std::thread::sleep(Duration::from_millis(2));
     }
+    c
+}
+
+/// Kills (SIGKILL) a backup of `big` by `host` once `at_least` segments
+/// are recorded; the backup's number and what was recorded.
+fn kill_mid_backup(san: &Shared, host: &str, at_least: usize) -> (i64, usize) {
+    let mut c = big_backup_under_way(san, host, at_least);
     c.kill().unwrap();
     c.wait().unwrap();
     let (id, n) = san.recorded("big").unwrap();
@@ -450,31 +449,7 @@ fn a_host_that_loses_the_database_stops_and_another_host_resumes() {
     let san = Shared::start("multi-host-db-lost", pg);
     let db = san.url.rsplit('/').next().unwrap().to_string();
     let mut admin = postgres::Client::connect(&pg.url("postgres"), postgres::NoTls).unwrap();
-    let mut c = san
-        .segcopy(
-            "lost",
-            &[
-                "backup",
-                "big",
-                "--to",
-                "tape",
-                "--streams",
-                "2",
-                "--segment-size",
-                "1MiB",
-            ],
-        )
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while san.recorded("big").is_none_or(|(_, n)| n < 3) {
-        assert!(c.try_wait().unwrap().is_none(), "the backup ended too soon");
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "no segment recorded"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let c = big_backup_under_way(&san, "lost", 3);
     // The database goes away: no new connection, every one cut.
     admin
         .batch_execute(&format!(

@@ -607,6 +607,42 @@ pub(crate) fn check_segment(s: &SegmentRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What every backend checks of a job before adding it.
+pub(crate) fn check_job(job: &Job) -> Result<(), StoreError> {
+    if job.name.trim().is_empty() {
+        return Err(StoreError::Invalid("a job needs a name".into()));
+    }
+    if job.retention.is_some_and(|r| r <= 0) {
+        return Err(StoreError::Invalid(
+            "a job's retention must be longer than 0 seconds".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What every backend checks of a backup before importing it
+/// ([`Store::import`]): every record and event is of that backup, and
+/// every segment record is sound ([`check_segment`]).
+pub(crate) fn check_import(detail: &BackupDetail) -> Result<(), StoreError> {
+    let id = detail.backup.id;
+    if let Some(s) = detail.segments.iter().find(|s| s.backup != id) {
+        return Err(StoreError::Invalid(format!(
+            "the map of backup {id} holds a segment of backup {}",
+            s.backup
+        )));
+    }
+    if let Some(e) = detail.streams.iter().find(|e| e.backup != id) {
+        return Err(StoreError::Invalid(format!(
+            "the map of backup {id} holds a stream event of backup {}",
+            e.backup
+        )));
+    }
+    for s in &detail.segments {
+        check_segment(s)?;
+    }
+    Ok(())
+}
+
 /// A detail in the order [`Store::backup`] returns it, to compare.
 pub(crate) fn normalized(d: &BackupDetail) -> BackupDetail {
     let mut d = d.clone();

@@ -1095,14 +1095,7 @@ impl Store for PgStore {
     }
 
     fn add_job(&self, job: &Job) -> Result<JobId, StoreError> {
-        if job.name.trim().is_empty() {
-            return Err(StoreError::Invalid("a job needs a name".into()));
-        }
-        if job.retention.is_some_and(|r| r <= 0) {
-            return Err(StoreError::Invalid(
-                "a job's retention must be longer than 0 seconds".into(),
-            ));
-        }
+        super::check_job(job)?;
         let (target, disks, target_lba) = match &job.target {
             Target::Tape => ("tape", None, None),
             Target::Disk { disks, lba } => (
@@ -1333,21 +1326,7 @@ impl Store for PgStore {
 
     fn import(&self, detail: &BackupDetail) -> Result<(), StoreError> {
         let id = detail.backup.id;
-        if let Some(s) = detail.segments.iter().find(|s| s.backup != id) {
-            return Err(StoreError::Invalid(format!(
-                "the map of backup {id} holds a segment of backup {}",
-                s.backup
-            )));
-        }
-        if let Some(e) = detail.streams.iter().find(|e| e.backup != id) {
-            return Err(StoreError::Invalid(format!(
-                "the map of backup {id} holds a stream event of backup {}",
-                e.backup
-            )));
-        }
-        for s in &detail.segments {
-            check_segment(s)?;
-        }
+        super::check_import(detail)?;
         self.write(|tx| {
             if let Some(have) = detail_in(tx, id)? {
                 if super::normalized(&have) == super::normalized(detail) {

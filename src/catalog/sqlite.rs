@@ -1096,14 +1096,7 @@ impl Store for SqliteStore {
 
     fn add_job(&self, job: &Job) -> Result<JobId, StoreError> {
         let loc = &self.location;
-        if job.name.trim().is_empty() {
-            return Err(StoreError::Invalid("a job needs a name".into()));
-        }
-        if job.retention.is_some_and(|r| r <= 0) {
-            return Err(StoreError::Invalid(
-                "a job's retention must be longer than 0 seconds".into(),
-            ));
-        }
+        super::check_job(job)?;
         let (target, disks, target_lba) = match &job.target {
             Target::Tape => ("tape", None, None),
             Target::Disk { disks, lba } => (
@@ -1362,21 +1355,7 @@ impl Store for SqliteStore {
     fn import(&self, detail: &BackupDetail) -> Result<(), StoreError> {
         let loc = &self.location;
         let id = detail.backup.id;
-        if let Some(s) = detail.segments.iter().find(|s| s.backup != id) {
-            return Err(StoreError::Invalid(format!(
-                "the map of backup {id} holds a segment of backup {}",
-                s.backup
-            )));
-        }
-        if let Some(e) = detail.streams.iter().find(|e| e.backup != id) {
-            return Err(StoreError::Invalid(format!(
-                "the map of backup {id} holds a stream event of backup {}",
-                e.backup
-            )));
-        }
-        for s in &detail.segments {
-            check_segment(s)?;
-        }
+        super::check_import(detail)?;
         self.write(|tx| {
             if let Some(have) = detail_in(tx, id).at(loc)? {
                 if normalized(&have) == normalized(detail) {
