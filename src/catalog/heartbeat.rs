@@ -66,9 +66,11 @@ pub fn beating<T>(
                 Err(e) => log::warn!("heartbeat of holder {}: {e}", w.holder),
             }
         });
-        let out = work(&wrapped);
-        let _ = done.send(());
-        out
+        // The beating stops however the work ends, a panic included: the
+        // scope waits for the beating thread before it unwinds, and the
+        // sender dropped here (returning or unwinding) is what ends it.
+        let _stop = done;
+        work(&wrapped)
     })
 }
 
@@ -218,6 +220,28 @@ mod tests {
             host: "host-a".into(),
             ..crate::catalog::this_process("backup", Some("host-a"))
         }
+    }
+
+    #[test]
+    fn work_that_panics_stops_the_beating_and_the_panic_goes_on() {
+        // A panicking backup (stdout closed under it, say) must end, not
+        // hang beating forever and keep its leases alive for other hosts.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let store = SqliteStore::memory().expect("memory");
+            let h = store.register(&me()).expect("register");
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                beating(&store, h.id, Duration::from_millis(10), |_| -> () {
+                    panic!("the work failed")
+                })
+            }));
+            let _ = tx.send(r.is_err());
+        });
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(true),
+            "beating() did not return after the work panicked"
+        );
     }
 
     #[test]
