@@ -106,9 +106,12 @@ impl Loaded {
         socket: &std::path::Path,
     ) -> Result<Loaded, SiteError> {
         let site = Site::load(path)?;
+        // No simulated device here; the plan is for the `[[real]]` ones
+        // (the server applies it to its own).
+        let fabric = Arc::new(Fabric::with_faults(Arc::new(site.fault_plan()?)));
         Ok(Loaded {
             site,
-            fabric: Arc::new(Fabric::new()),
+            fabric,
             san: Some(socket.to_path_buf()),
         })
     }
