@@ -73,7 +73,7 @@ pub fn migrate(from: &dyn Store, to: &dyn Store) -> Result<Moved, StoreError> {
         })?;
         renumbered.insert(j.id, new);
     }
-    let (mut segments, mut stream_events) = (0, 0);
+    let (mut segments, mut stream_events, mut read_back) = (0, 0, 0);
     let backups = from.backups()?;
     for b in &backups {
         let mut d = from.backup(b.id)?;
@@ -82,6 +82,7 @@ pub fn migrate(from: &dyn Store, to: &dyn Store) -> Result<Moved, StoreError> {
         stream_events += d.streams.len();
         to.import(&d)?;
         let back = to.backup(b.id)?;
+        read_back += back.segments.len();
         if normalized(&back) != normalized(&d) {
             return Err(StoreError::Invalid(format!(
                 "backup {} reads back from {} unlike it was written; the migration is not finished",
@@ -107,15 +108,10 @@ pub fn migrate(from: &dyn Store, to: &dyn Store) -> Result<Moved, StoreError> {
         jobs: jobs.len(),
         unusable: unusable.len(),
     };
-    let got_backups = to.backups()?;
-    let mut got_segments = 0;
-    for b in &got_backups {
-        got_segments += to.backup(b.id)?.segments.len();
-    }
     let got = (
         to.catalog_id()?,
-        got_backups.len(),
-        got_segments,
+        to.backups()?.len(),
+        read_back,
         to.jobs()?.len(),
         to.unusable()?.len(),
     );

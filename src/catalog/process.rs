@@ -66,6 +66,35 @@ pub fn alive(holder: &Holder, this_host: &str, now: super::Timestamp, limit: i64
     now.saturating_sub(holder.heartbeat) <= limit
 }
 
+/// Releases the leases of dead holders, saying of each what it held and
+/// why it counts as dead: on `this_host`, those whose process is gone; on
+/// other hosts (a shared catalog), those that have not beaten for `limit`.
+pub fn reap_dead(
+    store: &dyn super::Store,
+    this_host: &str,
+    limit: std::time::Duration,
+) -> Result<(), super::StoreError> {
+    let now = now();
+    let limit = limit.as_secs() as i64;
+    let gone = store.reap(&|h: &Holder| alive(h, this_host, now, limit))?;
+    for (h, held) in gone {
+        if h.host == this_host {
+            log::warn!(
+                "released what {h} held ({}): its process is gone",
+                held.join(", ")
+            );
+        } else {
+            log::warn!(
+                "released what {h} held ({}): host {} has not said it lives for {} s (the limit is {limit} s)",
+                held.join(", "),
+                h.host,
+                now.saturating_sub(h.heartbeat)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Field 22 (`starttime`) of `/proc/PID/stat`, `None` if there is no such
 /// process (or the line cannot be read).
 pub fn start_time(pid: u32) -> Option<u64> {

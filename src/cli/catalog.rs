@@ -99,15 +99,15 @@ fn migrate(from: Option<&str>, to: &str, json: bool) -> Result<(), Failed> {
     }
     // Holders whose process is gone (on this host), or that stopped
     // beating (elsewhere), hold nothing any more: as securing does.
-    let host = segcopy::catalog::process::host_name(None);
-    let now = segcopy::catalog::now();
-    let limit = segcopy::catalog::heartbeat::LIMIT.as_secs() as i64;
-    let gone = source
-        .reap(&|h| segcopy::catalog::process::alive(h, &host, now, limit))
-        .map_err(store::failed)?;
-    for (h, held) in gone {
-        log::warn!("released what {h} held ({}): it is gone", held.join(", "));
-    }
+    let limit = super::site::get().map_or(segcopy::catalog::heartbeat::LIMIT, |l| {
+        segcopy::inventory::Inventory::from_site(&l.site).lease_limit()
+    });
+    segcopy::catalog::process::reap_dead(
+        source.as_ref(),
+        &segcopy::catalog::process::host_name(None),
+        limit,
+    )
+    .map_err(store::failed)?;
     let moved = segcopy::catalog::migrate::migrate(source.as_ref(), target.as_ref())
         .map_err(store::failed)?;
     if json {

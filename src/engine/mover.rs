@@ -624,6 +624,23 @@ impl Mover for HostMover {
 mod tests {
     use super::*;
 
+    /// A copy manager's limits: one segment descriptor of up to 1 MiB in
+    /// 512-byte granules, and inline data as given.
+    fn limits(implemented: Vec<u8>, max_inline: u32, inline_granularity: u32) -> Limits {
+        Limits {
+            copy_manager: "cm".into(),
+            max_segment_descriptors: 1,
+            max_cscd_descriptors: 2,
+            max_descriptor_list_length: 1024,
+            max_segment_length: 1 << 20,
+            granularity: 512,
+            implemented,
+            max_stream_transfer: 0,
+            max_inline,
+            inline_granularity,
+        }
+    }
+
     #[test]
     fn no_two_commands_in_flight_share_a_list_id() {
         struct Nothing;
@@ -641,19 +658,7 @@ mod tests {
                 unreachable!("no command is sent")
             }
         }
-        let limits = Limits {
-            copy_manager: "cm".into(),
-            max_segment_descriptors: 1,
-            max_cscd_descriptors: 2,
-            max_descriptor_list_length: 1024,
-            max_segment_length: 1 << 20,
-            granularity: 512,
-            implemented: vec![],
-            max_stream_transfer: 0,
-            max_inline: 0,
-            inline_granularity: 1,
-        };
-        let m = XcopyMover::new(Box::new(Nothing), limits, Timeouts::default());
+        let m = XcopyMover::new(Box::new(Nothing), limits(vec![], 0, 1), Timeouts::default());
         let held: Vec<u8> = (0..64).map(|_| m.list_id()).collect();
         assert_eq!(held, (1..=64).collect::<Vec<u8>>());
         m.give_back(3);
@@ -689,18 +694,7 @@ mod tests {
                 self.0
             }
         }
-        let limits = Limits {
-            copy_manager: "cm".into(),
-            max_segment_descriptors: 1,
-            max_cscd_descriptors: 2,
-            max_descriptor_list_length: 1024,
-            max_segment_length: 1 << 20,
-            granularity: 512,
-            implemented: vec![segment::code::INLINE_TO_STREAM],
-            max_stream_transfer: 0,
-            max_inline: 4 << 20,
-            inline_granularity: 4,
-        };
+        let limits = limits(vec![segment::code::INLINE_TO_STREAM], 4 << 20, 4);
         let mover =
             |node| XcopyMover::new(Box::new(Node(node)), limits.clone(), Timeouts::default());
         // No node limit: the copy manager's own bound decides.

@@ -239,30 +239,10 @@ impl SelectError {
     }
 }
 
-/// Releases the leases of dead holders: on `holder`'s host, those whose
-/// process is gone; on other hosts (a shared catalog), those that have not
-/// beaten for the site's lease limit ([`Inventory::lease_limit`]).
+/// Releases the leases of dead holders ([`crate::catalog::process::reap_dead`]),
+/// judging other hosts' by the site's lease limit ([`Inventory::lease_limit`]).
 fn reap(inv: &Inventory, store: &dyn Store, holder: &Holder) -> Result<(), StoreError> {
-    let host = holder.host.clone();
-    let now = crate::catalog::now();
-    let limit = inv.lease_limit().as_secs() as i64;
-    let gone = store.reap(&|h: &Holder| crate::catalog::process::alive(h, &host, now, limit))?;
-    for (h, held) in gone {
-        if h.host == host {
-            log::warn!(
-                "released what {h} held ({}): its process is gone",
-                held.join(", ")
-            );
-        } else {
-            log::warn!(
-                "released what {h} held ({}): host {} has not said it lives for {} s (the limit is {limit} s)",
-                held.join(", "),
-                h.host,
-                now.saturating_sub(h.heartbeat)
-            );
-        }
-    }
-    Ok(())
+    crate::catalog::process::reap_dead(store, &holder.host, inv.lease_limit())
 }
 
 /// Registers `holder` if it has no number yet; says whether it did.

@@ -189,23 +189,25 @@ fn identify(name: &str, t: &dyn Transport) -> Result<(u8, u64, u32, Option<Strin
     Ok((pdt, 1 << 20, 512, designator))
 }
 
+/// SIGINT and SIGTERM, to be read from the returned signalfd in this
+/// thread alone: they are blocked here, before any thread is made, so
+/// every thread inherits the mask.
+pub(crate) fn stop_signals() -> Result<nix::sys::signalfd::SignalFd, ServeError> {
+    let mut signals = nix::sys::signal::SigSet::empty();
+    signals.add(nix::sys::signal::Signal::SIGINT);
+    signals.add(nix::sys::signal::Signal::SIGTERM);
+    signals.thread_block().map_err(ServeError::Signals)?;
+    nix::sys::signalfd::SignalFd::with_flags(&signals, nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+        .map_err(ServeError::Signals)
+}
+
 /// Serves `opts` until SIGINT or SIGTERM; `ready` is told what was set up
 /// once every device is exported.
 pub fn run(opts: &Options, loaded: &Loaded, ready: &dyn Fn(&Report)) -> Result<Totals, ServeError> {
     if !nix::unistd::geteuid().is_root() {
         return Err(ServeError::NotRoot);
     }
-    // Signals are taken by a signalfd, in this thread alone: block them
-    // before any thread is made, so every thread inherits the mask.
-    let mut signals = nix::sys::signal::SigSet::empty();
-    signals.add(nix::sys::signal::Signal::SIGINT);
-    signals.add(nix::sys::signal::Signal::SIGTERM);
-    signals.thread_block().map_err(ServeError::Signals)?;
-    let sfd = nix::sys::signalfd::SignalFd::with_flags(
-        &signals,
-        nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
-    )
-    .map_err(ServeError::Signals)?;
+    let sfd = stop_signals()?;
 
     let sim = loaded
         .fabric

@@ -41,15 +41,7 @@ pub fn run(
             why: "this process reaches its simulated devices through a SAN server itself (--san); serve the site without --san".into(),
         });
     }
-    let mut signals = nix::sys::signal::SigSet::empty();
-    signals.add(nix::sys::signal::Signal::SIGINT);
-    signals.add(nix::sys::signal::Signal::SIGTERM);
-    signals.thread_block().map_err(ServeError::Signals)?;
-    let sfd = nix::sys::signalfd::SignalFd::with_flags(
-        &signals,
-        nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
-    )
-    .map_err(ServeError::Signals)?;
+    let sfd = super::stop_signals()?;
 
     let sim: Vec<String> = loaded
         .fabric

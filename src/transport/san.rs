@@ -278,11 +278,15 @@ impl SanTransport {
             idle: Mutex::new(Vec::new()),
         };
         let c = t.connect()?;
-        t.idle
+        t.idle().push(c);
+        Ok(t)
+    }
+
+    /// The connections not in use.
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<UnixStream>> {
+        self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(c);
-        Ok(t)
     }
 
     fn connect(&self) -> Result<UnixStream, TransportError> {
@@ -318,11 +322,7 @@ impl Transport for SanTransport {
         data: DataDirection<'_>,
         timeout: Duration,
     ) -> Result<Completion, TransportError> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
+        let idle = self.idle().pop();
         let mut conn = match idle {
             Some(c) => c,
             None => self.connect()?,
@@ -335,10 +335,7 @@ impl Transport for SanTransport {
             .map_err(|e| self.broken(e))?
             .ok_or_else(|| self.broken("it closed the connection"))?;
         // A whole exchange: the connection may carry the next command.
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(conn);
+        self.idle().push(conn);
         match Response::decode(&answer).map_err(|e| self.broken(e))? {
             Response::Done(c, bytes) => {
                 match data {
